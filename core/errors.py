@@ -1,0 +1,70 @@
+"""The one error hierarchy of facmon.
+
+    FacmonError                 base; ``retryable`` says whether trying again may succeed
+    ├── ConfigError             a setting or a rule/portfolio file is wrong; names the option or line
+    ├── InvalidMessage          a message from a device is rejected; ``reason`` is a stable code
+    ├── NotFound                an asset, alarm or work order does not exist
+    ├── TransitionError         a lifecycle change that the state machine forbids
+    └── ServiceUnavailable      a broker or store could not be reached (retryable)
+
+Foreign errors (paho, SQLAlchemy, httpx ...) are translated into these once, at the boundary.
+"""
+
+from __future__ import annotations
+
+
+class FacmonError(Exception):
+    """Base of every error facmon raises on purpose."""
+
+    retryable: bool = False
+
+
+class ConfigError(FacmonError):
+    """A setting, rule file or portfolio file is invalid."""
+
+
+class InvalidMessage(FacmonError):
+    """A device message that cannot be accepted; goes to the dead letters under ``reason``."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(f"{reason}: {detail}")
+        self.reason = reason
+        self.detail = detail
+
+
+class NotFound(FacmonError):
+    """The named record does not exist."""
+
+
+class TransitionError(FacmonError):
+    """A state change that the lifecycle does not allow."""
+
+    def __init__(self, what: str, current: str, requested: str) -> None:
+        super().__init__(f"{what} cannot go from {current!r} to {requested!r}")
+        self.current = current
+        self.requested = requested
+
+
+class ServiceUnavailable(FacmonError):
+    """A broker, database or store is unreachable; the caller may retry."""
+
+    retryable = True
+
+
+class RejectReason:
+    """Stable codes under which a rejected device message is dead-lettered and counted."""
+
+    BAD_TOPIC = "bad_topic"
+    PAYLOAD_TOO_LARGE = "payload_too_large"
+    INVALID_UTF8 = "invalid_utf8"
+    INVALID_JSON = "invalid_json"
+    BAD_SHAPE = "bad_shape"
+    BAD_TIMESTAMP = "bad_timestamp"
+    ASSET_MISMATCH = "asset_mismatch"
+    UNKNOWN_ASSET = "unknown_asset"
+    UNKNOWN_METRIC = "unknown_metric"
+    WRONG_TYPE = "wrong_type"
+    NOT_FINITE = "not_finite"
+    OUT_OF_RANGE = "out_of_range"
+    TOO_FAR_IN_FUTURE = "too_far_in_future"
+    TOO_LATE = "too_late"
