@@ -68,3 +68,4 @@ class RejectReason:
     OUT_OF_RANGE = "out_of_range"
     TOO_FAR_IN_FUTURE = "too_far_in_future"
     TOO_LATE = "too_late"
+    UNSUPPORTED_FORMAT = "unsupported_format"

@@ -1,0 +1,127 @@
+"""The runtime: builds every part from Settings and runs them together as one service."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+import uvicorn
+
+from api.app import create_app
+from api.deps import Services
+from collector.ingest import FlushWorker, Ingest
+from collector.mqtt import MqttConsumer
+from collector.registry import AssetRegistry
+from collector.validate import TimeLimits
+from core.clock import Clock
+from core.domain import Asset, Site
+from core.events import EventBus
+from core.settings import Settings
+from facmon.periodic import Periodic
+from predictor.service import Predictor
+from rules.model import Rule
+from rules.pack import default_rules, load_rules, merge
+from rules.service import RulesService
+from storage.records import Database
+from storage.telemetry import TelemetryStore, open_telemetry_store
+from workorders.book import WorkOrderBook
+
+log = logging.getLogger(__name__)
+
+
+def configured_rules(settings: Settings) -> list[Rule]:
+    """The default pack (unless disabled) with each configured rule file applied on top, in order."""
+    rules = default_rules() if settings.rules.use_default_pack else []
+    for path in settings.rules.files:
+        rules = merge(rules, load_rules(path))
+    return rules
+
+
+@dataclass
+class Runtime:
+    """Every part of facmon, wired; ``start`` and ``stop`` run them in the right order."""
+
+    settings: Settings
+    clock: Clock
+    bus: EventBus
+    db: Database
+    store: TelemetryStore
+    book: WorkOrderBook
+    rules: RulesService
+    predictor: Predictor
+    ingest: Ingest
+    _threads: list[Any] = field(default_factory=list)
+    _consumer: MqttConsumer | None = None
+    _server: uvicorn.Server | None = None
+
+    def register(self, sites: list[Site], assets: list[Asset]) -> None:
+        for site in sites:
+            self.db.assets.upsert_site(site)
+        for asset in assets:
+            self.db.assets.upsert_asset(asset)
+
+    def start(self) -> None:
+        collector = self.settings.collector
+        flusher = FlushWorker(self.ingest, collector.flush_interval_s, collector.batch_size)
+        forecasting = Periodic("predictor", self.clock.wall_seconds(self.settings.predictor.interval_s),
+                               self.predictor.run_once)
+        self._threads = [flusher, forecasting]
+        for part in self._threads:
+            part.start()
+        self._consumer = MqttConsumer(self.settings.mqtt, self.ingest.receive)
+        self._consumer.start()
+        self._start_api()
+
+    def stop(self) -> None:
+        """Stop receiving first, then flush and stop the rest, so nothing accepted is dropped."""
+        if self._consumer is not None:
+            self._consumer.stop()
+        for part in reversed(self._threads):
+            part.stop()
+        if self._server is not None:
+            self._server.should_exit = True
+        self.store.close()
+        self.db.dispose()
+
+    def wait_until_drained(self, timeout_s: float = 10.0) -> bool:
+        deadline = time.monotonic() + timeout_s
+        while self.ingest.pending() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return not self.ingest.pending()
+
+    def stats(self) -> dict[str, Any]:
+        return {"collector": self.ingest.stats.as_dict(), "rules": self.rules.stats(),
+                "broker_connected": self._consumer.connected if self._consumer else False}
+
+    def _start_api(self) -> None:
+        api = self.settings.api
+        token = api.token.get_secret_value() if api.token else None
+        services = Services(db=self.db, store=self.store, book=self.book, rules=self.rules, bus=self.bus,
+                            clock=self.clock, token=token, stats=self.stats)
+        config = uvicorn.Config(create_app(services), host=api.host, port=api.port, log_level="warning")
+        self._server = uvicorn.Server(config)
+        thread = threading.Thread(target=self._server.run, name="api", daemon=True)
+        thread.start()
+        deadline = time.monotonic() + 10
+        while not self._server.started and time.monotonic() < deadline:
+            time.sleep(0.02)
+
+
+def build_runtime(settings: Settings, clock: Clock) -> Runtime:
+    """Open the stores, migrate the database and wire the parts (nothing runs until ``start``)."""
+    bus = EventBus()
+    db = Database(settings.database.url)
+    db.upgrade()
+    store = open_telemetry_store(settings.telemetry)
+    book = WorkOrderBook(db, bus, clock)
+    rules = RulesService(configured_rules(settings), db, book, bus, clock)
+    predictor = Predictor(store, db, bus, clock, history=timedelta(days=settings.predictor.history_days))
+    limits = TimeLimits(late=timedelta(seconds=settings.collector.late_limit_s),
+                        future=timedelta(seconds=settings.collector.future_limit_s))
+    ingest = Ingest(AssetRegistry(db.assets.list), store, db.dead_letters, [rules.process], clock, limits,
+                    settings.collector.max_payload_bytes, bus)
+    return Runtime(settings, clock, bus, db, store, book, rules, predictor, ingest)
