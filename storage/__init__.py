@@ -1,0 +1,1 @@
+"""Telemetry stores (InfluxDB, embedded SQLite) and the records database (schema, migrations, repositories)."""

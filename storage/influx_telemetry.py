@@ -1,0 +1,248 @@
+"""The InfluxDB telemetry store, over the 1.x HTTP API: ``/write`` (line protocol) and ``/query`` (InfluxQL).
+
+Layout: one measurement per asset kind (``pump``, ``elevator``, ``lighting``), tags ``asset`` and ``site``,
+one field per metric, millisecond timestamps. A point is keyed by (measurement, tags, time), so a rewrite
+overwrites. InfluxDB fixes a field's type per measurement on first write: numbers are ALWAYS written as
+floats (``3`` as ``3.0``, never ``3i``) and flags as booleans, so a sensor sending ``3`` and later ``3.5``
+cannot be refused for a type conflict. ``/query`` works on 1.x, 2.x (compatibility API) and 3.x alike.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import threading
+from collections.abc import Collection, Iterable, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+import httpx
+
+from core.domain import AssetKind, MetricValue, Reading
+from core.errors import FacmonError, ServiceUnavailable
+from storage.sqlite_telemetry import from_ms, to_ms
+from storage.telemetry import AGGREGATIONS, Aggregation
+
+BATCH_LINES = 5000  # InfluxDB 1.x writes fastest in batches of 5-10k points (MEASURED.md)
+_MS = timedelta(milliseconds=1)
+_KINDS = ", ".join(f'"{kind.value}"' for kind in AssetKind)  # FROM clause: every measurement we write
+_MEASUREMENT_SPECIALS = re.compile(r"([, ])")
+_KEY_SPECIALS = re.compile(r"([,= ])")  # tag keys, tag values and field keys
+
+Point = tuple[int, float]  # (epoch ms, value)
+
+
+# -- line protocol and InfluxQL text (pure) ---------------------------------------------------------------
+def escape_measurement(name: str) -> str:
+    return _MEASUREMENT_SPECIALS.sub(r"\\\1", _single_line(name))
+
+
+def escape_key(text: str) -> str:
+    """Escape a tag key, tag value or field key for line protocol."""
+    return _KEY_SPECIALS.sub(r"\\\1", _single_line(text))
+
+
+def _single_line(text: str) -> str:
+    # Neither can be written in InfluxDB 1.x line protocol, escaped or not.
+    if "\n" in text or "\r" in text or text.endswith("\\"):
+        raise FacmonError(f"line protocol cannot carry a line break or a trailing backslash: {text!r}")
+    return text
+
+
+def format_field(value: MetricValue) -> str | None:
+    """A field value: booleans as true/false, every number as a float; None for NaN and infinities."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    number = float(value)
+    if not math.isfinite(number):
+        return None  # line protocol has no NaN/inf; the collector rejects them before they get here
+    return repr(number)  # "3.0", "1e+20": both read back as floats
+
+
+def to_line(reading: Reading) -> str | None:
+    """One line of line protocol for ``reading`` (ms precision); None if it has no storable metric."""
+    fields = [f"{escape_key(name)}={text}" for name, value in sorted(reading.metrics.items())
+              if (text := format_field(value)) is not None]
+    if not fields:
+        return None
+    tags = f"asset={escape_key(reading.asset_id)}"
+    if reading.site_id:  # line protocol drops empty tag values
+        tags += f",site={escape_key(reading.site_id)}"
+    return f"{escape_measurement(reading.kind.value)},{tags} {','.join(fields)} {to_ms(reading.at)}"
+
+
+def quote_identifier(name: str) -> str:
+    return '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def quote_string(text: str) -> str:
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def time_range(since: datetime, until: datetime) -> str:
+    return f"time >= {to_ms(since)}ms AND time < {to_ms(until)}ms"
+
+
+def aggregate(points: Iterable[Point], window_ms: int, agg: Aggregation) -> list[Point]:
+    """``agg`` of ``points`` per epoch-aligned window, stamped with the window start; empty windows omitted.
+
+    InfluxDB cannot average booleans, so flags are aggregated here from their raw points.
+    """
+    buckets: dict[int, list[Point]] = {}
+    for point in sorted(points):
+        buckets.setdefault(point[0] - point[0] % window_ms, []).append(point)
+    return [(start, _reduce([value for _, value in bucket], agg)) for start, bucket in sorted(buckets.items())]
+
+
+def _reduce(values: list[float], agg: Aggregation) -> float:
+    if agg == "mean":
+        return sum(values) / len(values)
+    if agg == "min":
+        return min(values)
+    if agg == "max":
+        return max(values)
+    if agg == "last":
+        return values[-1]
+    if agg == "sum":
+        return float(sum(values))
+    return float(len(values))
+
+
+def as_float(value: Any) -> float:
+    return 1.0 if value is True else 0.0 if value is False else float(value)
+
+
+def as_metric(value: Any) -> MetricValue:
+    return value if isinstance(value, bool) else float(value)
+
+
+# -- the store ----------------------------------------------------------------------------------------
+class InfluxTelemetryStore:
+    """A :class:`~storage.telemetry.TelemetryStore` on InfluxDB; creates ``database`` if it is missing.
+
+    Thread-safe: httpx's client is, and the only shared state is a cache of field types behind a lock.
+    """
+
+    def __init__(self, url: str, database: str, username: str | None = None, password: str | None = None,
+                 timeout_s: float = 10.0) -> None:
+        self.url = url
+        self.database = database
+        auth = (username, password or "") if username is not None else None
+        self._http = httpx.Client(base_url=url, auth=auth, timeout=timeout_s)
+        self._lock = threading.Lock()
+        self._field_types: dict[str, str] = {}  # metric -> "float" | "boolean" (same in every measurement)
+        self._statements(f"CREATE DATABASE {quote_identifier(database)}")  # a no-op when it exists
+
+    def write(self, readings: Sequence[Reading]) -> None:
+        lines = [line for reading in readings if (line := to_line(reading)) is not None]
+        for start in range(0, len(lines), BATCH_LINES):
+            body = "\n".join(lines[start:start + BATCH_LINES]).encode()
+            self._request("/write", {"db": self.database, "precision": "ms"}, content=body)
+
+    def query(self, asset_id: str, metric: str, since: datetime, until: datetime,
+              window: timedelta | None = None, agg: Aggregation = "mean") -> list[tuple[datetime, float]]:
+        where = f"WHERE \"asset\" = {quote_string(asset_id)} AND {time_range(since, until)}"
+        field = quote_identifier(metric)
+        if window is None:
+            points = self._points(f"SELECT {field} FROM {_KINDS} {where}")
+        else:
+            if agg not in AGGREGATIONS:
+                raise ValueError(f"unknown aggregation {agg!r}")
+            window_ms = window // _MS
+            if window_ms <= 0:
+                raise ValueError("window must be at least one millisecond")
+            if self._field_type(metric) == "boolean":
+                points = aggregate(self._points(f"SELECT {field} FROM {_KINDS} {where}"), window_ms, agg)
+            else:
+                points = self._points(f"SELECT {agg}({field}) FROM {_KINDS} {where} "
+                                      f"GROUP BY time({window_ms}ms) fill(none)")
+        return [(from_ms(at), value) for at, value in sorted(points)]
+
+    def latest(self, asset_ids: Collection[str] | None = None) -> dict[str, Reading]:
+        if asset_ids is not None and not asset_ids:
+            return {}
+        where = ""
+        if asset_ids is not None:
+            where = "WHERE " + " OR ".join(f'"asset" = {quote_string(a)}' for a in sorted(asset_ids))
+        # LAST(*) gives each metric's newest value but, being several selectors, no usable time; the
+        # newest row per series gives the time.
+        values, newest = self._statements(
+            f'SELECT LAST(*) FROM {_KINDS} {where} GROUP BY "asset", "site"',
+            f'SELECT * FROM {_KINDS} {where} GROUP BY "asset", "site" ORDER BY time DESC LIMIT 1',
+        )
+        times = {_series_key(s): s["values"][0][0] for s in newest.get("series", [])}
+        result: dict[str, Reading] = {}
+        for series in values.get("series", []):
+            key = _series_key(series)
+            reading = _reading(series, times[key])
+            kept = result.get(reading.asset_id)
+            if kept is None or reading.at > kept.at:  # an asset that moved site: its newest series wins
+                result[reading.asset_id] = reading
+        return result
+
+    def delete_before(self, until: datetime) -> int:
+        """Delete points older than ``until``; returns how many (asset, metric, time) values went."""
+        before = f"time < {to_ms(until)}ms"
+        counts, _ = self._statements(f"SELECT COUNT(*) FROM {_KINDS} WHERE {before}", f"DELETE WHERE {before}")
+        return sum(int(n) for series in counts.get("series", []) for row in series["values"]
+                   for n in row[1:] if n is not None)
+
+    def close(self) -> None:
+        self._http.close()
+
+    # -- HTTP -----------------------------------------------------------------------------------------
+    def _points(self, statement: str) -> list[Point]:
+        (result,) = self._statements(statement)
+        return [(row[0], as_float(row[1])) for series in result.get("series", [])
+                for row in series["values"] if row[1] is not None]
+
+    def _field_type(self, metric: str) -> str | None:
+        with self._lock:
+            if metric in self._field_types:
+                return self._field_types[metric]
+        (result,) = self._statements("SHOW FIELD KEYS")
+        types = {row[0]: row[1] for series in result.get("series", []) for row in series["values"]}
+        with self._lock:
+            self._field_types.update(types)
+        return types.get(metric)
+
+    def _statements(self, *statements: str) -> list[dict[str, Any]]:
+        """Run InfluxQL statements in one request; one result per statement, errors raised."""
+        response = self._request("/query", {"db": self.database, "epoch": "ms"},
+                                 data={"q": ";\n".join(statements)})
+        results: list[dict[str, Any]] = response.json().get("results", [])
+        for result in results:
+            if "error" in result:
+                raise FacmonError(f"InfluxDB query failed: {result['error']}")
+        return results
+
+    def _request(self, path: str, params: dict[str, str], **body: Any) -> httpx.Response:
+        try:
+            response = self._http.post(path, params=params, **body)
+        except httpx.TransportError as error:
+            raise ServiceUnavailable(f"InfluxDB at {self.url} unreachable: {error!r}") from error
+        if response.status_code >= 500:
+            raise ServiceUnavailable(f"InfluxDB at {self.url} failed: {response.status_code} {_error(response)}")
+        if response.status_code >= 400:
+            raise FacmonError(f"InfluxDB refused {path}: {response.status_code} {_error(response)}")
+        return response
+
+
+def _error(response: httpx.Response) -> str:
+    try:
+        return str(response.json().get("error", response.text))
+    except ValueError:
+        return response.text
+
+
+def _series_key(series: dict[str, Any]) -> tuple[str, str, str]:
+    tags = series.get("tags", {})
+    return series["name"], tags.get("asset", ""), tags.get("site", "")
+
+
+def _reading(series: dict[str, Any], at_ms: int) -> Reading:
+    kind, asset_id, site_id = _series_key(series)
+    row = series["values"][0]
+    metrics = {column.removeprefix("last_"): as_metric(value)
+               for column, value in zip(series["columns"][1:], row[1:], strict=True) if value is not None}
+    return Reading(site_id, AssetKind(kind), asset_id, from_ms(at_ms), metrics)

@@ -1,0 +1,131 @@
+"""Alarm episodes and their recorded history (state changes, acknowledgements, comments)."""
+
+from __future__ import annotations
+
+import builtins
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from core.domain import Alarm, AlarmEvent, AlarmState, Severity
+from core.errors import NotFound
+from storage.records.models import AlarmEventRow, AlarmRow
+from storage.records.sessions import Repository
+
+ACTIVE_STATES = [state.value for state in AlarmState if state.is_active]
+
+
+def alarm_from_row(row: AlarmRow) -> Alarm:
+    return Alarm(row.id, row.rule_id, row.asset_id, row.site_id, Severity(row.severity), AlarmState(row.state),
+                 row.message, row.started_at, row.cleared_at, row.acknowledged_at, row.acknowledged_by,
+                 row.occurrences, row.work_order_id)
+
+
+def _event(row: AlarmEventRow) -> AlarmEvent:
+    return AlarmEvent(row.alarm_id, row.at, row.actor,
+                      None if row.from_state is None else AlarmState(row.from_state),
+                      AlarmState(row.to_state), row.note)
+
+
+def _row(session: Session, alarm_id: int) -> AlarmRow:
+    row = session.get(AlarmRow, alarm_id)
+    if row is None:
+        raise NotFound(f"alarm {alarm_id} not found")
+    return row
+
+
+class AlarmRepository(Repository):
+    def raise_alarm(self, rule_id: str, asset_id: str, site_id: str, severity: Severity, message: str,
+                    started_at: datetime) -> tuple[Alarm, bool]:
+        """Create an UNACKNOWLEDGED alarm episode; ``(existing, False)`` if (rule, asset, start) exists."""
+        try:
+            with self._transaction() as session:
+                row = AlarmRow(rule_id=rule_id, asset_id=asset_id, site_id=site_id, severity=severity.value,
+                               state=AlarmState.UNACKNOWLEDGED.value, message=message, started_at=started_at,
+                               occurrences=1)
+                session.add(row)
+                session.flush()
+                session.add(AlarmEventRow(alarm_id=row.id, at=started_at, actor="system", from_state=None,
+                                          to_state=AlarmState.UNACKNOWLEDGED.value, note=message))
+                return alarm_from_row(row), True
+        except IntegrityError:
+            # The unique episode key was taken (maybe by a concurrent caller that has committed by now).
+            with self._transaction() as session:
+                existing = session.scalars(select(AlarmRow).where(
+                    AlarmRow.rule_id == rule_id, AlarmRow.asset_id == asset_id,
+                    AlarmRow.started_at == started_at)).one_or_none()
+                if existing is None:
+                    raise
+                return alarm_from_row(existing), False
+
+    def find_open(self, rule_id: str, asset_id: str) -> Alarm | None:
+        """The newest episode of the rule on the asset whose state is not NORMAL."""
+        query = (select(AlarmRow)
+                 .where(AlarmRow.rule_id == rule_id, AlarmRow.asset_id == asset_id,
+                        AlarmRow.state != AlarmState.NORMAL.value)
+                 .order_by(AlarmRow.started_at.desc(), AlarmRow.id.desc()).limit(1))
+        with self._transaction() as session:
+            row = session.scalars(query).first()
+            return None if row is None else alarm_from_row(row)
+
+    def set_state(self, alarm_id: int, to_state: AlarmState, at: datetime, actor: str, note: str = "") -> Alarm:
+        """Record a state change (not validated here: ``rules.lifecycle`` decides what is allowed)."""
+        with self._transaction() as session:
+            row = _row(session, alarm_id)
+            from_state = AlarmState(row.state)
+            if from_state.is_active and not to_state.is_active:
+                row.cleared_at = at
+            elif to_state.is_active and not from_state.is_active:
+                row.cleared_at = None
+            if to_state is AlarmState.ACKNOWLEDGED:
+                row.acknowledged_at, row.acknowledged_by = at, actor
+            row.state = to_state.value
+            session.add(AlarmEventRow(alarm_id=alarm_id, at=at, actor=actor, from_state=from_state.value,
+                                      to_state=to_state.value, note=note))
+            return alarm_from_row(row)
+
+    def add_occurrence(self, alarm_id: int, at: datetime) -> Alarm:  # noqa: ARG002 - no last-seen column
+        """Count one more occurrence of the episode (it went active again) and clear ``cleared_at``."""
+        with self._transaction() as session:
+            row = _row(session, alarm_id)
+            row.occurrences += 1
+            row.cleared_at = None
+            return alarm_from_row(row)
+
+    def comment(self, alarm_id: int, at: datetime, actor: str, note: str) -> None:
+        with self._transaction() as session:
+            state = _row(session, alarm_id).state
+            session.add(AlarmEventRow(alarm_id=alarm_id, at=at, actor=actor, from_state=state, to_state=state,
+                                      note=note))
+
+    def link_work_order(self, alarm_id: int, work_order_id: int) -> None:
+        with self._transaction() as session:
+            _row(session, alarm_id).work_order_id = work_order_id
+
+    def get(self, alarm_id: int) -> Alarm:
+        with self._transaction() as session:
+            return alarm_from_row(_row(session, alarm_id))
+
+    def list(self, active_only: bool = False, site_id: str | None = None,
+             limit: int = 200) -> builtins.list[Alarm]:
+        """Newest first; ``active_only`` keeps UNACKNOWLEDGED and ACKNOWLEDGED episodes."""
+        query = select(AlarmRow).order_by(AlarmRow.started_at.desc(), AlarmRow.id.desc()).limit(limit)
+        if active_only:
+            query = query.where(AlarmRow.state.in_(ACTIVE_STATES))
+        if site_id is not None:
+            query = query.where(AlarmRow.site_id == site_id)
+        with self._transaction() as session:
+            return [alarm_from_row(row) for row in session.scalars(query)]
+
+    def history(self, alarm_id: int) -> builtins.list[AlarmEvent]:
+        """The alarm's events, oldest first (raises NotFound for an unknown alarm)."""
+        query = select(AlarmEventRow).where(AlarmEventRow.alarm_id == alarm_id).order_by(AlarmEventRow.id)
+        with self._transaction() as session:
+            _row(session, alarm_id)
+            return [_event(row) for row in session.scalars(query)]
+
+    def count(self) -> int:
+        with self._transaction() as session:
+            return session.scalar(select(func.count()).select_from(AlarmRow)) or 0

@@ -1,0 +1,71 @@
+"""The records database: engine, migrations and the repositories, for SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import sessionmaker
+
+from storage.records.alarms import AlarmRepository
+from storage.records.assets import AssetRepository
+from storage.records.dead_letters import DeadLetterRepository
+from storage.records.forecasts import ForecastRepository
+from storage.records.work_orders import WorkOrderRepository
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+
+
+def alembic_config(connection: Connection | None = None) -> Config:
+    """Alembic configured in code (no alembic.ini): the migrations ship inside this package."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["connection"] = connection
+    return config
+
+
+def _prepare_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # The driver's own transaction handling is switched off so that "begin" below owns it.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def on_begin(connection: Connection) -> None:
+        # Take the write lock at the start: a deferred transaction that reads, then writes, can fail
+        # with SQLITE_BUSY at once under WAL, without waiting for the busy timeout.
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+class Database:
+    """The records store; every repository method uses its own short session and is thread-safe."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine = create_engine(url, pool_pre_ping=not url.startswith("sqlite"))
+        if self.engine.dialect.name == "sqlite":
+            _prepare_sqlite(self.engine)
+        sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self.assets = AssetRepository(sessions)
+        self.alarms = AlarmRepository(sessions)
+        self.work_orders = WorkOrderRepository(sessions)
+        self.forecasts = ForecastRepository(sessions)
+        self.dead_letters = DeadLetterRepository(sessions)
+
+    def upgrade(self) -> None:
+        """Migrate the schema to the newest revision (alembic ``upgrade head``)."""
+        with self.engine.begin() as connection:
+            command.upgrade(alembic_config(connection), "head")
+
+    def dispose(self) -> None:
+        self.engine.dispose()

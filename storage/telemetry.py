@@ -1,0 +1,54 @@
+"""The telemetry store interface and the factory that picks a backend from the settings."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from datetime import datetime, timedelta
+from typing import Literal, Protocol
+
+from core.domain import Reading
+from core.settings import TelemetrySettings
+
+Aggregation = Literal["mean", "min", "max", "last", "sum", "count"]
+AGGREGATIONS: tuple[Aggregation, ...] = ("mean", "min", "max", "last", "sum", "count")
+
+
+class TelemetryStore(Protocol):
+    """Time series of metric values per asset. Implementations are safe to call from several threads."""
+
+    def write(self, readings: Sequence[Reading]) -> None:
+        """Store every metric of every reading; a point rewritten at the same (asset, metric, time) overwrites."""
+        ...
+
+    def query(self, asset_id: str, metric: str, since: datetime, until: datetime,
+              window: timedelta | None = None, agg: Aggregation = "mean") -> list[tuple[datetime, float]]:
+        """Points in ``[since, until)`` sorted by time; booleans as 0.0/1.0.
+
+        ``window=None`` returns the raw points; otherwise one ``agg`` value per non-empty window,
+        windows aligned to the Unix epoch and stamped with their start.
+        """
+        ...
+
+    def latest(self, asset_ids: Collection[str] | None = None) -> dict[str, Reading]:
+        """Per asset, a Reading holding the newest value of each metric; ``.at`` is the newest time."""
+        ...
+
+    def delete_before(self, until: datetime) -> int:
+        """Retention: delete points older than ``until``; returns how many were deleted."""
+        ...
+
+    def close(self) -> None:
+        ...
+
+
+def open_telemetry_store(settings: TelemetrySettings) -> TelemetryStore:
+    """The store named by ``settings.backend``; the InfluxDB client is imported only when chosen."""
+    if settings.backend == "influxdb":
+        from storage.influx_telemetry import InfluxTelemetryStore  # lazy: only this backend needs its client
+
+        password = settings.influx_password.get_secret_value() if settings.influx_password else None
+        return InfluxTelemetryStore(settings.influx_url, settings.influx_database,
+                                    settings.influx_username, password)
+    from storage.sqlite_telemetry import SqliteTelemetryStore
+
+    return SqliteTelemetryStore(settings.sqlite_path)
