@@ -1,0 +1,1 @@
+"""The HTTP face of facmon: REST under /api/v1, the live event stream, the operations console."""

@@ -1,0 +1,50 @@
+"""The FastAPI application: REST under /api/v1, the live event stream, /healthz and the console at /."""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+from fastapi import Depends, FastAPI
+from fastapi.responses import FileResponse
+from fastapi.staticfiles import StaticFiles
+
+from api.auth import require_token, require_token_or_query
+from api.deps import Services
+from api.errors import install_error_handlers
+from api.routes import alarms, assets, deadletters, events, forecasts, health, stats, workorders
+
+API_PREFIX = "/api/v1"
+CONSOLE_DIR = Path(__file__).parent / "console"
+
+DESCRIPTION = """\
+Live alarms, work orders, asset telemetry and wear forecasts of the monitored buildings.
+
+Every `/api/v1` route needs `Authorization: Bearer <token>` when the service has a token;
+the event stream also takes it as `?token=`. `/healthz` and the console page are open.
+"""
+
+
+def _package_version() -> str:
+    try:
+        return version("facmon")
+    except PackageNotFoundError:  # running from a checkout that was never installed
+        return "0+unknown"
+
+
+def create_app(services: Services) -> FastAPI:
+    """The application serving ``services``; the caller runs it (uvicorn) and owns the services."""
+    app = FastAPI(title="facmon", version=_package_version(), description=DESCRIPTION)
+    app.state.services = services
+    install_error_handlers(app)
+    app.include_router(health.router)
+    for module in (assets, alarms, workorders, forecasts, deadletters, stats):
+        app.include_router(module.router, prefix=API_PREFIX, dependencies=[Depends(require_token)])
+    app.include_router(events.router, prefix=API_PREFIX, dependencies=[Depends(require_token_or_query)])
+
+    @app.get("/", include_in_schema=False)
+    def console() -> FileResponse:
+        return FileResponse(CONSOLE_DIR / "index.html", headers={"Cache-Control": "no-cache"})
+
+    app.mount("/console", StaticFiles(directory=CONSOLE_DIR), name="console")
+    return app

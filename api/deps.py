@@ -1,0 +1,38 @@
+"""The services the API works on, and the FastAPI dependencies that hand them to routes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+
+from core.clock import Clock
+from core.events import EventBus
+from rules.service import RulesService
+from storage.records import Database
+from storage.telemetry import TelemetryStore
+from workorders.book import WorkOrderBook
+
+
+@dataclass
+class Services:
+    """Everything a request may touch; built by the entry point and given to ``create_app``."""
+
+    db: Database
+    store: TelemetryStore
+    book: WorkOrderBook
+    rules: RulesService
+    bus: EventBus
+    clock: Clock
+    token: str | None
+    stats: Callable[[], dict[str, Any]] | None = None
+
+
+def get_services(request: Request) -> Services:
+    services: Services = request.app.state.services
+    return services
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]

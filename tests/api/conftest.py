@@ -1,0 +1,142 @@
+"""Fixtures for the API tests: the real services (SQLite records, SQLite telemetry, work-order book,
+rules service with the default rules) seeded with a small portfolio, a TestClient, and a live server."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+import time
+import warnings
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import uvicorn
+from fastapi import FastAPI
+
+from api.app import create_app
+from api.deps import Services
+from core.clock import ManualClock
+from core.domain import Alarm, Asset, AssetKind, Reading, Site
+from core.events import EventBus
+from rules.pack import default_rules
+from rules.service import RulesService
+from storage.records import Database
+from storage.sqlite_telemetry import SqliteTelemetryStore
+from workorders.book import WorkOrderBook
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")  # starlette's note that it will move to httpx2 one day
+    from fastapi.testclient import TestClient
+
+TOKEN = "test-token-7f3a"
+START = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+SITES = [Site("north", "North Tower"), Site("south", "South Court")]
+ASSETS = [
+    Asset("north-pump-1", "north", AssetKind.PUMP, "North booster pump 1"),
+    Asset("north-lift-a", "north", AssetKind.ELEVATOR, "North lift A"),
+    Asset("north-light-1", "north", AssetKind.LIGHTING, "North lobby lights"),
+    Asset("south-pump-1", "south", AssetKind.PUMP, "South booster pump 1"),
+]
+
+
+@pytest.fixture
+def token() -> str:
+    return TOKEN
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(START)
+
+
+@pytest.fixture(scope="session")
+def seeded_records(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated records database holding the portfolio, made once and copied by each test (faster)."""
+    path = tmp_path_factory.mktemp("records") / "records.db"
+    db = Database(f"sqlite:///{path}")
+    db.upgrade()
+    for site in SITES:
+        db.assets.upsert_site(site)
+    for asset in ASSETS:
+        db.assets.upsert_asset(asset)
+    db.dispose()
+    return path
+
+
+@pytest.fixture
+def services(tmp_path: Path, clock: ManualClock, seeded_records: Path) -> Iterator[Services]:
+    shutil.copyfile(seeded_records, tmp_path / "records.db")
+    db = Database(f"sqlite:///{tmp_path / 'records.db'}")
+    db.upgrade()  # already at head: checks the copy
+    store = SqliteTelemetryStore(tmp_path / "telemetry.db")
+    bus = EventBus()
+    book = WorkOrderBook(db, bus, clock)
+    rules = RulesService(default_rules(), db, book, bus, clock)
+    yield Services(db=db, store=store, book=book, rules=rules, bus=bus, clock=clock, token=TOKEN)
+    store.close()
+    db.dispose()
+
+
+@pytest.fixture
+def app(services: Services) -> FastAPI:
+    return create_app(services)
+
+
+@pytest.fixture
+def client(app: FastAPI) -> Iterator[TestClient]:
+    with TestClient(app, headers={"Authorization": f"Bearer {TOKEN}"}) as test_client:
+        yield test_client
+
+
+def pump_readings(asset_id: str, site_id: str, since: datetime, minutes: int,
+                  flow_m3h: float, discharge_bar: float) -> list[Reading]:
+    """A pump reporting once a minute, as the simulators do."""
+    return [Reading(site_id, AssetKind.PUMP, asset_id, since + timedelta(minutes=i),
+                    {"running": True, "flow_m3h": flow_m3h, "discharge_bar": discharge_bar, "suction_bar": 1.2,
+                     "vibration_mm_s": 1.4, "bearing_temp_c": 48.0, "mains_ok": True})
+            for i in range(minutes)]
+
+
+@pytest.fixture
+def burst_pipe(services: Services, clock: ManualClock) -> Callable[..., Alarm]:
+    """Feed the rules service a burst-pipe signature (flow up, pressure down) until it raises the alarm."""
+
+    def feed(asset_id: str = "north-pump-1", site_id: str = "north") -> Alarm:
+        readings = pump_readings(asset_id, site_id, clock.now(), 5, flow_m3h=72.0, discharge_bar=0.9)
+        for reading in readings:
+            clock.advance(timedelta(minutes=1))
+            services.rules.process([reading])
+        alarm = services.db.alarms.find_open("pump_burst_pipe", asset_id)
+        assert alarm is not None, "the default rules did not raise pump_burst_pipe"
+        return alarm
+
+    return feed
+
+
+@dataclass
+class LiveServer:
+    url: str
+    server: uvicorn.Server
+
+
+@pytest.fixture
+def live_server(app: FastAPI) -> Iterator[LiveServer]:
+    """The app served by uvicorn on a free loopback port, in a thread."""
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off",
+                            timeout_graceful_shutdown=1)
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, name="uvicorn-test", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert thread.is_alive(), "uvicorn stopped while starting"
+        assert time.monotonic() < deadline, "uvicorn did not start within 10 s"
+        time.sleep(0.02)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    yield LiveServer(f"http://127.0.0.1:{port}", server)
+    server.should_exit = True
+    thread.join(10)
+    assert not thread.is_alive(), "uvicorn did not stop"

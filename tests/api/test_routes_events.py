@@ -1,0 +1,103 @@
+"""The live event stream over a real uvicorn server: format, auth, topic filter, unsubscribe."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import httpx
+import pytest
+
+from api.deps import Services
+from core.domain import Alarm
+
+TIMEOUT = httpx.Timeout(5.0)
+
+
+@contextmanager
+def stream(url: str, headers: dict[str, str] | None = None) -> Iterator[Iterator[str]]:
+    """The stream's lines, once the server says the subscription is in place."""
+    with httpx.Client(timeout=TIMEOUT) as client, client.stream("GET", url, headers=headers) as response:
+        assert response.status_code == 200, response.read()
+        assert response.headers["content-type"].startswith("text/event-stream")
+        lines = response.iter_lines()
+        assert next(lines) == ": connected"
+        yield lines
+
+
+def next_event(lines: Iterator[str]) -> tuple[str, dict[str, Any]]:
+    """Read up to the end of the next event that has a name; skip comments (keepalives)."""
+    name, data = "", ""
+    for line in lines:
+        if line.startswith("event: "):
+            name = line.removeprefix("event: ")
+        elif line.startswith("data: "):
+            data += line.removeprefix("data: ")
+        elif line == "" and name:
+            return name, json.loads(data)
+    raise AssertionError("the stream ended")
+
+
+def test_published_event_arrives_as_named_sse_event(live_server: Any, services: Services, token: str) -> None:
+    with stream(f"{live_server.url}/api/v1/events?token={token}") as lines:
+        services.bus.publish("test.hello", {"n": 1, "text": "two\nlines"})
+        assert next_event(lines) == ("test.hello", {"n": 1, "text": "two\nlines"})
+
+
+def test_bearer_header_works_for_the_stream_too(live_server: Any, services: Services, token: str) -> None:
+    with stream(f"{live_server.url}/api/v1/events", {"Authorization": f"Bearer {token}"}) as lines:
+        services.bus.publish("test.header", {})
+        assert next_event(lines) == ("test.header", {})
+
+
+def test_stream_without_token_is_401(live_server: Any) -> None:
+    response = httpx.get(f"{live_server.url}/api/v1/events", timeout=TIMEOUT)
+    assert response.status_code == 401
+
+
+def test_topic_prefix_filters_events(live_server: Any, services: Services, token: str) -> None:
+    with stream(f"{live_server.url}/api/v1/events?token={token}&topic=workorder.") as lines:
+        services.bus.publish("alarm.raised", {"id": 1})
+        services.bus.publish("workorder.opened", {"id": 2})
+        assert next_event(lines) == ("workorder.opened", {"id": 2})
+
+
+def test_rules_service_alarm_reaches_the_stream(live_server: Any, services: Services, token: str,
+                                                burst_pipe: Callable[..., Alarm]) -> None:
+    with stream(f"{live_server.url}/api/v1/events?token={token}") as lines:
+        alarm = burst_pipe()
+        seen = [next_event(lines) for _ in range(3)]
+    topics = [topic for topic, _ in seen]
+    assert "alarm.raised" in topics
+    assert "workorder.opened" in topics
+    raised = dict(seen)["alarm.raised"]
+    assert (raised["id"], raised["rule_id"], raised["severity"]) == (alarm.id, "pump_burst_pipe", "critical")
+
+
+def test_disconnect_unsubscribes_from_the_bus(live_server: Any, services: Services, token: str,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    subscribed: list[str] = []
+    subscribe = services.bus.subscribe
+
+    def counting_subscribe(handler: Callable[..., None], prefix: str = "") -> Callable[[], None]:
+        unsubscribe = subscribe(handler, prefix)
+        subscribed.append(prefix)
+
+        def counted_unsubscribe() -> None:
+            subscribed.remove(prefix)
+            unsubscribe()
+
+        return counted_unsubscribe
+
+    monkeypatch.setattr(services.bus, "subscribe", counting_subscribe)
+    with stream(f"{live_server.url}/api/v1/events?token={token}&topic=alarm.") as lines:
+        assert subscribed == ["alarm."]
+        services.bus.publish("alarm.raised", {"id": 7})
+        assert next_event(lines)[0] == "alarm.raised"
+    deadline = time.monotonic() + 5
+    while subscribed and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert subscribed == [], "the stream kept its bus subscription after the client left"

@@ -1,0 +1,74 @@
+"""Forecast, dead-letter and stats routes."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import UTC, datetime, timedelta
+
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from api.deps import Services
+from core.domain import DeadLetter, Forecast
+
+AT = datetime(2026, 3, 1, tzinfo=UTC)
+
+
+def forecast(asset_id: str, days: int, health: float, rul_days: float | None) -> Forecast:
+    return Forecast(asset_id, AT + timedelta(days=days), health, rul_days, "vibration_mm_s", "trend-v1",
+                    {"vibration_mm_s": 3.2})
+
+
+def test_forecasts_latest_per_asset_and_history(client: TestClient, services: Services) -> None:
+    for f in (forecast("north-pump-1", 0, 0.9, 200.0), forecast("north-pump-1", 1, 0.7, 90.0),
+              forecast("south-pump-1", 0, 1.0, None)):
+        services.db.forecasts.add(f)
+    latest = client.get("/api/v1/forecasts").json()
+    assert [(f["asset_id"], f["health"], f["rul_days"]) for f in latest] == [
+        ("north-pump-1", 0.7, 90.0), ("south-pump-1", 1.0, None)]
+    assert latest[0]["details"] == {"vibration_mm_s": 3.2}
+    history = client.get("/api/v1/forecasts/north-pump-1").json()
+    assert [f["health"] for f in history] == [0.7, 0.9]
+    assert [f["health"] for f in client.get("/api/v1/forecasts/north-pump-1?limit=1").json()] == [0.7]
+
+
+def test_forecasts_of_an_unknown_asset_is_404(client: TestClient) -> None:
+    assert client.get("/api/v1/forecasts/ghost").status_code == 404
+
+
+def test_asset_without_forecasts_has_an_empty_history(client: TestClient) -> None:
+    assert client.get("/api/v1/forecasts/north-lift-a").json() == []
+
+
+def add_letters(services: Services) -> None:
+    for reason, payload in (("invalid_json", b"{not json"), ("out_of_range", b'{"metrics":{"flow_m3h":9e9}}'),
+                            ("invalid_utf8", b"\xff\xfe")):
+        services.db.dead_letters.add(DeadLetter(0, AT, "facmon/v1/north/pump/north-pump-1/telemetry",
+                                                reason, f"detail of {reason}", payload))
+
+
+def test_dead_letters_newest_first_and_by_reason(client: TestClient, services: Services) -> None:
+    add_letters(services)
+    letters = client.get("/api/v1/deadletters").json()
+    assert [letter["reason"] for letter in letters] == ["invalid_utf8", "out_of_range", "invalid_json"]
+    assert letters[0]["payload"] == "\ufffd\ufffd"  # undecodable bytes shown as replacement characters
+    only = client.get("/api/v1/deadletters", params={"reason": "invalid_json"}).json()
+    assert [(letter["payload"], letter["detail"]) for letter in only] == [("{not json", "detail of invalid_json")]
+    assert len(client.get("/api/v1/deadletters", params={"limit": 2}).json()) == 2
+
+
+def test_stats_counts_records_and_merges_runtime_figures(services: Services) -> None:
+    add_letters(services)
+    services.db.forecasts.add(forecast("north-pump-1", 0, 0.9, 200.0))
+    app = create_app(dataclasses.replace(services, token=None, stats=lambda: {"ingest": {"accepted": 12}}))
+    with TestClient(app) as client:
+        client.post("/api/v1/workorders", json={"title": "Lamp out", "site_id": "north"})
+        stats = client.get("/api/v1/stats").json()
+    assert stats["counts"] == {"assets": 4, "alarms": 0, "active_alarms": 0, "work_orders": 1,
+                               "open_work_orders": 1, "forecasts": 1, "dead_letters": 3}
+    assert stats["dead_letters_by_reason"] == {"invalid_json": 1, "out_of_range": 1, "invalid_utf8": 1}
+    assert stats["runtime"] == {"ingest": {"accepted": 12}}
+
+
+def test_stats_without_runtime_figures(client: TestClient) -> None:
+    assert client.get("/api/v1/stats").json()["runtime"] == {}
