@@ -19,6 +19,7 @@ from collector.registry import AssetRegistry
 from collector.validate import TimeLimits
 from core.clock import Clock
 from core.domain import Asset, Site
+from core.errors import ServiceUnavailable
 from core.events import EventBus
 from core.settings import Settings
 from facmon.periodic import Periodic
@@ -57,6 +58,7 @@ class Runtime:
     _threads: list[Any] = field(default_factory=list)
     _consumer: MqttConsumer | None = None
     _server: uvicorn.Server | None = None
+    _api_thread: threading.Thread | None = None
 
     def register(self, sites: list[Site], assets: list[Asset]) -> None:
         for site in sites:
@@ -82,8 +84,9 @@ class Runtime:
             self._consumer.stop()
         for part in reversed(self._threads):
             part.stop()
-        if self._server is not None:
+        if self._server is not None and self._api_thread is not None:
             self._server.should_exit = True
+            self._api_thread.join(timeout=5)
         self.store.close()
         self.db.dispose()
 
@@ -102,13 +105,17 @@ class Runtime:
         token = api.token.get_secret_value() if api.token else None
         services = Services(db=self.db, store=self.store, book=self.book, rules=self.rules, bus=self.bus,
                             clock=self.clock, token=token, stats=self.stats)
-        config = uvicorn.Config(create_app(services), host=api.host, port=api.port, log_level="warning")
+        # Open console event streams never end by themselves: bound the wait for them at shutdown.
+        config = uvicorn.Config(create_app(services), host=api.host, port=api.port, log_level="warning",
+                                timeout_graceful_shutdown=2)
         self._server = uvicorn.Server(config)
-        thread = threading.Thread(target=self._server.run, name="api", daemon=True)
-        thread.start()
+        self._api_thread = threading.Thread(target=self._server.run, name="api", daemon=True)
+        self._api_thread.start()
         deadline = time.monotonic() + 10
-        while not self._server.started and time.monotonic() < deadline:
+        while not self._server.started and self._api_thread.is_alive() and time.monotonic() < deadline:
             time.sleep(0.02)
+        if not self._server.started:
+            raise ServiceUnavailable(f"the API could not listen on {api.host}:{api.port} (port in use?)")
 
 
 def build_runtime(settings: Settings, clock: Clock) -> Runtime:

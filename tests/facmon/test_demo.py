@@ -1,0 +1,28 @@
+"""`facmon demo` end to end: embedded broker, simulators, collector, rules, predictor and API in one process."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from facmon.broker import free_port
+from facmon.cli import main
+
+pytestmark = pytest.mark.integration
+
+
+def test_demo_reports_readings_alarms_work_orders_and_forecasts(tmp_path: Path) -> None:
+    summary_file = tmp_path / "summary.json"
+    exit_code = main(["demo", "--duration", "40", "--port", str(free_port()), "--data-dir", str(tmp_path / "data"),
+                      "--summary-json", str(summary_file)])
+    assert exit_code == 0
+    summary = json.loads(summary_file.read_text())
+    assert summary["readings"] > 1000
+    assert summary["alarms"] >= 1
+    assert summary["work_orders"] >= 1
+    assert summary["forecasts"] >= 1
+    # The only dead letters are the malformed messages the demo injects on purpose.
+    assert summary["dead_letters"] == summary["dead_letters_injected"]
+    assert summary["dead_letters_injected"] >= 1
