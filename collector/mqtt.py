@@ -31,6 +31,7 @@ class MqttConsumer:
         self._settings = settings
         self._handle = handle
         self._connected = threading.Event()
+        self._stopping = False
         self.connects = 0
         self._client = self._make_client()
 
@@ -52,6 +53,7 @@ class MqttConsumer:
                                      f"the connection within {timeout_s} s")
 
     def stop(self) -> None:
+        self._stopping = True
         self._client.disconnect()
         self._client.loop_stop()
 
@@ -85,7 +87,8 @@ class MqttConsumer:
     def _on_disconnect(self, _client: mqtt.Client, _userdata: object, _flags: mqtt.DisconnectFlags,
                        reason: ReasonCode, _properties: object) -> None:
         self._connected.clear()
-        log.warning("disconnected from MQTT broker: %s; reconnecting", reason)
+        if not self._stopping:
+            log.warning("disconnected from MQTT broker: %s; reconnecting", reason)
 
     def _on_message(self, _client: mqtt.Client, _userdata: object, message: mqtt.MQTTMessage) -> None:
         self._handle(message.topic, bytes(message.payload))

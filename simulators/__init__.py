@@ -1,0 +1,1 @@
+"""Virtual elevators, pumps and lighting circuits that publish over MQTT like real hardware."""

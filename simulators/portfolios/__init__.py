@@ -1,0 +1,1 @@
+"""Portfolio files shipped with facmon (read through importlib.resources)."""

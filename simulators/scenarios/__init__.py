@@ -1,0 +1,1 @@
+"""Fault scenario files shipped with facmon (read through importlib.resources)."""
