@@ -1,0 +1,19 @@
+"""`facmon bench ...`: benchmarks, each printing one JSON object."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from facmon.commands import Commands
+
+
+def register(commands: Commands) -> None:
+    bench = commands.add_parser("bench", help="benchmarks (each prints one JSON object)")
+    benchmarks = bench.add_subparsers(required=True, metavar="BENCHMARK")
+    # Each benchmark module adds its own subcommand here.
+    for module in _benchmark_modules():
+        module.register(benchmarks)
+
+
+def _benchmark_modules() -> list[Any]:
+    return []
