@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any
 
 import numpy as np
 import pytest
 from sklearn.base import clone
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import HuberRegressor
 from sklearn.utils.estimator_checks import estimator_checks_generator
 
+import predictor.model
 from predictor.model import TrendToLimit
 
 # Two checks depend on optional extras that facmon does not install, and would otherwise be skipped:
@@ -84,7 +88,8 @@ def test_fewer_than_min_points_is_an_error() -> None:
 
 
 @pytest.mark.parametrize("params", [{"direction": "up"}, {"min_points": 1}, {"limit": "high"},
-                                    {"limit": math.nan}])
+                                    {"limit": math.nan}, {"epsilon": 0.5}, {"alpha": -1.0},
+                                    {"max_iter": 2.5}, {"max_iter": -1}])
 def test_bad_parameters_are_refused_at_fit(params: dict[str, Any]) -> None:
     model = TrendToLimit(**params)  # the contract: __init__ only stores
     assert clone(model).get_params()[next(iter(params))] is params[next(iter(params))]
@@ -97,3 +102,48 @@ def test_time_to_limit_needs_one_time_column() -> None:
     model = TrendToLimit(limit=100.0).fit(X, np.arange(10.0))
     with pytest.raises(ValueError, match="single time column"):
         model.time_to_limit(0.0)
+
+
+class _LineSearchFails(HuberRegressor):  # type: ignore[misc]
+    """What HuberRegressor does when L-BFGS-B's line search fails (platform dependent, sklearn issue 27777)."""
+
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> Any:
+        raise ValueError("HuberRegressor convergence failed: l-BFGS-b solver terminated with ABNORMAL: ")
+
+
+class _RunsOutOfIterations(HuberRegressor):  # type: ignore[misc]
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> Any:
+        super().fit(X, y, sample_weight)
+        warnings.warn("lbfgs failed to converge after 200 iteration(s) (status=1)", ConvergenceWarning, stacklevel=2)
+        return self
+
+
+class _NonFinite(HuberRegressor):  # type: ignore[misc]
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> Any:
+        super().fit(X, y, sample_weight)
+        self.coef_ = np.full(np.shape(X)[1], np.nan)
+        return self
+
+
+@pytest.mark.filterwarnings("error")  # a non-converged solver must be handled, not leak a warning
+@pytest.mark.parametrize("huber", [_LineSearchFails, _RunsOutOfIterations, _NonFinite])
+def test_a_failed_robust_fit_falls_back_to_least_squares(monkeypatch: pytest.MonkeyPatch, huber: type) -> None:
+    monkeypatch.setattr(predictor.model, "HuberRegressor", huber)
+    X, y = _line(per_day=0.1, now_value=4.3, noise=0.05)
+    model = TrendToLimit(limit=7.1).fit(X, y)
+    assert (model.robust_, model.n_iter_) == (False, 0)
+    assert model.slope_ == pytest.approx(np.polyfit(X[:, 0], y, 1)[0])
+    assert model.time_to_limit(0.0) == pytest.approx(28.0, rel=0.05)
+
+
+@pytest.mark.filterwarnings("error")
+def test_a_converged_robust_fit_is_used() -> None:
+    model = TrendToLimit(limit=7.1).fit(*_line(per_day=0.1, now_value=4.3, noise=0.05))
+    assert model.robust_
+    assert model.n_iter_ > 0
+
+
+def test_a_trend_that_is_not_finite_never_reaches_the_limit() -> None:
+    model = TrendToLimit(limit=7.1).fit(*_line(0.1, 2.0))
+    model.slope_ = math.nan
+    assert model.time_to_limit(0.0) == math.inf
