@@ -12,7 +12,19 @@ from fastapi.staticfiles import StaticFiles
 from api.auth import require_token, require_token_or_query
 from api.deps import Services
 from api.errors import install_error_handlers
-from api.routes import alarms, assets, deadletters, events, forecasts, health, stats, workorders
+from api.routes import (
+    alarms,
+    assets,
+    deadletters,
+    events,
+    forecasts,
+    health,
+    maintenance,
+    metrics,
+    rules,
+    stats,
+    workorders,
+)
 
 API_PREFIX = "/api/v1"
 CONSOLE_DIR = Path(__file__).parent / "console"
@@ -38,7 +50,8 @@ def create_app(services: Services) -> FastAPI:
     app.state.services = services
     install_error_handlers(app)
     app.include_router(health.router)
-    for module in (assets, alarms, workorders, forecasts, deadletters, stats):
+    app.include_router(metrics.router)  # Prometheus scrapes /metrics (open, like /healthz)
+    for module in (assets, alarms, workorders, forecasts, deadletters, stats, maintenance, rules):
         app.include_router(module.router, prefix=API_PREFIX, dependencies=[Depends(require_token)])
     app.include_router(events.router, prefix=API_PREFIX, dependencies=[Depends(require_token_or_query)])
 

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
+from collector.decode import Decoder
 from core.clock import Clock
 from core.events import EventBus
 from rules.service import RulesService
@@ -28,6 +29,11 @@ class Services:
     clock: Clock
     token: str | None
     stats: Callable[[], dict[str, Any]] | None = None
+    # A fresh Decoder with the configured limits, for dead-letter reprocessing
+    # (None: the collector's default limits).
+    decoder: Callable[[], Decoder] | None = None
+    # The collector's Prometheus exposition for GET /metrics (None: no collector here).
+    metrics: Callable[[], bytes] | None = None
 
 
 def get_services(request: Request) -> Services:

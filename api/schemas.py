@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, computed_field
+from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator, model_validator
 
 from core.domain import (
     Alarm,
@@ -15,6 +15,7 @@ from core.domain import (
     AssetKind,
     DeadLetter,
     Forecast,
+    MaintenanceWindow,
     MetricValue,
     Reading,
     Severity,
@@ -91,12 +92,24 @@ class AlarmPublic(_Public):
     acknowledged_by: str | None
     occurrences: int
     work_order_id: int | None
+    shelved_until: datetime | None = Field(None, description="Shelved by an operator until then.")
+    shelve_reason: str = ""
+    suppressed_by: int | None = Field(None, description="The active alarm that explains this one (a power cut).")
+    out_of_service: str = Field("", description="Why the asset is out of service; empty when in service.")
+    chattering: bool = Field(False, description="Toggled 3 or more times within a minute.")
+    assignee: str | None = None
 
     @computed_field  # type: ignore[prop-decorator]
     @property
     def active(self) -> bool:
         """True while the condition holds (unacknowledged or acknowledged)."""
         return self.state.is_active
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def muted(self) -> bool:
+        """Shelved, suppressed or out of service: recorded, but not among the live alarms to act on."""
+        return self.shelved_until is not None or self.suppressed_by is not None or bool(self.out_of_service)
 
     @classmethod
     def of(cls, alarm: Alarm) -> AlarmPublic:
@@ -113,11 +126,14 @@ class AlarmEventPublic(_Public):
 
 class AlarmDetail(AlarmPublic):
     history: list[AlarmEventPublic]
+    suppressed: list[AlarmPublic] = Field([], description="The open alarms this one suppresses (listed under it).")
 
     @classmethod
-    def with_history(cls, alarm: Alarm, history: list[AlarmEvent]) -> AlarmDetail:
+    def with_history(cls, alarm: Alarm, history: list[AlarmEvent],
+                     suppressed: list[Alarm] | None = None) -> AlarmDetail:
         events = [AlarmEventPublic.model_validate(e) for e in history]
-        return cls(history=events, **_fields(alarm, AlarmPublic))
+        under = [AlarmPublic.of(a) for a in suppressed or []]
+        return cls(history=events, suppressed=under, **_fields(alarm, AlarmPublic))
 
 
 class AlarmAcknowledge(BaseModel):
@@ -128,6 +144,96 @@ class AlarmAcknowledge(BaseModel):
 class AlarmComment(BaseModel):
     actor: str = _ACTOR
     note: str = Field(min_length=1, max_length=2000)
+
+
+class AlarmShelve(BaseModel):
+    until: datetime | None = Field(None, description="When the shelf ends (timezone-aware); at most 7 days "
+                                                     "ahead. Give this or `for_s`.")
+    for_s: float | None = Field(None, gt=0, description="Or: shelve for this many seconds of service time.")
+    reason: str = Field(min_length=1, max_length=2000)
+    actor: str = _ACTOR
+
+    @field_validator("until")
+    @classmethod
+    def _aware(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("until must carry a time zone, e.g. 2026-11-27T18:00:00Z")
+        return value
+
+    @model_validator(mode="after")
+    def _one_end(self) -> AlarmShelve:
+        if (self.until is None) == (self.for_s is None):
+            raise ValueError("give exactly one of until and for_s")
+        return self
+
+    def end(self, now: datetime) -> datetime:
+        return self.until if self.until is not None else now + timedelta(seconds=self.for_s or 0)
+
+
+class AlarmUnshelve(BaseModel):
+    actor: str = _ACTOR
+    note: str = _NOTE
+
+
+class AlarmAssign(BaseModel):
+    assignee: str | None = Field(description="Who takes care of the alarm; null to unassign.", max_length=200)
+    actor: str = _ACTOR
+
+
+class MaintenanceWindowCreate(BaseModel):
+    site_id: str = Field(min_length=1, max_length=64)
+    asset_id: str | None = Field(None, max_length=64, description="Null: every asset of the site.")
+    since: datetime
+    until: datetime
+    reason: str = Field(min_length=1, max_length=2000)
+    actor: str = _ACTOR
+
+    @model_validator(mode="after")
+    def _ordered(self) -> MaintenanceWindowCreate:
+        if self.since.tzinfo is None or self.until.tzinfo is None:
+            raise ValueError("since and until must carry a time zone")
+        if self.until <= self.since:
+            raise ValueError("until must be after since")
+        return self
+
+
+class MaintenanceWindowPublic(_Public):
+    id: int
+    site_id: str
+    asset_id: str | None
+    since: datetime
+    until: datetime
+    reason: str
+    created_by: str
+
+    @classmethod
+    def of(cls, window: MaintenanceWindow) -> MaintenanceWindowPublic:
+        return cls.model_validate(window)
+
+
+class AlarmKpis(BaseModel):
+    """ISA-18.2 performance figures over [since, until)."""
+
+    since: datetime
+    until: datetime
+    alarms: int
+    intervals: int
+    per_10min_avg: float
+    per_10min_max: int
+    flood_minutes: float
+    flood_share: float
+    top10_share: float
+    top10: list[dict[str, str | int]]
+    priority_mix: dict[str, float]
+    chattering: int
+    rating: str
+
+
+class RulesReloaded(BaseModel):
+    kept: int
+    changed: int
+    added: int
+    removed: int
 
 
 class WorkOrderPublic(_Public):

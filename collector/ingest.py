@@ -1,169 +1,383 @@
-"""The ingest pipeline: raw MQTT message -> decoded, validated reading -> telemetry store and rules.
+"""The ingest pipeline: MQTT message -> Decoder -> durable spool -> acknowledgement; spool -> store and rules.
 
-``receive`` runs on the MQTT client's thread and only decodes and validates; a worker thread flushes
-accepted readings in batches (by size or interval) to the store and then to the consumers (the rules),
-and rejected messages to the dead-letter table. Nothing a device sends can raise past ``receive``.
+Threads (each named):
+- the MQTT client's network thread calls ``receive``: decode + validate (collector.decode.Decoder), encode
+  each accepted reading as a spool record, queue it with the message's (mid, qos). Never raises.
+- ``collector-commit`` (group commit): every ``commit_interval_ms`` it appends what was queued to the spool,
+  fdatasyncs once, stores the window's dead letters, and only then acknowledges the window's messages to
+  the broker, in order. A crash before the acknowledgement makes the broker redeliver; a crash after it
+  finds the reading in the spool. It also publishes ``collector.status`` (on change and every
+  ``status_interval_s``) and re-evaluates backpressure.
+- ``collector-store``: reads the spool from its own offset in batches (``batch_size`` records, or what is
+  there after ``flush_interval_s``), writes them to the telemetry store, and commits its offset only after
+  the write succeeded; while the store is down it retries the same batch with capped, jittered backoff
+  (``retry_max_s``), so the backlog waits on disk and drains when the store returns. Points the store
+  refuses as malformed become dead letters (reason ``store_rejected``).
+- ``collector-rules``: the same for ``RulesService.process``. It does not wait for the store writer, so
+  alarms keep coming while InfluxDB is down; an exception in the rules is logged and the batch skipped
+  (a poison batch must not stop alarms for good).
+Backpressure: when the spool holds ``spool_max_bytes`` ``receive`` blocks the MQTT thread: nothing is read
+from the socket, nothing acknowledged, nothing dropped; the broker keeps the messages.
+A spool record is one validated Reading as orjson ``[site, kind, asset, epoch µs, metrics, seq]``.
 """
 
 from __future__ import annotations
 
 import logging
+import random
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from collector.registry import AssetRegistry
-from collector.validate import TimeLimits, validate
+import orjson
+
+from collector.decode import Decoder
+from collector.metrics import CollectorMetrics, Snapshot, sum_counts
+from collector.spool import Spool
 from core.clock import Clock
-from core.domain import DEAD_LETTER_PAYLOAD_BYTES, DeadLetter, Reading
-from core.errors import FacmonError, InvalidMessage, RejectReason
+from core.domain import DEAD_LETTER_PAYLOAD_BYTES, AssetKind, DeadLetter, Reading
+from core.errors import FacmonError, InvalidMessage
 from core.events import EventBus
-from core.wire import OFFLINE, ONLINE, STATUS, TELEMETRY, decode_reading, parse_topic
+from core.settings import CollectorSettings
+from storage.influx_sink import PointsRejected
 from storage.records import DeadLetterRepository
 from storage.telemetry import TelemetryStore
 
 log = logging.getLogger(__name__)
 
 ReadingConsumer = Callable[[Sequence[Reading]], None]
+AcknowledgeMany = Callable[[list[int]], None]  # QoS 1 message ids, in order
+Publish = Callable[[str, bytes], None]
+STORE, RULES = "store", "rules"
+STORE_REJECTED = "store_rejected"
+STATUS_CHECK_S = 0.5
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_KINDS = {kind.value: kind for kind in AssetKind}  # a dict lookup is cheaper than AssetKind(value)
+
+
+def encode_record(reading: Reading) -> bytes:
+    """One spool record (exact to the microsecond)."""
+    micros = (reading.at - _EPOCH) // timedelta(microseconds=1)
+    return orjson.dumps((reading.site_id, reading.kind.value, reading.asset_id, micros, reading.metrics,
+                         reading.seq))
+
+
+def decode_record(body: bytes) -> Reading:
+    site, kind, asset, micros, metrics, seq = orjson.loads(body)
+    return Reading(site, _KINDS[kind], asset, _EPOCH + timedelta(microseconds=micros), metrics, seq)
+
+
+def backoff_s(attempt: int, cap_s: float, rand: Callable[[], float] = random.random) -> float:
+    """Retry delay: 0.1 s doubling per attempt, capped at ``cap_s``, jittered 0.5-1x."""
+    delay: float = min(cap_s, 0.1 * 2.0 ** min(attempt, 20))
+    return delay * (0.5 + 0.5 * rand())
 
 
 @dataclass
 class IngestStats:
     received: int = 0
     accepted: int = 0
+    readings: int = 0  # readings spooled
     stored: int = 0
+    processed: int = 0  # readings the rules consumer handled
     rejected: Counter[str] = field(default_factory=Counter)
     status_messages: int = 0
     store_errors: int = 0
+    acknowledged: int = 0
 
     def as_dict(self) -> dict[str, Any]:
-        return {"received": self.received, "accepted": self.accepted, "stored": self.stored,
+        return {"received": self.received, "accepted": self.accepted, "spooled": self.readings,
+                "stored": self.stored, "processed_by_rules": self.processed,
                 "rejected": sum(self.rejected.values()), "rejected_by_reason": dict(self.rejected),
-                "status_messages": self.status_messages, "store_errors": self.store_errors}
+                "status_messages": self.status_messages, "store_errors": self.store_errors,
+                "acknowledged": self.acknowledged}
+
+
+@dataclass
+class _Window:
+    """What arrived since the last group commit."""
+
+    bodies: list[bytes] = field(default_factory=list)
+    acks: list[tuple[int, int, int]] = field(default_factory=list)  # (generation, mid, qos)
+    letters: list[DeadLetter] = field(default_factory=list)
 
 
 class Ingest:
-    def __init__(self, registry: AssetRegistry, store: TelemetryStore, dead_letters: DeadLetterRepository,
-                 consumers: Sequence[ReadingConsumer], clock: Clock, limits: TimeLimits,
-                 max_payload_bytes: int, bus: EventBus | None = None) -> None:
-        self._registry = registry
+    def __init__(self, decoder: Decoder, spool: Spool, store: TelemetryStore, dead_letters: DeadLetterRepository,
+                 rules: ReadingConsumer | None, clock: Clock, settings: CollectorSettings,
+                 bus: EventBus | None = None) -> None:
+        self.decoder = decoder
+        self.spool = spool
         self._store = store
         self._dead_letters = dead_letters
-        self._consumers = list(consumers)
+        self._rules = rules
         self._clock = clock
-        self._limits = limits
-        self._max_payload_bytes = max_payload_bytes
+        self._settings = settings
         self._bus = bus
         self._lock = threading.Lock()
-        self._readings: list[Reading] = []
-        self._rejects: list[DeadLetter] = []
+        self._space = threading.Condition(self._lock)
+        self._window = _Window()
+        self._in_commit = 0  # messages of the window being committed right now
+        self._full = spool.is_full()
+        self._ack: AcknowledgeMany = lambda _mids: None
+        self._publish: Publish | None = None
+        self._generation = 0  # MQTT connection count: acks of an older connection are stale
+        self._connected = False
+        self._store_failing = False
+        self._stopping = threading.Event()
+        self._status: tuple[bool, bool] | None = None
+        self._status_at = 0.0
+        self._status_checked = 0.0
+        self._status_since = clock.now()
+        self._threads: list[threading.Thread] = []
         self.stats = IngestStats()
+        self.metrics = CollectorMetrics(self.snapshot)
 
-    def receive(self, topic: str, payload: bytes) -> None:
-        """Take one message from the broker; never raises."""
-        received_at = self._clock.now()
-        try:
-            reading = self._accept(topic, payload, received_at)
-        except InvalidMessage as error:
-            letter = DeadLetter(0, received_at, topic, error.reason, error.detail,
-                                bytes(payload[:DEAD_LETTER_PAYLOAD_BYTES]))
-            with self._lock:
-                self.stats.received += 1
-                self.stats.rejected[error.reason] += 1
-                self._rejects.append(letter)
-            return
+    # -- wiring -------------------------------------------------------------------------------------------
+    def attach(self, ack: AcknowledgeMany, publish: Publish | None = None) -> None:
+        """The MQTT side: how to acknowledge a message and publish replies."""
+        self._ack = ack
+        self._publish = publish
+
+    def connection_changed(self, connected: bool) -> None:
         with self._lock:
-            self.stats.received += 1
-            if reading is not None:
-                self.stats.accepted += 1
-                self._readings.append(reading)
-
-    def pending(self) -> int:
-        with self._lock:
-            return len(self._readings) + len(self._rejects)
-
-    def flush(self) -> int:
-        """Store what was accepted, record what was rejected, then feed the consumers; returns readings stored."""
-        with self._lock:
-            readings, self._readings = self._readings, []
-            rejects, self._rejects = self._rejects, []
-        for letter in rejects:
-            self._dead_letters.add(letter)
-        if not readings:
-            return 0
-        try:
-            self._store.write(readings)
-        except FacmonError:
-            # Keep the batch: it goes out with the next flush. (The durable spool of the collector
-            # issue replaces this in-memory hold.)
-            with self._lock:
-                self._readings[:0] = readings
-                self.stats.store_errors += 1
-            log.warning("telemetry store write failed; %d readings held for retry", len(readings), exc_info=True)
-            return 0
-        with self._lock:
-            self.stats.stored += len(readings)
-        for consume in self._consumers:
-            try:
-                consume(readings)
-            except Exception:  # one failing consumer must not stop ingest or starve the others
-                log.exception("reading consumer %r failed on a batch of %d", consume, len(readings))
-        return len(readings)
-
-    def _accept(self, topic: str, payload: bytes, received_at: Any) -> Reading | None:
-        address = parse_topic(topic)
-        if len(payload) > self._max_payload_bytes:
-            raise InvalidMessage(RejectReason.PAYLOAD_TOO_LARGE,
-                                 f"{len(payload)} bytes exceeds the limit of {self._max_payload_bytes}")
-        if address.channel == STATUS:
-            self._device_status(address.asset_id, payload)
-            return None
-        if address.channel != TELEMETRY:
-            raise InvalidMessage(RejectReason.UNSUPPORTED_FORMAT,
-                                 f"channel {address.channel!r} is not ingested yet; send JSON on 'telemetry'")
-        reading = decode_reading(address, payload)
-        validate(reading, self._registry.find(reading.asset_id), received_at, self._limits)
-        return reading
-
-    def _device_status(self, asset_id: str, payload: bytes) -> None:
-        status = payload.decode("utf-8", "replace").strip()
-        if status not in (ONLINE, OFFLINE):
-            raise InvalidMessage(RejectReason.BAD_SHAPE, f"status must be {ONLINE!r} or {OFFLINE!r}")
-        with self._lock:
-            self.stats.status_messages += 1
-        if self._bus is not None:
-            self._bus.publish("device.status", {"asset_id": asset_id, "status": status})
-
-
-class FlushWorker:
-    """Flushes an Ingest every ``interval_s`` (or sooner when ``batch_size`` readings wait), on a thread."""
-
-    def __init__(self, ingest: Ingest, interval_s: float, batch_size: int) -> None:
-        self._ingest = ingest
-        self._interval_s = interval_s
-        self._batch_size = batch_size
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="collector-flush", daemon=True)
+            self._connected = connected
+            if connected:
+                self._generation += 1
 
     def start(self) -> None:
-        self._thread.start()
+        loops = [("collector-commit", self._commit_loop), ("collector-store", self._store_loop)]
+        if self._rules is not None:
+            loops.append(("collector-rules", self._rules_loop))
+        self._threads = [threading.Thread(target=run, name=name, daemon=True) for name, run in loops]
+        for thread in self._threads:
+            thread.start()
 
-    def stop(self) -> None:
-        """Stop after a final flush, so that nothing accepted is left behind."""
-        self._stop.set()
-        self._thread.join()
-        self._ingest.flush()
+    def stop(self, drain_timeout_s: float = 5.0) -> None:
+        """Commit what was received, let the consumers catch up (bounded), stop the threads, close the spool."""
+        self.wait_until_drained(drain_timeout_s)
+        self._stopping.set()
+        with self._space:
+            self._space.notify_all()
+        for thread in self._threads:
+            thread.join(timeout=max(5.0, self._settings.retry_max_s + 1))
+        self._commit_window()
+        self.spool.close()
 
-    def _run(self) -> None:
-        next_flush = time.monotonic() + self._interval_s
-        while not self._stop.is_set():
-            if self._ingest.pending() >= self._batch_size or time.monotonic() >= next_flush:
-                try:
-                    self._ingest.flush()
-                except Exception:
-                    log.exception("flush failed")
-                next_flush = time.monotonic() + self._interval_s
-            self._stop.wait(min(0.01, self._interval_s))
+    # -- the MQTT thread ----------------------------------------------------------------------------------
+    def receive(self, topic: str, payload: bytes, mid: int = 0, qos: int = 0) -> None:
+        """Take one message from the broker; never raises. Blocks while the spool is full (backpressure)."""
+        at = self._clock.now()
+        try:
+            result = self.decoder.decode(topic, payload, at)
+        except InvalidMessage as error:
+            self._reply(getattr(error, "reply", ()))
+            letter = DeadLetter(0, at, topic, error.reason, error.detail, bytes(payload[:DEAD_LETTER_PAYLOAD_BYTES]))
+            self.stats.received += 1
+            self.stats.rejected[error.reason] += 1
+            with self._lock:
+                self._window.letters.append(letter)
+                self._window.acks.append((self._generation, mid, qos))
+            return
+        except Exception:  # a decoder bug must not kill the MQTT thread; the message stays unacknowledged
+            log.exception("decoder failed on a message on %r", topic)
+            return
+        self.stats.received += 1
+        self._reply(result.reply)
+        for asset_id, status in result.statuses:
+            self.stats.status_messages += 1
+            if self._bus is not None:
+                self._bus.publish("device.status", {"asset_id": asset_id, "status": status})
+        bodies = [encode_record(reading) for reading in result.readings]
+        with self._space:
+            while self._full and not self._stopping.is_set():
+                self._space.wait(0.1)
+            self._window.bodies.extend(bodies)
+            self._window.acks.append((self._generation, mid, qos))
+        self.stats.accepted += 1
+        self.stats.readings += len(bodies)
+
+    def _reply(self, replies: Sequence[tuple[str, bytes]]) -> None:
+        if self._publish is None:
+            return
+        for topic, payload in replies:
+            try:
+                self._publish(topic, payload)
+            except Exception:
+                log.exception("could not publish a reply on %r", topic)
+
+    # -- group commit -------------------------------------------------------------------------------------
+    def _commit_loop(self) -> None:
+        interval_s = self._settings.commit_interval_ms / 1000
+        while not self._stopping.is_set():
+            started = time.monotonic()
+            try:
+                self._commit_window()
+                self._publish_status()
+            except Exception:
+                log.exception("group commit failed; retrying")
+            self._stopping.wait(max(0.0, interval_s - (time.monotonic() - started)))
+
+    def _commit_window(self) -> None:
+        with self._lock:
+            window, self._window = self._window, _Window()
+            generation = self._generation
+            self._in_commit = len(window.acks)
+        if window.bodies:
+            self.spool.append(window.bodies)
+        if window.bodies or window.acks:
+            self.spool.sync()
+        try:
+            for letter in window.letters:
+                self._dead_letters.add(letter)
+        except Exception:
+            log.exception("could not store %d dead letters; their messages stay unacknowledged",
+                          len(window.letters))
+            self._in_commit = 0
+            return  # the broker redelivers them after a reconnect
+        # Acks of an older connection are stale: the broker redelivers those messages on the new one.
+        mids = [mid for gen, mid, qos in window.acks if gen == generation and qos]
+        self._in_commit = 0
+        if mids:
+            self._ack(mids)
+        self.stats.acknowledged += len(mids)
+        if window.acks:
+            self.metrics.commit_size.observe(len(window.acks))
+        full = self.spool.is_full()
+        with self._space:
+            self._full = full
+            if not full:
+                self._space.notify_all()
+
+    # -- consumers ----------------------------------------------------------------------------------------
+    def _store_loop(self) -> None:
+        self._consume(STORE, self._write_store)
+
+    def _rules_loop(self) -> None:
+        self._consume(RULES, self._feed_rules)
+
+    def _consume(self, consumer: str, handle: Callable[[list[Reading]], bool]) -> None:
+        size, wait_s = self._settings.batch_size, self._settings.flush_interval_s
+        waiting_since: float | None = None
+        while not self._stopping.is_set():
+            try:
+                waiting_since = self._consume_once(consumer, handle, size, wait_s, waiting_since)
+            except Exception:
+                if self._stopping.is_set():
+                    return  # stop() closed the spool under a consumer that was still retrying
+                log.exception("spool consumer %r failed; retrying", consumer)
+                self._stopping.wait(1.0)
+
+    def _consume_once(self, consumer: str, handle: Callable[[list[Reading]], bool], size: int, wait_s: float,
+                      waiting_since: float | None) -> float | None:
+        """One step of a consumer: read, maybe wait for a fuller batch, handle, commit; returns the wait start."""
+        batch = self.spool.read(consumer, size)
+        if batch is None:
+            self._stopping.wait(min(0.02, wait_s))
+            return None
+        now = time.monotonic()
+        waiting_since = waiting_since or now
+        if len(batch.bodies) < size and now - waiting_since < wait_s:
+            self._stopping.wait(min(0.01, wait_s))
+            return waiting_since  # batch by size or by time, whichever first
+        if handle([decode_record(body) for body in batch.bodies]):
+            self.spool.commit(consumer, batch)
+        return None
+
+    def _write_store(self, readings: list[Reading]) -> bool:
+        """Write one batch; True once it is stored (or its refused points dead-lettered), False at stop."""
+        attempt = 0
+        while True:
+            started = time.perf_counter()
+            try:
+                self._store.write(readings)
+            except PointsRejected as error:
+                self._reject_points(error.rejected)
+            except FacmonError as error:
+                if not error.retryable:
+                    log.error("telemetry store refused a batch of %d: %s; dead-lettering it", len(readings), error)
+                    self._reject_points([(reading, str(error)) for reading in readings])
+                    return True
+                self.stats.store_errors += 1
+                self._store_failing = True
+                delay = backoff_s(attempt, self._settings.retry_max_s)
+                log.warning("telemetry store unavailable (%s); retrying a batch of %d in %.1f s",
+                            error, len(readings), delay)
+                attempt += 1
+                if self._stopping.wait(delay):
+                    return False
+                continue
+            self.metrics.write_seconds.observe(time.perf_counter() - started)
+            self.metrics.batch_size.observe(len(readings))
+            self._store_failing = False
+            self.stats.stored += len(readings)
+            return True
+
+    def _reject_points(self, rejected: list[tuple[Reading, str]]) -> None:
+        for reading, reason in rejected:
+            topic = f"facmon/v1/{reading.site_id}/{reading.kind.value}/{reading.asset_id}/telemetry"
+            self._dead_letters.add(DeadLetter(0, self._clock.now(), topic, STORE_REJECTED, reason[:500],
+                                              encode_record(reading)[:DEAD_LETTER_PAYLOAD_BYTES]))
+            self.stats.rejected[STORE_REJECTED] += 1
+
+    def _feed_rules(self, readings: list[Reading]) -> bool:
+        assert self._rules is not None
+        try:
+            self._rules(readings)
+        except Exception:
+            log.exception("the rules failed on a batch of %d readings; skipped", len(readings))
+        self.stats.processed += len(readings)
+        return True
+
+    # -- state --------------------------------------------------------------------------------------------
+    def pending(self) -> int:
+        """Messages received but not yet committed, plus spool records some consumer has not processed."""
+        with self._lock:
+            queued = len(self._window.acks) + self._in_commit
+        return queued + self.spool.backlog()
+
+    def wait_until_drained(self, timeout_s: float = 10.0) -> bool:
+        deadline = time.monotonic() + timeout_s
+        while self.pending() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return not self.pending()
+
+    def backlog_age_s(self) -> float:
+        oldest = self.spool.oldest_ms()
+        return 0.0 if oldest is None else max(0.0, time.time() - oldest / 1000)
+
+    def snapshot(self) -> Snapshot:
+        stats, seq = self.stats, self.decoder.stats()
+        consumers = [STORE, RULES] if self._rules is not None else [STORE]
+        return Snapshot(stats.received, stats.accepted, stats.readings, stats.stored, dict(stats.rejected),
+                        {c: self.spool.backlog(c) for c in consumers}, self.backlog_age_s(),
+                        self.spool.size_bytes(), self._connected, self._generation,
+                        sum_counts(seq, "seq_gaps"), sum_counts(seq, "seq_missing"),
+                        sum_counts(seq, "seq_duplicates"))
+
+    def status(self) -> dict[str, Any]:
+        """The ``collector.status`` event data."""
+        lagging = self._store_failing or self.backlog_age_s() > self._settings.lag_threshold_s
+        state = (self._connected, lagging)
+        if state != self._status:
+            self._status_since = self._clock.now()
+        return {"connected": state[0], "backlog": self.spool.backlog(), "lagging": state[1],
+                "since": self._status_since.isoformat()}
+
+    def _publish_status(self) -> None:
+        now = time.monotonic()
+        unchanged = self._status is not None and self._status[0] == self._connected
+        if unchanged and now - self._status_checked < STATUS_CHECK_S:
+            return  # the backlog age costs a read: look every STATUS_CHECK_S, or at once when connectivity changed
+        self._status_checked = now
+        data = self.status()
+        state = (data["connected"], data["lagging"])
+        if state == self._status and now - self._status_at < self._settings.status_interval_s:
+            return
+        self._status, self._status_at = state, now
+        if self._bus is not None:
+            self._bus.publish("collector.status", data)

@@ -1,20 +1,37 @@
-"""The collector's MQTT client: a persistent QoS 1 subscription that feeds every message to a handler.
+"""The collector's MQTT client: a persistent QoS 1 subscription, acknowledged by hand after the spool sync.
 
-paho-mqtt 2.x, not aiomqtt, on the hot path: it receives about twice as many messages per CPU second on
-this hardware (MEASURED.md) and supports manual acknowledgements, which the durable spool of the
-collector issue needs (acknowledge only after the spool write). paho's network loop runs on its own
-thread and reconnects by itself with a capped backoff.
+Choices (issue 3, MEASURED.md):
+- paho-mqtt 2.x, not aiomqtt, on the hot path: it receives about twice as many messages per CPU second
+  here, and offers manual acknowledgements (``manual_ack=True``); aiomqtt 2.5 acknowledges on receipt.
+  ``on_message`` hands (topic, payload, mid, qos) to the pipeline; the pipeline calls ``ack(mid, qos)``
+  once the reading is durable in the spool (or its dead letter is stored), so a crash before that makes
+  the broker redeliver.
+- MQTT 3.1.1 (``clean_session`` off) or MQTT 5 (``clean_start`` off, ``session_expiry_s``) by setting
+  ``mqtt.protocol``; the embedded demo broker (amqtt) speaks only 3.1.1, the default.
+- In flight: with late acknowledgements the broker's per-client in-flight limit caps throughput at about
+  ``limit / commit window`` (Mosquitto's default 20 with a 5 ms group commit is ~4,000 msgs/s). Under MQTT 5
+  we announce ``receive_maximum`` = ``mqtt.max_inflight``; Mosquitto also needs ``max_inflight_messages``
+  raised (docs/collector.md).
+- Reconnect: paho's network thread reconnects; before each attempt we set its delay ourselves, doubling
+  from ``reconnect_min_s`` up to ``reconnect_max_s`` with full jitter (0.5-1x), reset on a good CONNACK.
+- ``mqtt.shared_group`` subscribes ``$share/<group>/<topics>`` (MQTT 5 shared subscription; Mosquitto also
+  honours it from 3.1.1 clients), so several collectors split the load; each needs its own client id.
 """
 
 from __future__ import annotations
 
 import logging
+import random
 import ssl
+import struct
 import threading
 from collections.abc import Callable
+from typing import cast
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
 from core.errors import ServiceUnavailable
@@ -23,15 +40,38 @@ from core.wire import subscription
 
 log = logging.getLogger(__name__)
 
-MessageHandler = Callable[[str, bytes], None]
+MessageHandler = Callable[[str, bytes, int, int], None]  # topic, payload, mid, qos
+ConnectionListener = Callable[[bool], None]
+SPARKPLUG_SUBSCRIPTION = "spBv1.0/#"
+_PUBACK = 0x40
+_PUBACKS = [struct.pack("!BBH", _PUBACK, 2, mid) for mid in range(0x10000)]
+
+
+def backoff_s(attempt: int, min_s: float, max_s: float, rand: Callable[[], float] = random.random) -> float:
+    """Delay before reconnect ``attempt`` (0-based): doubling from ``min_s``, capped at ``max_s``, jittered 0.5-1x."""
+    ceiling: float = min(max_s, min_s * 2.0 ** min(attempt, 30))
+    return ceiling * (0.5 + 0.5 * rand())
+
+
+def topics(settings: MqttSettings) -> list[str]:
+    """The topic filters to subscribe (with the shared-subscription prefix when a group is set)."""
+    filters = [subscription(settings.topic_prefix)]
+    if settings.sparkplug:
+        filters.append(SPARKPLUG_SUBSCRIPTION)
+    if settings.shared_group:
+        return [f"$share/{settings.shared_group}/{f}" for f in filters]
+    return filters
 
 
 class MqttConsumer:
-    def __init__(self, settings: MqttSettings, handle: MessageHandler) -> None:
+    def __init__(self, settings: MqttSettings, handle: MessageHandler,
+                 on_connection: ConnectionListener | None = None) -> None:
         self._settings = settings
         self._handle = handle
+        self._on_connection = on_connection
         self._connected = threading.Event()
         self._stopping = False
+        self._attempt = 0
         self.connects = 0
         self._client = self._make_client()
 
@@ -42,7 +82,11 @@ class MqttConsumer:
     def start(self, timeout_s: float = 10.0) -> None:
         """Connect, subscribe and start receiving; raises ServiceUnavailable if the broker is not reachable."""
         try:
-            self._client.connect(self._settings.host, self._settings.port, self._settings.keepalive_s)
+            if self._settings.protocol == "5":
+                self._client.connect(self._settings.host, self._settings.port, self._settings.keepalive_s,
+                                     clean_start=False, properties=self._connect_properties())
+            else:
+                self._client.connect(self._settings.host, self._settings.port, self._settings.keepalive_s)
         except OSError as error:
             raise ServiceUnavailable(
                 f"cannot reach MQTT broker {self._settings.host}:{self._settings.port}: {error}") from error
@@ -57,38 +101,95 @@ class MqttConsumer:
         self._client.disconnect()
         self._client.loop_stop()
 
+    def ack(self, mid: int, qos: int) -> None:
+        """Acknowledge one message (thread-safe; a no-op for QoS 0)."""
+        if qos:
+            self._client.ack(mid, qos)
+
+    def ack_many(self, mids: list[int]) -> None:
+        """Acknowledge QoS 1 messages in one write: one queued packet holding every PUBACK, in order.
+
+        paho's public ``ack`` queues each PUBACK separately and wakes its network thread per message
+        (a socketpair write, then one ``send`` per PUBACK): at 20k msgs/s that was the largest cost of the
+        commit thread. A PUBACK is 4 bytes (MQTT 3.1.1 and 5, success without properties), so we queue
+        their concatenation through paho's own ``_packet_queue`` (paho 2.x, thread-safe: ``ack`` uses it
+        the same way); without it we fall back to ``ack`` per message.
+        """
+        queue_packet = getattr(self._client, "_packet_queue", None)
+        if queue_packet is None:
+            for mid in mids:
+                self._client.ack(mid, 1)
+            return
+        packet = b"".join([_PUBACKS[mid] for mid in mids])
+        queue_packet(_PUBACK, packet, 0, 1)
+
+    def publish(self, topic: str, payload: bytes) -> None:
+        """Publish a reply (e.g. a Sparkplug rebirth request) at QoS 0."""
+        self._client.publish(topic, payload, qos=0)
+
     def _make_client(self) -> mqtt.Client:
-        # A persistent session (clean_session off) lets the broker queue QoS 1 messages while we are away.
+        five = self._settings.protocol == "5"
+        # A persistent session lets the broker queue QoS 1 messages while we are away.
         client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=self._settings.client_id,
-                             clean_session=False, protocol=mqtt.MQTTv311)
+                             clean_session=None if five else False,
+                             protocol=mqtt.MQTTv5 if five else mqtt.MQTTv311, manual_ack=True)
         if self._settings.username:
             password = self._settings.password.get_secret_value() if self._settings.password else None
             client.username_pw_set(self._settings.username, password)
         if self._settings.tls:
             client.tls_set(ca_certs=str(self._settings.ca_file) if self._settings.ca_file else None,
                            cert_reqs=ssl.CERT_REQUIRED)
-        client.reconnect_delay_set(min_delay=1, max_delay=30)
+        self._set_delay(client)
         client.on_connect = self._on_connect
+        client.on_connect_fail = self._on_connect_fail
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
         return client
+
+    def _connect_properties(self) -> Properties | None:
+        if self._settings.protocol != "5":
+            return None
+        properties = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
+        properties.SessionExpiryInterval = self._settings.session_expiry_s
+        properties.ReceiveMaximum = min(self._settings.max_inflight, 65535)
+        return properties
+
+    def _set_delay(self, client: mqtt.Client) -> None:
+        delay = backoff_s(self._attempt, self._settings.reconnect_min_s, self._settings.reconnect_max_s)
+        self._attempt += 1
+        # paho waits exactly its min delay when min == max; it types them int but sleeps on floats.
+        client.reconnect_delay_set(cast(int, delay), cast(int, delay))
 
     def _on_connect(self, client: mqtt.Client, _userdata: object, _flags: mqtt.ConnectFlags,
                     reason: ReasonCode, _properties: object) -> None:
         if reason.is_failure:
             log.error("MQTT broker refused the connection: %s", reason)
+            self._set_delay(client)
             return
         # Subscribe on every connect: a broker that lost our session must learn the subscription again.
-        client.subscribe(subscription(self._settings.topic_prefix), qos=self._settings.qos)
+        qos: int = self._settings.qos
+        client.subscribe([(topic, qos) for topic in topics(self._settings)])
+        self._attempt = 0
+        self._set_delay(client)
         self.connects += 1
         self._connected.set()
+        self._notify(True)
         log.info("connected to MQTT broker %s:%d", self._settings.host, self._settings.port)
 
-    def _on_disconnect(self, _client: mqtt.Client, _userdata: object, _flags: mqtt.DisconnectFlags,
+    def _on_connect_fail(self, client: mqtt.Client, _userdata: object) -> None:
+        self._set_delay(client)
+
+    def _on_disconnect(self, client: mqtt.Client, _userdata: object, _flags: mqtt.DisconnectFlags,
                        reason: ReasonCode, _properties: object) -> None:
         self._connected.clear()
+        self._notify(False)
         if not self._stopping:
+            self._set_delay(client)
             log.warning("disconnected from MQTT broker: %s; reconnecting", reason)
 
+    def _notify(self, connected: bool) -> None:
+        if self._on_connection is not None:
+            self._on_connection(connected)
+
     def _on_message(self, _client: mqtt.Client, _userdata: object, message: mqtt.MQTTMessage) -> None:
-        self._handle(message.topic, bytes(message.payload))
+        self._handle(message.topic, bytes(message.payload), message.mid, message.qos)

@@ -85,6 +85,13 @@ class Alarm:
     acknowledged_by: str | None = None
     occurrences: int = 1
     work_order_id: int | None = None
+    # Flags on top of the state (ISA-18.2 shelving, suppression by design, out of service):
+    shelved_until: datetime | None = None
+    shelve_reason: str = ""
+    suppressed_by: int | None = None  # the id of the active alarm that explains this one (e.g. a power cut)
+    out_of_service: str = ""  # why the asset is out of service ("" = in service): work order, maintenance
+    chattering: bool = False
+    assignee: str | None = None
 
 
 class WorkOrderKind(enum.StrEnum):
@@ -193,6 +200,23 @@ class DeadLetter:
     reason: str
     detail: str
     payload: bytes  # truncated to DEAD_LETTER_PAYLOAD_BYTES
+
+
+@dataclass(frozen=True, slots=True)
+class MaintenanceWindow:
+    """A planned time in which an asset (or every asset of a site, ``asset_id`` None) is out of service."""
+
+    id: int  # 0 until stored
+    site_id: str
+    asset_id: str | None
+    since: datetime
+    until: datetime
+    reason: str
+    created_by: str = "operator"
+
+    def covers(self, site_id: str, asset_id: str, at: datetime) -> bool:
+        return (self.site_id == site_id and self.asset_id in (None, asset_id)
+                and self.since <= at < self.until)
 
 
 DEAD_LETTER_PAYLOAD_BYTES = 4096

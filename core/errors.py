@@ -46,9 +46,13 @@ class TransitionError(FacmonError):
 
 
 class ServiceUnavailable(FacmonError):
-    """A broker, database or store is unreachable; the caller may retry."""
+    """A broker, database or store is unreachable; the caller may retry (after ``retry_after_s`` if known)."""
 
     retryable = True
+
+    def __init__(self, message: str = "", retry_after_s: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s  # the server's hint (e.g. HTTP Retry-After), if it gave one
 
 
 class RejectReason:
@@ -69,3 +73,8 @@ class RejectReason:
     TOO_FAR_IN_FUTURE = "too_far_in_future"
     TOO_LATE = "too_late"
     UNSUPPORTED_FORMAT = "unsupported_format"
+    # Line protocol and Sparkplug B:
+    INVALID_LINE_PROTOCOL = "invalid_line_protocol"  # not parseable as InfluxDB line protocol
+    INVALID_SPARKPLUG = "invalid_sparkplug"  # a spBv1.0 topic or protobuf payload that cannot be read
+    NO_BIRTH = "sparkplug_no_birth"  # data or death from an edge node/device whose birth was not seen
+    UNKNOWN_ALIAS = "sparkplug_unknown_alias"  # a metric alias (or name) the birth did not define

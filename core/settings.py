@@ -35,6 +35,14 @@ class MqttSettings(_Section):
     topic_prefix: str = "facmon/v1"
     qos: Literal[0, 1] = 1
     keepalive_s: int = Field(30, ge=5)
+    # Protocol, session, in-flight window, reconnect backoff, shared subscription.
+    protocol: Literal["3.1.1", "5"] = "3.1.1"  # the embedded demo broker (amqtt) speaks only 3.1.1
+    session_expiry_s: int = Field(7 * 24 * 3600, ge=0)  # MQTT 5: how long the broker keeps our session
+    max_inflight: int = Field(1000, ge=1)  # MQTT 5 receive maximum: unacknowledged messages the broker may send
+    reconnect_min_s: float = Field(0.5, gt=0)
+    reconnect_max_s: float = Field(30.0, gt=0)
+    shared_group: str | None = None  # subscribe as $share/<group>/... so several collectors split the load
+    sparkplug: bool = True  # also subscribe spBv1.0/# (Sparkplug B)
 
 
 class TelemetrySettings(_Section):
@@ -44,6 +52,13 @@ class TelemetrySettings(_Section):
     influx_database: str = "facmon"
     influx_username: str | None = None
     influx_password: SecretStr | None = None
+    # Which write API, and what the v2 API needs (docs/collector.md "Sinks").
+    influx_api: Literal["v1", "v2"] = "v1"
+    influx_org: str = ""
+    influx_bucket: str | None = None  # v2: the bucket; None = influx_database
+    influx_token: SecretStr | None = None
+    influx_gzip: bool = True
+    influx_batch_size: int = Field(5000, ge=1)
     retention_days: int = Field(400, ge=1)
 
 
@@ -56,8 +71,17 @@ class CollectorSettings(_Section):
     max_payload_bytes: int = Field(16_384, ge=256)
     late_limit_s: float = Field(7 * 24 * 3600, gt=0)
     future_limit_s: float = Field(300, gt=0)
-    batch_size: int = Field(1000, ge=1)
+    batch_size: int = Field(5000, ge=1)
     flush_interval_s: float = Field(0.2, gt=0)
+    # The durable spool and its consumers (docs/collector.md "Guarantees"); relative paths are from the
+    # working directory, like the SQLite files. One directory per collector instance.
+    spool_dir: Path = Path("facmon-spool")
+    spool_max_bytes: int = Field(1024 * 1024 * 1024, ge=1024 * 1024)
+    spool_segment_bytes: int = Field(64 * 1024 * 1024, ge=64 * 1024)
+    commit_interval_ms: float = Field(5.0, gt=0, le=1000)  # group commit window: one fdatasync per window
+    retry_max_s: float = Field(10.0, gt=0)  # cap of the store writer's backoff while the store is down
+    lag_threshold_s: float = Field(30.0, gt=0)  # backlog older than this: collector.status lagging = true
+    status_interval_s: float = Field(10.0, gt=0)  # collector.status is published at least this often
 
 
 class RulesSettings(_Section):

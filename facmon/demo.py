@@ -6,6 +6,7 @@ import json
 import logging
 import math
 import secrets
+import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,6 +51,7 @@ def run_demo(options: DemoOptions, say: Any = print) -> dict[str, Any]:
         database={"url": f"sqlite:///{data_dir / 'facmon.sqlite3'}"},
         api={"host": "127.0.0.1", "port": options.port, "token": token},
         predictor={"interval_s": 6 * 3600},
+        collector={"spool_dir": data_dir / "spool"},  # the durable spool lives with the data
     )
     clock = AcceleratedClock(DEMO_START, options.speed)
     portfolio = default_portfolio()
@@ -58,6 +60,7 @@ def run_demo(options: DemoOptions, say: Any = print) -> dict[str, Any]:
     runtime.start()
     simulators = SimulatorRunner(portfolio, clock, broker.host, broker.port, seed=options.seed,
                                  scenario=demo_scenario(), malformed_every_s=MALFORMED_EVERY_S)
+    simulators.follow_work_orders(runtime.bus)  # completed work orders reset the simulated wear
     simulators.start()
     say(f"facmon demo: {len(portfolio.assets)} simulated assets on {len(portfolio.sites)} sites, "
         f"time x{options.speed:.0f} from {DEMO_START:%Y-%m-%d %H:%M} UTC")
@@ -87,6 +90,7 @@ def _fresh_data_dir(data_dir: Path) -> Path:
     for name in _DEMO_FILES:
         for leftover in data_dir.glob(f"{name}*"):  # the database and its -wal/-shm files
             leftover.unlink()
+    shutil.rmtree(data_dir / "spool", ignore_errors=True)  # no replay of an earlier demo
     return data_dir
 
 

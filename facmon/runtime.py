@@ -13,10 +13,12 @@ import uvicorn
 
 from api.app import create_app
 from api.deps import Services
-from collector.ingest import FlushWorker, Ingest
+from collector.decode import Decoder
+from collector.ingest import RULES, STORE, Ingest
 from collector.mqtt import MqttConsumer
 from collector.registry import AssetRegistry
-from collector.validate import TimeLimits
+from collector.reprocess import build_decoder
+from collector.spool import Spool
 from core.clock import Clock
 from core.domain import Asset, Site
 from core.errors import ServiceUnavailable
@@ -26,12 +28,15 @@ from facmon.periodic import Periodic
 from predictor.service import Predictor
 from rules.model import Rule
 from rules.pack import default_rules, load_rules, merge
+from rules.ruleset import RuleFileWatcher
 from rules.service import RulesService
 from storage.records import Database
 from storage.telemetry import TelemetryStore, open_telemetry_store
 from workorders.book import WorkOrderBook
 
 log = logging.getLogger(__name__)
+RULES_TICK_S = 30.0  # clock seconds between rule ticks (shelf expiry, no-data watermark)
+RULES_CHECKPOINT_S = 30.0  # wall seconds between rule-engine checkpoints
 
 
 def configured_rules(settings: Settings) -> list[Rule]:
@@ -67,14 +72,26 @@ class Runtime:
             self.db.assets.upsert_asset(asset)
 
     def start(self) -> None:
-        collector = self.settings.collector
-        flusher = FlushWorker(self.ingest, collector.flush_interval_s, collector.batch_size)
         forecasting = Periodic("predictor", self.clock.wall_seconds(self.settings.predictor.interval_s),
                                self.predictor.run_once)
-        self._threads = [flusher, forecasting]
+        # The registry gives the engine asset attributes (`where`), report intervals (`stale()`)
+        # and the members of each site (site rules); before the first reading, on this thread.
+        self.rules.engine.register(self.db.assets.list())
+        # Continue the rule timers of the last run; follow the collector, devices, work orders.
+        self.rules.restore()
+        for topic in ("collector.status", "device.status", "workorder."):
+            self.bus.subscribe(self.rules.on_event, topic)
+        ticking = Periodic("rules-tick", max(self.clock.wall_seconds(RULES_TICK_S), 0.25), self.rules.tick)
+        checkpointing = Periodic("rules-checkpoint", RULES_CHECKPOINT_S, self.rules.checkpoint)
+        # Reload the rules when a configured rule file changes (same path as POST /rules/reload).
+        watcher = RuleFileWatcher(self.settings.rules.files, self.rules.reload)
+        self._threads = [forecasting, ticking, checkpointing, watcher]
         for part in self._threads:
             part.start()
-        self._consumer = MqttConsumer(self.settings.mqtt, self.ingest.receive)
+        # Spool consumers first, then MQTT (acknowledged after the spool sync).
+        self.ingest.start()
+        self._consumer = MqttConsumer(self.settings.mqtt, self.ingest.receive, self.ingest.connection_changed)
+        self.ingest.attach(self._consumer.ack_many, self._consumer.publish)
         self._consumer.start()
         self._start_api()
 
@@ -82,29 +99,40 @@ class Runtime:
         """Stop receiving first, then flush and stop the rest, so nothing accepted is dropped."""
         if self._consumer is not None:
             self._consumer.stop()
+        self.ingest.stop()  # commit, let the consumers catch up, close the spool
         for part in reversed(self._threads):
             part.stop()
         if self._server is not None and self._api_thread is not None:
             self._server.should_exit = True
             self._api_thread.join(timeout=5)
+        try:
+            self.rules.checkpoint()  # the last state, after the final flush
+        except Exception:
+            log.exception("could not save the rules checkpoint at stop")
         self.store.close()
         self.db.dispose()
 
     def wait_until_drained(self, timeout_s: float = 10.0) -> bool:
-        deadline = time.monotonic() + timeout_s
-        while self.ingest.pending() and time.monotonic() < deadline:
-            time.sleep(0.05)
-        return not self.ingest.pending()
+        return self.ingest.wait_until_drained(timeout_s)
 
     def stats(self) -> dict[str, Any]:
         return {"collector": self.ingest.stats.as_dict(), "rules": self.rules.stats(),
-                "broker_connected": self._consumer.connected if self._consumer else False}
+                "broker_connected": self._consumer.connected if self._consumer else False,
+                "spool": {"backlog": self.ingest.spool.backlog(), "backlog_age_s": self.ingest.backlog_age_s(),
+                          "bytes": self.ingest.spool.size_bytes()}}
+
+    def new_decoder(self) -> Decoder:
+        """A fresh Decoder with the configured limits (for dead-letter reprocessing)."""
+        return build_decoder(AssetRegistry(self.db.assets.list), self.settings.collector, self.clock,
+                             reprocessing=True)
 
     def _start_api(self) -> None:
         api = self.settings.api
         token = api.token.get_secret_value() if api.token else None
         services = Services(db=self.db, store=self.store, book=self.book, rules=self.rules, bus=self.bus,
-                            clock=self.clock, token=token, stats=self.stats)
+                            clock=self.clock, token=token, stats=self.stats,
+                            decoder=self.new_decoder,  # dead-letter reprocessing
+                            metrics=self.ingest.metrics.exposition)  # GET /metrics
         # Open console event streams never end by themselves: bound the wait for them at shutdown.
         config = uvicorn.Config(create_app(services), host=api.host, port=api.port, log_level="warning",
                                 timeout_graceful_shutdown=2)
@@ -125,10 +153,11 @@ def build_runtime(settings: Settings, clock: Clock) -> Runtime:
     db.upgrade()
     store = open_telemetry_store(settings.telemetry)
     book = WorkOrderBook(db, bus, clock)
-    rules = RulesService(configured_rules(settings), db, book, bus, clock)
+    rules = RulesService(configured_rules(settings), db, book, bus, clock,
+                         source=lambda: configured_rules(settings))  # reload from the files
     predictor = Predictor(store, db, bus, clock, history=timedelta(days=settings.predictor.history_days))
-    limits = TimeLimits(late=timedelta(seconds=settings.collector.late_limit_s),
-                        future=timedelta(seconds=settings.collector.future_limit_s))
-    ingest = Ingest(AssetRegistry(db.assets.list), store, db.dead_letters, [rules.process], clock, limits,
-                    settings.collector.max_payload_bytes, bus)
+    collector = settings.collector
+    spool = Spool(collector.spool_dir, [STORE, RULES], collector.spool_max_bytes, collector.spool_segment_bytes)
+    decoder = build_decoder(AssetRegistry(db.assets.list), collector, clock)
+    ingest = Ingest(decoder, spool, store, db.dead_letters, rules.process, clock, collector, bus)
     return Runtime(settings, clock, bus, db, store, book, rules, predictor, ingest)

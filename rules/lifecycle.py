@@ -9,13 +9,18 @@
 "-" is forbidden and raises TransitionError. Raising from RTN_UNACKNOWLEDGED continues the same
 episode (the caller counts one more occurrence); raising an alarm that is already active is refused,
 so a duplicate raise is never mistaken for a new occurrence.
+
+Shelving, suppression and out of service are flags on top of the state (ISA-18.2): an operator may
+shelve or assign an episode that is not back to NORMAL, for at most ``MAX_SHELF``, until a time
+after now; unshelving needs a shelf. ``check_shelve``/``check_unshelve``/``check_assign`` say so.
 """
 
 from __future__ import annotations
 
 import enum
+from datetime import datetime, timedelta
 
-from core.domain import AlarmState
+from core.domain import Alarm, AlarmState
 from core.errors import TransitionError
 
 
@@ -63,3 +68,32 @@ def on_acknowledge(state: AlarmState) -> AlarmState:
 def allowed(state: AlarmState) -> frozenset[AlarmAction]:
     """The actions the lifecycle accepts in ``state`` (for the console's buttons)."""
     return frozenset(action for (source, action) in TRANSITIONS if source is state)
+
+
+MAX_SHELF = timedelta(days=7)  # a shelf is temporary by definition; a longer one is "out of service"
+
+
+def check_shelve(alarm: Alarm, until: datetime, at: datetime) -> None:
+    """TransitionError unless ``alarm`` may be shelved until ``until`` (judged at ``at``)."""
+    if alarm.state is AlarmState.NORMAL:
+        raise TransitionError("alarm", alarm.state.value, "shelved")
+    if until <= at:
+        raise TransitionError("alarm shelf", "now " + at.isoformat(), "until " + until.isoformat() + " (past)")
+    if until - at > MAX_SHELF:
+        raise TransitionError("alarm shelf", "now " + at.isoformat(),
+                              f"until {until.isoformat()} (longer than {MAX_SHELF.days} days)")
+
+
+def check_unshelve(alarm: Alarm) -> None:
+    if alarm.shelved_until is None:
+        raise TransitionError("alarm", "unshelved", "unshelved")
+
+
+def check_assign(alarm: Alarm) -> None:
+    if alarm.state is AlarmState.NORMAL:
+        raise TransitionError("alarm", alarm.state.value, "assigned")
+
+
+def is_shelved(alarm: Alarm, at: datetime) -> bool:
+    """Shelved and the shelf has not expired at ``at`` (expiry is applied by the service's tick)."""
+    return alarm.shelved_until is not None and at < alarm.shelved_until

@@ -11,6 +11,16 @@ Format (see docs/rules.md)::
         severity: critical               # critical | high | medium | low
         message: "Burst pipe suspected at {asset}: flow {flow_m3h:.0f} m3/h"
         work_order: {kind: emergency, priority: emergency, title: "Burst pipe at {asset}"}  # optional
+        clear_for: 5m                    # off-delay: the clear condition must hold this long
+        deadband: 0.5                    # instead of clear_when, for `when: "<value> > <number>"`
+        during: "18:00-07:00"            # time of day (UTC) in which the rule applies
+        where: "coalesce(rated_kw, 11) <= 300"   # over the asset's attributes
+        scope: site                      # one alarm per site; with quorum: 0.6, within: 5m
+        group_by: duty_pair              # site rules: one alarm per (site, value of this attribute)
+        suppressed_by: [site_power_cut]  # site rules whose alarm explains this one
+
+A ``limits:`` entry (with ``metric:`` instead of ``when:``) expands into one rule per limit:
+``{id}.high_action``, ``{id}.high_warning``, ``{id}.low_warning``, ``{id}.low_action`` (see docs/rules.md).
 
 Every problem is a ConfigError naming the file, line, rule and field.
 """
@@ -32,12 +42,26 @@ from core.catalogue import CATALOGUE, MetricType
 from core.domain import AssetKind, Severity, WorkOrderKind, WorkOrderPriority
 from core.errors import ConfigError
 from rules.expression import Expression, ValueType, compile_expression
-from rules.model import TEMPLATE_NAMES, Rule, WorkOrderAction, template_fields
+from rules.model import (
+    DEVICE_ONLINE,
+    SITE_TEMPLATE_NAMES,
+    TEMPLATE_NAMES,
+    DailyWindow,
+    Rule,
+    Scope,
+    WorkOrderAction,
+    template_fields,
+)
 
 DEFAULT_PACK = "default_rules.yaml"
 _RULE_KEYS = frozenset({"id", "description", "applies_to", "when", "for", "clear_when", "severity",
-                        "message", "work_order"})
-_REQUIRED = ("id", "applies_to", "when", "severity", "message")
+                        "message", "work_order", "clear_for", "deadband", "during", "where", "scope",
+                        "quorum", "within", "group_by", "suppressed_by", "limits", "metric", "warning_severity"})
+_REQUIRED = ("id", "applies_to", "severity", "message")
+_LIMITS = {"high_action": ">", "high_warning": ">", "low_warning": "<", "low_action": "<"}
+_SIMPLE_COMPARISON = re.compile(r"^\s*(?P<value>.*\S)\s*(?P<op><=|>=|<|>)\s*(?P<limit>[-+]?\d+(?:\.\d+)?)\s*$")
+_INVERSE = {">": "<", ">=": "<", "<": ">", "<=": ">"}
+_TIME_OF_DAY = re.compile(r"^(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})$")
 _WORK_ORDER_KEYS = frozenset({"kind", "priority", "title"})
 _ID = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,63}$")
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)")
@@ -119,11 +143,16 @@ def parse_rules(text: str, source: str = "<rules>") -> list[Rule]:
     rules: list[Rule] = []
     seen: set[str] = set()
     for index, entry in enumerate(document["rules"]):
-        rule = _RuleReader(source, index, entry).read()
-        if rule.id in seen:
-            raise ConfigError(f"{source}:{_line(entry)}: rule {rule.id}: duplicate rule id")
-        seen.add(rule.id)
-        rules.append(rule)
+        for rule in _RuleReader(source, index, entry).read():
+            if rule.id in seen:
+                raise ConfigError(f"{source}:{_line(entry)}: rule {rule.id}: duplicate rule id")
+            seen.add(rule.id)
+            rules.append(rule)
+    known = seen | {rule.id for rule in default_rules()} if source != f"rules/{DEFAULT_PACK}" else seen
+    for index, rule in enumerate(rules):
+        unknown = sorted(rule.suppressed_by - known)
+        if unknown:
+            raise ConfigError(f"{source}: rule {rule.id}: suppressed_by: unknown rule {unknown[0]!r} (#{index})")
     return rules
 
 
@@ -149,29 +178,155 @@ class _RuleReader:
         where = f"{self.source}:{_line(self.entry, key)}: rule {self.label}"
         return ConfigError(f"{where}: {key}: {problem}" if key else f"{where}: {problem}")
 
-    def read(self) -> Rule:
+    def read(self) -> list[Rule]:
         unknown = sorted(set(self.entry) - _RULE_KEYS)
         if unknown:
             raise self.error(unknown[0], f"unknown field (fields: {', '.join(sorted(_RULE_KEYS))})")
         missing = [key for key in _REQUIRED if key not in self.entry]
         if missing:
             raise self.error(None, f"missing field {missing[0]!r}")
+        if ("when" in self.entry) == ("limits" in self.entry):
+            raise self.error(None, "needs exactly one of 'when' or 'limits'")
         rule_id = self.text("id")
         if not _ID.match(rule_id):
             raise self.error("id", f"{rule_id!r} is not a valid id (a letter, then letters, digits, _ . -)")
+        if "limits" in self.entry:
+            return self.limit_rules(rule_id)
+        if "metric" in self.entry or "warning_severity" in self.entry:
+            raise self.error("metric" if "metric" in self.entry else "warning_severity", "only with 'limits'")
+        return [self.rule(rule_id, self.text("when"), self.clear_source(self.text("when")),
+                          self.choice("severity", self.entry["severity"], Severity), self.text("message"))]
+
+    def rule(self, rule_id: str, when: str, clear_when: str | None, severity: Severity, message: str,
+             with_work_order: bool = True) -> Rule:
         kinds = self.kinds()
         types = _metric_types(kinds)
+        scope = self.choice("scope", self.entry.get("scope", "asset"), Scope)
+        names = types if scope is Scope.ASSET else {**types, **dict.fromkeys(SITE_TEMPLATE_NAMES, ValueType.NUMBER)}
         return Rule(
             id=rule_id,
             description=self.text("description", ""),
             applies_to=kinds,
-            condition=self.expression("when", types),
+            condition=self.expression("when", types, when),
             for_=self.duration("for"),
-            clear_condition=self.expression("clear_when", types) if "clear_when" in self.entry else None,
-            severity=self.choice("severity", self.entry["severity"], Severity),
-            message=self.template("message", self.text("message"), types),
-            work_order=self.work_order(types),
+            clear_condition=None if clear_when is None else self.expression(
+                "clear_when" if "clear_when" in self.entry else "deadband", types, clear_when),
+            clear_for=self.duration("clear_for"),
+            severity=severity,
+            message=self.template("message", message, names),
+            work_order=self.work_order(names) if with_work_order else None,
+            during=self.during(),
+            where=self.where(),
+            scope=scope,
+            quorum=self.quorum(scope),
+            within=self.within(scope),
+            group_by=self.group_by(scope),
+            suppressed_by=self.ids("suppressed_by"),
         )
+
+    def limit_rules(self, rule_id: str) -> list[Rule]:
+        """The ``limits:`` shorthand: one rule per limit, ``{id}.{limit name}``."""
+        limits = self.entry["limits"]
+        if not isinstance(limits, dict) or not limits or set(limits) - set(_LIMITS):
+            raise self.error("limits", f"must map some of {', '.join(_LIMITS)} to numbers")
+        metric = self.text("metric")
+        severity = self.choice("severity", self.entry["severity"], Severity)
+        warning = self.choice("warning_severity", self.entry.get("warning_severity", "low"), Severity)
+        band = self.deadband()
+        rules = []
+        for level, op in _LIMITS.items():
+            if level not in limits:
+                continue
+            limit = limits[level]
+            if not isinstance(limit, int | float) or isinstance(limit, bool):
+                raise self.error("limits", f"{level} must be a number, got {limit!r}")
+            clear = None
+            if band is not None:
+                clear = f"{metric} {_INVERSE[op]} {limit - band if op == '>' else limit + band:g}"
+            message = self.text("message").replace("{limit}", f"{limit:g}").replace(
+                "{level}", level.replace("_", " "))
+            action = level.endswith("action")  # a work order only for action limits
+            rules.append(self.rule(f"{rule_id}.{level}", f"{metric} {op} {limit:g}", clear,
+                                   severity if action else warning, message, with_work_order=action))
+        return rules
+
+    def clear_source(self, when: str) -> str | None:
+        """``clear_when``, or the one a ``deadband`` implies, or None (the condition no longer holds)."""
+        band = self.deadband()
+        if band is None:
+            return self.text("clear_when") if "clear_when" in self.entry else None
+        if "clear_when" in self.entry:
+            raise self.error("deadband", "give either clear_when or deadband, not both")
+        match = _SIMPLE_COMPARISON.match(when)
+        if match is None:
+            raise self.error("deadband", "needs 'when' of the form '<value> > <number>' (or <, >=, <=)")
+        op, limit = match["op"], float(match["limit"])
+        shifted = limit - band if op.startswith(">") else limit + band
+        return f"{match['value']} {_INVERSE[op]} {shifted:g}"
+
+    def deadband(self) -> float | None:
+        if "deadband" not in self.entry:
+            return None
+        value = self.entry["deadband"]
+        if not isinstance(value, int | float) or isinstance(value, bool) or value <= 0:
+            raise self.error("deadband", f"must be a positive number, got {value!r}")
+        return float(value)
+
+    def during(self) -> DailyWindow | None:
+        if "during" not in self.entry:
+            return None
+        match = _TIME_OF_DAY.match(str(self.entry["during"]).strip())
+        if match is None:
+            raise self.error("during", "must be a time of day span like '18:00-07:00' (UTC)")
+        h1, m1, h2, m2 = (int(part) for part in match.groups())
+        if h1 > 23 or h2 > 24 or m1 > 59 or m2 > 59 or (h1, m1) == (h2, m2):
+            raise self.error("during", f"{self.entry['during']!r} is not a span of the day")
+        return DailyWindow(h1 * 3600 + m1 * 60, (h2 * 3600 + m2 * 60) % 86400)
+
+    def where(self) -> Expression | None:
+        if "where" not in self.entry:
+            return None
+        try:
+            return compile_expression(self.text("where"), None, want=ValueType.BOOLEAN)
+        except ConfigError as error:
+            raise self.error("where", str(error)) from None
+
+    def quorum(self, scope: Scope) -> float:
+        if "quorum" not in self.entry:
+            return 0.5
+        if scope is not Scope.SITE:
+            self.site_only("quorum")
+        value = self.entry["quorum"]
+        if not isinstance(value, int | float) or isinstance(value, bool) or not 0 < value <= 1:
+            raise self.error("quorum", f"must be a share of the site's assets in (0, 1], got {value!r}")
+        return float(value)
+
+    def within(self, scope: Scope) -> timedelta:
+        if scope is not Scope.SITE:
+            return self.site_only("within") if "within" in self.entry else timedelta(seconds=30)
+        if "within" not in self.entry and "group_by" in self.entry:
+            return timedelta.max  # a group's onsets need not cluster (a standby stands still for days)
+        return self.duration("within", 30)
+
+    def group_by(self, scope: Scope) -> str | None:
+        if "group_by" not in self.entry:
+            return None
+        if scope is not Scope.SITE:
+            self.site_only("group_by")
+        value = self.entry["group_by"]
+        if not isinstance(value, str) or not _ID.match(value):
+            raise self.error("group_by", f"must be an asset attribute name, got {value!r}")
+        return value
+
+    def site_only(self, key: str) -> timedelta:
+        raise self.error(key, "only for rules with scope: site")
+
+    def ids(self, key: str) -> frozenset[str]:
+        value = self.entry.get(key, [])
+        names = value if isinstance(value, list) else [value]
+        if not all(isinstance(name, str) and _ID.match(name) for name in names):
+            raise self.error(key, "must be a rule id or a list of them")
+        return frozenset(names)
 
     def text(self, key: str, default: str | None = None) -> str:
         value = self.entry.get(key, default)
@@ -193,16 +348,16 @@ class _RuleReader:
         choices = " | ".join(str(member.value) for member in enum_type)
         raise self.error(key, f"{value!r} is not one of {choices}")
 
-    def expression(self, key: str, types: Mapping[str, ValueType]) -> Expression:
+    def expression(self, key: str, types: Mapping[str, ValueType], source: str) -> Expression:
         try:
-            return compile_expression(self.text(key), types, want=ValueType.BOOLEAN)
+            return compile_expression(source, types, want=ValueType.BOOLEAN)
         except ConfigError as error:
             known = ", ".join(sorted(types))
             hint = f" (metrics here: {known})" if "unknown metric" in str(error) else ""
             raise self.error(key, f"{error}{hint}") from None
 
-    def duration(self, key: str) -> timedelta:
-        value = self.entry.get(key, 0)
+    def duration(self, key: str, default: float = 0) -> timedelta:
+        value = self.entry.get(key, default)
         try:
             return parse_duration(value)
         except ValueError as error:
@@ -240,6 +395,7 @@ def _metric_types(kinds: frozenset[AssetKind]) -> dict[str, ValueType]:
         flags = {CATALOGUE[kind][name].type is MetricType.FLAG for kind in kinds}
         types[name] = (ValueType.ANY if len(flags) > 1
                        else ValueType.BOOLEAN if flags.pop() else ValueType.NUMBER)
+    types[DEVICE_ONLINE] = ValueType.BOOLEAN
     return types
 
 

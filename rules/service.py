@@ -3,20 +3,31 @@
 Effects are idempotent so a replay does no harm: an alarm episode is keyed by (rule, asset, start time)
 in the database, a raise on an episode that is already active is counted and dropped, and the work
 order of an alarm is unique per alarm (a partial unique index in the database).
+
+Every RAISE passes the muting stages of ``rules.suppression`` (out of service, suppression by cause,
+shelving, dedup): a muted alarm is recorded with its flag but opens no work order. The engine's state is
+checkpointed in the database (``checkpoint``/``restore``) so a restart continues half-elapsed timers.
+The engine is not thread-safe: every call that touches it takes one lock.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+import threading
+from collections import deque
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
 from core.clock import Clock
-from core.domain import Alarm, Reading
-from core.events import EventBus
+from core.domain import Alarm, AlarmState, Reading, Severity, WorkOrderStatus
+from core.errors import ConfigError
+from core.events import Event, EventBus
 from rules import lifecycle
 from rules.engine import RuleEngine, Transition, TransitionKind
+from rules.kpi import CHATTER_WINDOW, Annunciation, is_chattering, performance
 from rules.model import Rule
+from rules.suppression import Candidate, CollectorGate, Context, Key, Verdict, mute, out_of_service
 from storage.records import Database
 from workorders.book import WorkOrderBook
 
@@ -25,6 +36,12 @@ log = logging.getLogger(__name__)
 RAISED = "alarm.raised"
 CHANGED = "alarm.changed"
 ACTOR = "rules"
+CHECKPOINT = "rules"
+# The collector's own alarm (no rule file defines it): "site" facmon, "asset" collector.
+COLLECTOR_RULE = "collector_degraded"
+COLLECTOR_ASSET = "collector"
+COLLECTOR_SITE = "facmon"
+DEFAULT_GRACE = timedelta(minutes=5)
 
 
 def alarm_json(alarm: Alarm) -> dict[str, Any]:
@@ -47,34 +64,132 @@ def alarm_json(alarm: Alarm) -> dict[str, Any]:
         "acknowledged_by": alarm.acknowledged_by,
         "occurrences": alarm.occurrences,
         "work_order_id": alarm.work_order_id,
+        "shelved_until": iso(alarm.shelved_until),
+        "shelve_reason": alarm.shelve_reason,
+        "suppressed_by": alarm.suppressed_by,
+        "out_of_service": alarm.out_of_service,
+        "chattering": alarm.chattering,
+        "assignee": alarm.assignee,
     }
 
 
 class RulesService:
-    """Called by the collector with each accepted batch, from one thread; acknowledge/comment from the API."""
+    """Called by the collector with each accepted batch; bus events, ticks and operators from other threads."""
 
     def __init__(self, rules: Iterable[Rule], db: Database, book: WorkOrderBook, bus: EventBus,
-                 clock: Clock) -> None:
+                 clock: Clock, source: Callable[[], list[Rule]] | None = None,
+                 grace: timedelta = DEFAULT_GRACE) -> None:
         self.rules = list(rules)
         self.engine = RuleEngine(self.rules)
         self._db = db
         self._book = book
         self._bus = bus
         self._clock = clock
+        self._source = source
+        self._grace = grace
+        self._lock = threading.RLock()
+        self._gate = CollectorGate()
+        self._collector_alarm: int | None = None
+        self._held = False
+        self._toggles: dict[Key, deque[datetime]] = {}
+        self._causes = self._cause_map(self.rules)
         self._counts = dict.fromkeys(("alarms_raised", "alarms_reraised", "alarms_cleared",
                                       "duplicate_raises", "stale_clears", "work_orders_opened",
-                                      "alarms_acknowledged", "errors"), 0)
+                                      "alarms_acknowledged", "alarms_muted", "alarms_chattering",
+                                      "shelves_expired", "held_ticks", "collector_alarms", "checkpoints", "errors"), 0)
+
+    # --- evaluation -------------------------------------------------------------------------------
 
     def process(self, readings: Sequence[Reading]) -> None:
         """Evaluate every reading; a failure on one reading is logged and counted, never raised."""
-        for reading in readings:
-            try:
-                fired = self.engine.evaluate(reading)
-                for rule, _reading, transition in fired:
-                    self._apply(rule, reading, transition)
-            except Exception:
-                self._counts["errors"] += 1
-                log.exception("rules failed on a reading of %s at %s", reading.asset_id, reading.at)
+        with self._lock:
+            for reading in readings:
+                try:
+                    for rule, fired_reading, transition in self.engine.evaluate(reading):
+                        self._apply(rule, fired_reading, transition)
+                except Exception:
+                    self._counts["errors"] += 1
+                    log.exception("rules failed on a reading of %s at %s", reading.asset_id, reading.at)
+
+    def device_status(self, asset_id: str, status: str, at: datetime | None = None) -> None:
+        """A device's MQTT status ("online"/"offline", its last will) for the offline rules."""
+        with self._lock:
+            for rule, reading, transition in self.engine.device_status(asset_id, status, at or self._clock.now()):
+                self._apply(rule, reading, transition)
+
+    def tick(self, now: datetime | None = None) -> None:
+        """Periodic work on the clock: expire shelves, refresh out-of-service flags and, unless the
+        collector is unhealthy or in its grace period, judge the no-data rules at the watermark."""
+        now = now or self._clock.now()
+        with self._lock:
+            self.expire_shelves(now)
+            self.refresh_out_of_service(now=now)
+            if self._gate.overdue(now, self._grace) and self._collector_alarm is None:
+                self._raise_collector_alarm(now)
+            if self._gate.holding(now, self._grace):
+                self._counts["held_ticks"] += 1
+                self._held = True
+                return
+            if self._held and self._collector_alarm is not None:
+                # Grace over: absence alarms recorded while holding and still open are shown again.
+                self._release_dependents(self._db.alarms.get(self._collector_alarm), now)
+            self._held = False
+            for rule, reading, transition in self.engine.advance_time(now - self.engine.allowed_lateness):
+                self._apply(rule, reading, transition)
+
+    def on_event(self, event: Event) -> None:
+        """Bus subscriber: "collector.status", "device.status" and work-order changes."""
+        data = event.data
+        if event.topic == "collector.status":
+            self.collector_status(bool(data.get("connected", True)), bool(data.get("lagging", False)))
+        elif event.topic == "device.status":
+            self.device_status(str(data["asset_id"]), str(data["status"]))
+        elif event.topic.startswith("workorder.") and data.get("asset_id"):
+            self.refresh_out_of_service(asset_id=str(data["asset_id"]))
+
+    # --- the collector's health -------------------------------------------------------------------
+
+    def collector_status(self, connected: bool, lagging: bool, at: datetime | None = None) -> None:
+        """Hold absence rules back while the collector is unhealthy; its own alarm says why."""
+        at = at or self._clock.now()
+        with self._lock:
+            before, self._gate = self._gate, self._gate.update(connected, lagging, at)
+            if self._gate is before:
+                return
+            if not self._gate.healthy:
+                if self._gate.seen_healthy:  # starting up is no outage: see ``tick`` for a slow start
+                    self._raise_collector_alarm(at)
+            elif not before.healthy:
+                self._clear_collector_alarm(at)
+
+    @property
+    def holding_absence(self) -> bool:
+        return self._gate.holding(self._clock.now(), self._grace)
+
+    def _raise_collector_alarm(self, at: datetime) -> None:
+        message = (f"The collector {self._gate.reason} since {at.isoformat()}: device-offline and no-data "
+                   f"rules are held back")
+        alarm = self._db.alarms.find_open(COLLECTOR_RULE, COLLECTOR_ASSET)
+        if alarm is None:
+            alarm, _created = self._db.alarms.raise_alarm(COLLECTOR_RULE, COLLECTOR_ASSET, COLLECTOR_SITE,
+                                                          Severity.HIGH, message, at)
+        elif not alarm.state.is_active:
+            self._db.alarms.add_occurrence(alarm.id, at)
+            alarm = self._db.alarms.set_state(alarm.id, lifecycle.on_raise(alarm.state), at, ACTOR, message)
+        else:
+            self._db.alarms.comment(alarm.id, at, ACTOR, message)
+        self._collector_alarm = alarm.id
+        self._counts["collector_alarms"] += 1
+        self._bus.publish(RAISED, alarm_json(alarm))
+
+    def _clear_collector_alarm(self, at: datetime) -> None:
+        alarm = self._db.alarms.find_open(COLLECTOR_RULE, COLLECTOR_ASSET)
+        if alarm is not None and alarm.state.is_active:
+            note = f"collector healthy again; absence rules resume after {self._grace}"
+            alarm = self._db.alarms.set_state(alarm.id, lifecycle.on_clear(alarm.state), at, ACTOR, note)
+            self._bus.publish(CHANGED, alarm_json(alarm))
+
+    # --- operators ----------------------------------------------------------------------------------
 
     def acknowledge(self, alarm_id: int, actor: str, note: str = "") -> Alarm:
         """Acknowledge an alarm now (NotFound, or TransitionError if it needs no acknowledgement)."""
@@ -89,11 +204,103 @@ class RulesService:
         """Add an operator's note to the alarm's history (NotFound for an unknown alarm)."""
         self._db.alarms.comment(alarm_id, self._clock.now(), actor, note)
 
+    def shelve(self, alarm_id: int, until: datetime, reason: str, actor: str) -> Alarm:
+        """Shelve an alarm until ``until`` (TransitionError if NORMAL, past or longer than MAX_SHELF)."""
+        now = self._clock.now()
+        lifecycle.check_shelve(self._db.alarms.get(alarm_id), until, now)
+        return self._publish(self._db.alarms.shelve(alarm_id, until, reason, now, actor))
+
+    def unshelve(self, alarm_id: int, actor: str, note: str = "") -> Alarm:
+        lifecycle.check_unshelve(self._db.alarms.get(alarm_id))
+        return self._publish(self._db.alarms.shelve(alarm_id, None, note or "by operator", self._clock.now(),
+                                                    actor))
+
+    def assign(self, alarm_id: int, assignee: str | None, actor: str) -> Alarm:
+        lifecycle.check_assign(self._db.alarms.get(alarm_id))
+        return self._publish(self._db.alarms.assign(alarm_id, assignee, self._clock.now(), actor))
+
+    def expire_shelves(self, now: datetime | None = None) -> list[Alarm]:
+        """Unshelve every alarm whose shelf ended (judged on the clock)."""
+        now = now or self._clock.now()
+        expired = [self._db.alarms.shelve(alarm.id, None, "shelf expired", now, ACTOR)
+                   for alarm in self._db.alarms.shelf_expired(now)]
+        self._counts["shelves_expired"] += len(expired)
+        for alarm in expired:
+            self._publish(alarm)
+        return expired
+
+    def refresh_out_of_service(self, asset_id: str | None = None, now: datetime | None = None) -> None:
+        """Set or lift the out-of-service flag of open alarms (maintenance windows, work in progress)."""
+        now = now or self._clock.now()
+        alarms = self._db.alarms.open_of(asset_id=asset_id)
+        if not alarms:
+            return
+        windows = self._db.maintenance.list(at=now)
+        busy = {wo.asset_id: wo.id for wo in self._db.work_orders.list(status=WorkOrderStatus.IN_PROGRESS,
+                                                                       asset_id=asset_id, limit=10_000)
+                if wo.asset_id is not None}
+        for alarm in alarms:
+            reason = out_of_service(alarm.site_id, alarm.asset_id, now, windows, busy)
+            if reason != alarm.out_of_service:
+                self._publish(self._db.alarms.set_flags(alarm.id, now, ACTOR, out_of_service=reason))
+
+    # --- rules, checkpoints, figures --------------------------------------------------------------------
+
+    def reload(self, rules: Iterable[Rule] | None = None) -> dict[str, int]:
+        """Replace the rules without a restart (from the configured source when ``rules`` is None);
+        unchanged rules keep their timers. ConfigError for a bad rule file or no source."""
+        if rules is None:
+            if self._source is None:
+                raise ConfigError("no rule source is configured for reloading")
+            rules = self._source()
+        new = list(rules)
+        with self._lock:
+            counts = self.engine.reload(new)
+            self.rules = new
+            self._causes = self._cause_map(new)
+        return counts
+
+    def checkpoint(self) -> None:
+        """Save the engine's snapshot (timers, windows, active states) in the database."""
+        with self._lock:
+            snapshot = self.engine.snapshot()
+        self._db.checkpoints.save(CHECKPOINT, snapshot, self._clock.now())
+        self._counts["checkpoints"] += 1
+
+    def restore(self) -> bool:
+        """Continue from the saved checkpoint, if any (call before the first reading)."""
+        saved = self._db.checkpoints.load(CHECKPOINT)
+        if saved is None:
+            return False
+        with self._lock:
+            self.engine.restore(saved[0])
+        return True
+
+    def kpis(self, since: datetime, until: datetime) -> dict[str, Any]:
+        """The ISA-18.2 performance figures over [since, until) from the recorded alarm history."""
+        rows = self._db.alarms.annunciations(since, until)
+        history = [Annunciation(at, rule, asset, Severity(severity)) for at, rule, asset, severity in rows]
+        return performance(history, since, until, self._db.alarms.count_chattering(since, until))
+
     def stats(self) -> dict[str, int]:
         return {"readings_evaluated": self.engine.evaluated,
-                "readings_out_of_order": self.engine.out_of_order, **self._counts}
+                "readings_out_of_order": self.engine.out_of_order,
+                "holding_absence": int(self.holding_absence), **self._counts}
 
     # --- effects of one transition --------------------------------------------------------------
+
+    @staticmethod
+    def _cause_map(rules: Iterable[Rule]) -> dict[str, frozenset[str]]:
+        """Cause rule id -> the rules it suppresses."""
+        found: dict[str, set[str]] = {}
+        for rule in rules:
+            for cause in rule.suppressed_by:
+                found.setdefault(cause, set()).add(rule.id)
+        return {cause: frozenset(ids) for cause, ids in found.items()}
+
+    def _publish(self, alarm: Alarm, topic: str = CHANGED) -> Alarm:
+        self._bus.publish(topic, alarm_json(alarm))
+        return alarm
 
     def _apply(self, rule: Rule, reading: Reading, transition: Transition) -> None:
         try:
@@ -105,28 +312,92 @@ class RulesService:
             self._counts["errors"] += 1
             log.exception("could not record %s of %s on %s", transition.kind, rule.id, reading.asset_id)
 
+    def _context(self, candidate: Candidate, open_alarm: Alarm | None) -> Context:
+        at, now = candidate.at, self._clock.now()
+        causes: dict[Key, int] = {}
+        for cause in candidate.suppressed_by:
+            alarm = self._db.alarms.find_open(cause, candidate.site_id)
+            if alarm is not None and alarm.state.is_active:
+                causes[cause, candidate.site_id] = alarm.id
+        busy = {wo.asset_id: wo.id for wo in self._db.work_orders.list(
+            status=WorkOrderStatus.IN_PROGRESS, asset_id=candidate.asset_id) if wo.asset_id is not None}
+        shelved = {} if open_alarm is None or not lifecycle.is_shelved(open_alarm, now) else {
+            candidate.key: open_alarm.shelved_until}
+        holding = self._gate.holding(now, self._grace) or self._gate.holding(at, self._grace)
+        return Context(windows=self._db.maintenance.list(site_id=candidate.site_id, at=at), busy=busy,
+                       causes=causes, collector_alarm=self._collector_alarm if holding else None,
+                       shelved={k: v for k, v in shelved.items() if v is not None},
+                       active=frozenset({candidate.key} if open_alarm and open_alarm.state.is_active else ()))
+
     def _raise(self, rule: Rule, reading: Reading, transition: Transition) -> None:
         message = rule.render_message(reading.site_id, reading.asset_id, self.engine.values(reading.asset_id))
+        if transition.assets:
+            message += " (assets: " + ", ".join(transition.assets) + ")"
+        candidate = Candidate(rule.id, reading.site_id, reading.asset_id, transition.at, rule.suppressed_by,
+                              rule.judges_absence)
         alarm = self._db.alarms.find_open(rule.id, reading.asset_id)
-        if alarm is not None and alarm.state.is_active:
+        verdict = mute(candidate, self._context(candidate, alarm))
+        if verdict.duplicate:
             self._counts["duplicate_raises"] += 1  # a replay, or a restart that lost the engine state
-        elif alarm is not None:
+            return
+        if alarm is not None:
             # Returned to normal but not acknowledged yet: the same episode happens again.
-            to_state = lifecycle.on_raise(alarm.state)
             self._db.alarms.add_occurrence(alarm.id, transition.at)
-            alarm = self._db.alarms.set_state(alarm.id, to_state, transition.at, ACTOR, message)
+            alarm = self._db.alarms.set_state(alarm.id, lifecycle.on_raise(alarm.state), transition.at, ACTOR,
+                                              message)
             self._counts["alarms_reraised"] += 1
-            self._bus.publish(RAISED, alarm_json(alarm))
         else:
             alarm, created = self._db.alarms.raise_alarm(rule.id, reading.asset_id, reading.site_id,
                                                          rule.severity, message, transition.at)
             if not created:
                 self._counts["duplicate_raises"] += 1
-            else:
-                self._counts["alarms_raised"] += 1
-                self._bus.publish(RAISED, alarm_json(alarm))
-        if rule.work_order is not None and alarm.work_order_id is None:
+                return
+            self._counts["alarms_raised"] += 1
+        alarm = self._flag(alarm, verdict, transition.at)
+        self._toggle(alarm, transition.at)
+        alarm = self._db.alarms.get(alarm.id)
+        self._bus.publish(RAISED, alarm_json(alarm))
+        self._suppress_dependents(rule, alarm, transition.at)
+        if rule.work_order is not None and alarm.work_order_id is None and not verdict.muted:
             self._open_work_order(rule, reading, alarm, message)
+
+    def _flag(self, alarm: Alarm, verdict: Verdict, at: datetime) -> Alarm:
+        """Record the verdict's flags (a re-raised episode may have carried other ones)."""
+        if verdict.muted:
+            self._counts["alarms_muted"] += 1
+        if (alarm.out_of_service, alarm.suppressed_by) == (verdict.out_of_service, verdict.suppressed_by):
+            return alarm
+        return self._db.alarms.set_flags(alarm.id, at, ACTOR, out_of_service=verdict.out_of_service,
+                                         suppressed_by=verdict.suppressed_by)
+
+    def _suppress_dependents(self, rule: Rule, cause: Alarm, at: datetime) -> None:
+        """A cause alarm that goes active suppresses the open alarms it explains on its site."""
+        dependents = self._causes.get(rule.id)
+        if not dependents:
+            return
+        for alarm in self._db.alarms.open_of(site_id=cause.site_id, rule_ids=dependents):
+            if alarm.suppressed_by is None and alarm.id != cause.id:
+                self._publish(self._db.alarms.set_flags(alarm.id, at, ACTOR, f"suppressed by alarm #{cause.id}",
+                                                        suppressed_by=cause.id))
+
+    def _release_dependents(self, cause: Alarm, at: datetime) -> None:
+        """The cause is gone: what it suppressed is shown again (if still open)."""
+        for alarm in self._db.alarms.list(suppressed_by=cause.id, limit=10_000):
+            if alarm.state is not AlarmState.NORMAL:
+                self._publish(self._db.alarms.set_flags(alarm.id, at, ACTOR, f"cause #{cause.id} is over",
+                                                        suppressed_by=None))
+
+    def _toggle(self, alarm: Alarm, at: datetime) -> None:
+        """Count a raise or clear; 3 toggles within a minute mark the episode chattering."""
+        times = self._toggles.setdefault((alarm.rule_id, alarm.asset_id), deque(maxlen=16))
+        times.append(at)
+        while times and times[0] <= at - CHATTER_WINDOW:
+            times.popleft()
+        if not alarm.chattering and is_chattering(list(times), at):
+            self._counts["alarms_chattering"] += 1
+            log.warning("alarm %s (%s on %s) is chattering: %d toggles within %s", alarm.id, alarm.rule_id,
+                        alarm.asset_id, len(times), CHATTER_WINDOW)
+            self._publish(self._db.alarms.set_flags(alarm.id, at, ACTOR, "chattering", chattering=True))
 
     def _open_work_order(self, rule: Rule, reading: Reading, alarm: Alarm, message: str) -> None:
         action = rule.work_order
@@ -149,4 +420,8 @@ class RulesService:
                                                  self.engine.values(reading.asset_id))
         alarm = self._db.alarms.set_state(alarm.id, to_state, transition.at, ACTOR, note)
         self._counts["alarms_cleared"] += 1
-        self._bus.publish(CHANGED, alarm_json(alarm))
+        self._toggle(alarm, transition.at)
+        self._bus.publish(CHANGED, alarm_json(self._db.alarms.get(alarm.id)))
+        if rule.id in self._causes:
+            self._release_dependents(alarm, transition.at)
+

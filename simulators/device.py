@@ -36,6 +36,18 @@ class DeviceModel(ABC):
         self.asset = asset
 
     @abstractmethod
+    def health(self) -> float:
+        """The wear of the component that fails first: 0 new .. 1 failed (the ground truth of the history)."""
+
+    @abstractmethod
+    def service(self) -> None:
+        """Completed maintenance: the serviced component is renewed (its wear reset)."""
+
+    @property
+    def failed(self) -> bool:
+        return self.health() >= 1.0
+
+    @abstractmethod
     def step(self, at: datetime, dt_s: float, rng: random.Random, faults: Faults = NO_FAULTS) -> Metrics:
         """Advance to ``at`` (``dt_s`` seconds after the previous step) and report every catalogue metric."""
 
@@ -58,7 +70,10 @@ def jitter(rng: random.Random, sigma: float) -> float:
 
 
 def poisson(rng: random.Random, mean: float) -> int:
-    """A Poisson draw (Knuth's method; fine for the small means of one report interval)."""
+    """A Poisson draw: Knuth's method for the small means of one report interval, a rounded normal beyond 30
+    (long history steps), where Knuth's loop would cost a draw per event."""
+    if mean > 30:
+        return max(0, round(rng.gauss(mean, math.sqrt(mean))))
     limit, count, product = math.exp(-mean), 0, rng.random()
     while product > limit:
         count += 1
@@ -86,6 +101,13 @@ def attribute(asset: Asset, name: str, default: float) -> float:
     """A numeric attribute of ``asset`` (e.g. ``rated_kw``), or ``default``."""
     value = asset.attributes.get(name, default)
     return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else default
+
+
+def initial_wear(asset: Asset, rng: random.Random, low: float, high: float) -> float:
+    """The unit's wear at the start: the ``initial_wear`` attribute (0..1, e.g. set by the history export for a
+    fleet of mixed ages) or a draw in [low, high). The draw is made either way, so the stream stays the same."""
+    drawn = rng.uniform(low, high)
+    return attribute(asset, "initial_wear", drawn)
 
 
 def age_years(asset: Asset, at: datetime, default: float = 5.0) -> float:

@@ -7,11 +7,24 @@ import random
 from datetime import datetime
 
 from core.domain import Asset, AssetKind
-from simulators.device import NO_FAULTS, DeviceModel, Faults, Metrics, age_years, attribute, hour_of_day, jitter, lag
+from simulators.device import (
+    NO_FAULTS,
+    DeviceModel,
+    Faults,
+    Metrics,
+    age_years,
+    attribute,
+    hour_of_day,
+    initial_wear,
+    jitter,
+    lag,
+)
 
 ON_FROM_H = 18.0  # the schedule: on from 18:00 to 07:00 (UTC is local time for the simulated sites)
 ON_UNTIL_H = 7.0
 DRIVER_TAU_S = 10 * 60.0
+PHOTOCELL_ON_LUX = 50.0  # control: daylight switches on below this ...
+PHOTOCELL_OFF_LUX = 150.0  # ... and off above this (hysteresis, so a passing cloud does not flicker it)
 POWER_FACTOR = 0.95
 
 
@@ -23,7 +36,9 @@ def is_scheduled_on(at: datetime) -> bool:
 class Lighting(DeviceModel):
     """Physics, per report:
 
-    - On by schedule; when on it draws ~its rated power (200-1500 W), current = P / (V * 0.95).
+    - On by schedule (18:00-07:00), or by its daylight sensor with ``control: daylight`` (a photocell with
+      hysteresis: on below 50 lx, off above 150 lx); when on it draws ~its rated power (200-1500 W),
+      current = P / (V * 0.95).
     - The LED driver heats towards ambient + a rise that grows with driver wear (10-minute lag);
       wear accumulates with burn hours, doubling its rate for every 10 degC over 50 degC (Arrhenius).
     - A daylight sensor reads the sun by hour (winter day, 07:30-16:30) under a passing cloud.
@@ -37,7 +52,7 @@ class Lighting(DeviceModel):
         self.lamps = max(1.0, float(round(attribute(asset, "lamps", self.rated_w / 40))))
         self.ambient_c = rng.uniform(20.0, 23.0)
         self.driver_rise = rng.uniform(20.0, 28.0)
-        self.wear = rng.uniform(0.0, 0.3)
+        self.wear = initial_wear(asset, rng, 0.0, 0.3)  # LED driver: 1 = failed (the circuit goes dark)
         self.life_h = rng.uniform(6000.0, 10000.0)
         self.sun_peak_lux = rng.uniform(8000.0, 30000.0)
         self.overtemp_c = rng.uniform(96.0, 101.0)  # where a failing driver's thermal runaway settles
@@ -46,10 +61,21 @@ class Lighting(DeviceModel):
         self.switch_cycles = 0.0
         self.was_on: bool | None = None
         self.driver_temp = self.ambient_c
+        self.photocell = asset.attributes.get("control", "schedule") == "daylight"
+
+    def health(self) -> float:
+        return self.wear
+
+    def service(self) -> None:
+        self.wear = 0.0  # driver replaced
 
     def step(self, at: datetime, dt_s: float, rng: random.Random, faults: Faults = NO_FAULTS) -> Metrics:
         mains = "power_cut" not in faults
-        on = mains and is_scheduled_on(at)
+        # A welded contactor keeps the circuit on; a failed photocell or timer keeps it off.
+        lux = self._daylight(at, rng) if self.photocell else None
+        wanted = self._photocell_on(lux) if lux is not None else is_scheduled_on(at)
+        scheduled = ("lights_stuck_on" in faults or wanted) and "lights_stuck_off" not in faults
+        on = mains and scheduled
         if self.burn_hours < 0:
             years = age_years(self.asset, at)
             self.burn_hours = round(years * self.burn_per_year, 1)
@@ -57,7 +83,8 @@ class Lighting(DeviceModel):
         elif on != self.was_on:
             self.switch_cycles += 1
         self.was_on = on
-        failed = on and "circuit_failure" in faults
+        dead = "circuit_failure" in faults or self.wear >= 1.0  # a worn-out driver fails open
+        failed = on and dead
         voltage = 230.0 + jitter(rng, 1.5) if mains else 0.0
         if on:
             self.burn_hours += dt_s / 3600
@@ -79,12 +106,18 @@ class Lighting(DeviceModel):
             "current_a": round(power / (voltage * POWER_FACTOR), 4) if voltage else 0.0,
             "voltage_v": round(voltage, 2),
             "driver_temp_c": round(self.driver_temp + jitter(rng, 0.3), 2),
-            "ambient_lux": round(self._daylight(at, rng), 1),
-            "failed_lamps": self.lamps if "circuit_failure" in faults else 0.0,
+            "ambient_lux": round(self._daylight(at, rng) if lux is None else lux, 1),
+            "failed_lamps": self.lamps if dead else 0.0,
             "burn_hours": round(self.burn_hours, 4),
             "switch_cycles": self.switch_cycles,
             "mains_ok": mains,
         }
+
+    def _photocell_on(self, lux: float) -> bool:
+        """A photocell with hysteresis: on below PHOTOCELL_ON_LUX, off above PHOTOCELL_OFF_LUX."""
+        if lux < PHOTOCELL_ON_LUX:
+            return True
+        return bool(self.was_on) and lux <= PHOTOCELL_OFF_LUX
 
     def _daylight(self, at: datetime, rng: random.Random) -> float:
         sun = math.sin(math.pi * (hour_of_day(at) - 7.5) / 9.0)

@@ -5,6 +5,11 @@ status topic and announces ``online`` (retained) on every connect; paho reconnec
 backoff. The scheduler thread reads the clock, asks the pure ``Simulation`` for the reports that are
 due and publishes them as JSON at QoS 1. Event times follow the schedule, not the moment of publishing,
 so a clock jump is caught up interval by interval.
+
+``payload_format``: ``json`` (core.wire, on ``.../telemetry``), ``lp`` (InfluxDB line protocol through
+core.lineprotocol, on ``.../lp``) or ``sparkplug`` (one Sparkplug B edge node per site instead of a client per
+device: simulators.gateway). Malformed payloads (``malformed_every_s``, the ``malformed`` fault) are JSON-path
+defects and are injected in the json and lp formats only.
 """
 
 from __future__ import annotations
@@ -22,8 +27,11 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
 
 from core.clock import Clock
-from core.domain import Asset, Reading
-from core.wire import OFFLINE, ONLINE, encode_reading, status_topic, telemetry_topic
+from core.domain import Asset, Reading, WorkOrderStatus
+from core.events import Event, EventBus
+from core.lineprotocol import encode_reading as encode_line
+from core.wire import LINE_PROTOCOL, OFFLINE, ONLINE, TOPIC_ROOT, encode_reading, status_topic, telemetry_topic
+from simulators.gateway import SparkplugGateway
 from simulators.malformed import malformed_payload
 from simulators.portfolio import Portfolio
 from simulators.scenario import Scenario
@@ -34,6 +42,7 @@ log = logging.getLogger(__name__)
 KEEPALIVE_S = 30
 MAX_IDLE_WALL_S = 0.25  # the scheduler looks at the clock at least this often (and sees stop() as fast)
 MIN_IDLE_WALL_S = 0.005  # and at most this often, so a ManualClock does not spin a core
+PAYLOAD_FORMATS = ("json", "lp", "sparkplug")
 _QUEUED = (MQTTErrorCode.MQTT_ERR_SUCCESS, MQTTErrorCode.MQTT_ERR_NO_CONN)  # NO_CONN: QoS 1 waits in paho
 
 
@@ -49,9 +58,11 @@ class _Device:
     paho's network thread takes up to a second); reports published meanwhile wait in order and go out
     once the link is back, so the stream only misses what the device measured while it was offline."""
 
-    def __init__(self, asset: Asset, host: str, port: int) -> None:
+    def __init__(self, asset: Asset, host: str, port: int, line_protocol: bool = False) -> None:
         self.asset = asset
         self.telemetry = telemetry_topic(asset.site_id, asset.kind, asset.id)
+        if line_protocol:
+            self.telemetry = f"{TOPIC_ROOT}/{asset.site_id}/{asset.kind.value}/{asset.id}/{LINE_PROTOCOL}"
         self.status = status_topic(asset.site_id, asset.kind, asset.id)
         self.connected = threading.Event()
         self.offline = False  # the scheduler's view: an offline fault holds this device
@@ -168,26 +179,64 @@ class SimulatorRunner:
 
     def __init__(self, portfolio: Portfolio, clock: Clock, host: str, port: int, seed: int = 0,
                  scenario: Scenario | None = None, malformed_every_s: float | None = None,
-                 start: datetime | None = None, connect_timeout_s: float = 5.0) -> None:
+                 start: datetime | None = None, connect_timeout_s: float = 5.0,
+                 payload_format: str = "json") -> None:
         if malformed_every_s is not None and malformed_every_s <= 0:
             raise ValueError("malformed_every_s must be positive")
+        if payload_format not in PAYLOAD_FORMATS:
+            raise ValueError(f"payload_format must be one of {', '.join(PAYLOAD_FORMATS)}")
+        self.payload_format = payload_format
         (scenario or Scenario()).check(portfolio)
+        self._site_of = {asset.id: asset.site_id for asset in portfolio.assets}
         self.portfolio, self.clock, self.host, self.port, self.seed = portfolio, clock, host, port, seed
         self.scenario = scenario
         self.malformed_every = None if malformed_every_s is None else timedelta(seconds=malformed_every_s)
         self.start_at = start
         self.connect_timeout_s = connect_timeout_s
         self._devices: dict[str, _Device] = {}
+        self._gateways: dict[str, SparkplugGateway] = {}  # by site, in the sparkplug format
+        self._dead: set[str] = set()  # devices a gateway has announced dead (DDEATH)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self._published: Counter[str] = Counter()
         self._malformed = 0
+        self._services: list[tuple[str, datetime]] = []
+        self.serviced: list[tuple[str, datetime]] = []  # what service() applied, in order
 
     @property
     def stats(self) -> SimulatorStats:
         with self._lock:
             return SimulatorStats(sum(self._published.values()), self._malformed, dict(self._published))
+
+    def service(self, asset_id: str, at: datetime) -> None:
+        """Completed maintenance on ``asset_id`` at ``at`` (e.g. a work order closed): the scheduler thread resets
+        the serviced component's wear before its next report. Unknown assets are ignored (not simulated here)."""
+        if asset_id in {asset.id for asset in self.portfolio.assets}:
+            with self._lock:
+                self._services.append((asset_id, at))
+
+    def follow_work_orders(self, bus: EventBus) -> Callable[[], None]:
+        """Close the maintenance loop: a work order that reaches ``completed`` (or ``closed`` without it) on
+        ``bus`` ("workorder.changed") services its asset. Returns the unsubscribe function."""
+        done: set[object] = set()
+
+        def on_event(event: Event) -> None:
+            data = event.data
+            finished = data.get("status") in (WorkOrderStatus.COMPLETED, WorkOrderStatus.CLOSED)
+            if finished and data.get("asset_id") and data.get("id") not in done:
+                done.add(data.get("id"))
+                self.service(str(data["asset_id"]), event.at)
+
+        return bus.subscribe(on_event, "workorder.changed")
+
+    def _apply_services(self, simulation: Simulation) -> None:
+        with self._lock:
+            pending, self._services = self._services, []
+        for asset_id, at in pending:
+            simulation.service(asset_id)
+            self.serviced.append((asset_id, at))
+            log.info("simulated %s serviced at %s: wear reset", asset_id, at.isoformat())
 
     def start(self) -> None:
         """Connect every device (waiting up to ``connect_timeout_s`` for the broker), then start publishing."""
@@ -195,18 +244,29 @@ class SimulatorRunner:
             raise RuntimeError("simulator already started")
         start = self.start_at or self.clock.now()
         simulation = Simulation(self.portfolio, start, self.seed, self.scenario)
-        for asset in self.portfolio.assets:
-            device = _Device(asset, self.host, self.port)
+        if self.payload_format == "sparkplug":
+            self._start_gateways()
+        for asset in self.portfolio.assets if self.payload_format != "sparkplug" else ():
+            device = _Device(asset, self.host, self.port, line_protocol=self.payload_format == "lp")
             device.client.loop_start()
             self._devices[asset.id] = device
-        for device in self._devices.values():
-            if not device.connected.wait(self.connect_timeout_s):
+        links = [device.connected for device in self._devices.values()]
+        for link in [*links, *(gateway.connected for gateway in self._gateways.values())]:
+            if not link.wait(self.connect_timeout_s):
                 log.warning("simulated devices not all connected to %s:%d yet; publishing anyway (queued)",
                             self.host, self.port)
                 break
         self._thread = threading.Thread(target=self._run, args=(simulation, start), name="facmon-simulator",
                                         daemon=True)
         self._thread.start()
+
+    def _start_gateways(self) -> None:
+        for site in self.portfolio.sites:
+            assets = [asset for asset in self.portfolio.assets if asset.site_id == site.id]
+            if assets:
+                gateway = SparkplugGateway(site.id, assets, self.host, self.port, self.clock.now)
+                gateway.client.loop_start()
+                self._gateways[site.id] = gateway
 
     def stop(self, timeout_s: float = 5.0) -> None:
         """Stop publishing, announce ``offline`` and disconnect every device cleanly."""
@@ -215,6 +275,8 @@ class SimulatorRunner:
             self._thread.join(timeout_s)
         for device in self._devices.values():
             device.close(timeout_s=min(timeout_s, 2.0))
+        for gateway in self._gateways.values():
+            gateway.close(timeout_s=min(timeout_s, 2.0))
 
     def _run(self, simulation: Simulation, start: datetime) -> None:
         try:
@@ -227,7 +289,8 @@ class SimulatorRunner:
         next_malformed = None if self.malformed_every is None else start + self.malformed_every
         while not self._stop.is_set():
             now = self.clock.now()
-            self._publish(simulation.due(now))
+            self._apply_services(simulation)
+            self._publish(simulation.due(now), simulation)
             self._sync_connections(simulation.offline(now))
             if next_malformed is not None and next_malformed <= now:
                 self._inject_malformed(now)
@@ -237,15 +300,34 @@ class SimulatorRunner:
             wait_s = self.clock.wall_seconds((simulation.next_due() - now).total_seconds())
             self._stop.wait(min(MAX_IDLE_WALL_S, max(MIN_IDLE_WALL_S, wait_s)))
 
-    def _publish(self, readings: list[Reading]) -> None:
+    def _publish(self, readings: list[Reading], simulation: Simulation) -> None:
         for reading in readings:
-            if self._devices[reading.asset_id].publish(encode_reading(reading)):
+            if self._gateways:
+                sent = self._gateways[reading.site_id].data(reading)
+            else:
+                device = self._devices[reading.asset_id]
+                if "malformed" in simulation.scenario.active(device.asset, reading.at - simulation.start):
+                    self._inject_malformed(reading.at, device)  # the device's firmware garbles this report
+                    continue
+                sent = device.publish(self._encode(reading))
+            if sent:
                 with self._lock:
                     self._published[reading.asset_id] += 1
             else:
                 log.warning("simulated %s: paho refused a report (queue full?)", reading.asset_id)
 
+    def _encode(self, reading: Reading) -> bytes:
+        return encode_line(reading).encode() if self.payload_format == "lp" else encode_reading(reading)
+
     def _sync_connections(self, offline: set[str]) -> None:
+        for asset_id in offline ^ self._dead if self._gateways else ():
+            gateway = self._gateways[self._site_of[asset_id]]
+            if asset_id in offline:
+                gateway.device_death(asset_id)
+                self._dead.add(asset_id)
+            else:
+                gateway.device_birth(asset_id)
+                self._dead.discard(asset_id)
         for asset_id, device in self._devices.items():
             if asset_id in offline and not device.offline:
                 log.info("simulated %s goes offline (fault)", asset_id)
@@ -254,11 +336,12 @@ class SimulatorRunner:
                 log.info("simulated %s comes back online", asset_id)
                 device.restore()
 
-    def _inject_malformed(self, now: datetime) -> None:
-        online = [device for device in self._devices.values() if not device.offline]
-        if not online:
-            return
-        device = online[self._malformed % len(online)]
+    def _inject_malformed(self, now: datetime, device: _Device | None = None) -> None:
+        if device is None:
+            online = [device for device in self._devices.values() if not device.offline]
+            if not online:
+                return
+            device = online[self._malformed % len(online)]
         defect, payload = malformed_payload(self._malformed, device.asset.kind, now)
         if device.publish(payload):
             log.debug("injected a malformed payload (%s) on %s", defect, device.telemetry)

@@ -12,6 +12,7 @@ from typing import Any
 
 import yaml
 
+from core.catalogue import CATALOGUE
 from core.domain import Asset, AssetKind
 from core.errors import ConfigError
 from simulators.portfolio import Portfolio
@@ -28,15 +29,42 @@ FAULT_KINDS: dict[str, AssetKind | None] = {
     "door_fault": AssetKind.ELEVATOR,
     "circuit_failure": AssetKind.LIGHTING,
     "driver_overtemp": AssetKind.LIGHTING,
+    "dry_running": AssetKind.PUMP,
+    "cavitation": AssetKind.PUMP,
+    "motor_overcurrent": AssetKind.ELEVATOR,
+    "leveling_fault": AssetKind.ELEVATOR,
+    "out_of_service": AssetKind.ELEVATOR,
+    "lights_stuck_on": AssetKind.LIGHTING,
+    "lights_stuck_off": AssetKind.LIGHTING,
     "power_cut": None,
     "offline": None,
+    # Sensor faults (need `metric`): the reported value freezes, gets noisier (`sigma`) or drifts (`per_hour`).
+    "sensor_stuck": None,
+    "sensor_noisy": None,
+    "sensor_drift": None,
+    # Transport faults: the device's clock runs `offset` off, it sends each report twice, swaps consecutive
+    # reports, or sends malformed payloads instead of its reports.
+    "clock_skew": None,
+    "duplicate": None,
+    "out_of_order": None,
+    "malformed": None,
+}
+SENSOR_FAULTS = frozenset({"sensor_stuck", "sensor_noisy", "sensor_drift"})
+# The parameter each fault needs, beyond its target and times.
+FAULT_PARAMS: dict[str, tuple[str, ...]] = {
+    "sensor_stuck": ("metric",),
+    "sensor_noisy": ("metric", "sigma"),
+    "sensor_drift": ("metric", "per_hour"),
+    "clock_skew": ("offset",),
 }
 # Faults that may name a whole site instead of one asset.
-SITE_FAULTS = frozenset({"power_cut", "offline"})
+SITE_FAULTS = frozenset({"power_cut", "offline", "clock_skew", "duplicate", "out_of_order", "malformed"})
 
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)([smhd])")
 _UNIT_S = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-_ENTRY_KEYS = frozenset({"fault", "asset", "site", "at", "for"})
+_PARAM_KEYS = frozenset({"metric", "sigma", "per_hour", "offset"})
+_ENTRY_KEYS = frozenset({"fault", "asset", "site", "at", "for"}) | _PARAM_KEYS
+_SCENARIO_KEYS = frozenset({"faults", "description", "raises", "start", "duration"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,10 +77,14 @@ class Fault:
     target: str
     start: timedelta
     duration: timedelta | None = None
+    metric: str | None = None  # sensor faults: which metric's sensor
+    magnitude: float = 0.0  # sensor_noisy: sigma; sensor_drift: units per hour; clock_skew: seconds
 
     def __post_init__(self) -> None:
         if self.name not in FAULT_KINDS:
             raise ConfigError(f"unknown fault {self.name!r}; known: {', '.join(FAULT_KINDS)}")
+        if self.name in SENSOR_FAULTS and not self.metric:
+            raise ConfigError(f"fault {self.name!r} needs a 'metric'")
         if self.start < timedelta(0) or (self.duration is not None and self.duration <= timedelta(0)):
             raise ConfigError(f"fault {self.name!r} needs a start >= 0 and a positive duration")
 
@@ -69,7 +101,20 @@ class Fault:
 
 @dataclass(frozen=True, slots=True)
 class Scenario:
+    """Faults in clock time. ``description``, ``raises`` (the alarm rule ids it must raise), ``start`` (the
+    instant it is meant to start at, e.g. an evening for lighting faults) and ``duration`` (how long to run it)
+    document a shipped scenario; they do not change what the faults do."""
+
     faults: Sequence[Fault] = ()
+    description: str = ""
+    raises: tuple[str, ...] = ()
+    start: datetime | None = None
+    duration: timedelta | None = None
+
+    def active_faults(self, asset: Asset, since_start: timedelta) -> list[tuple[Fault, float]]:
+        """The faults (with their parameters) on ``asset`` at ``since_start``, with seconds since each started."""
+        return [(fault, elapsed) for fault in self.faults
+                if fault.applies_to(asset) and (elapsed := fault.elapsed_s(since_start)) is not None]
 
     def active(self, asset: Asset, since_start: timedelta) -> dict[str, float]:
         """The faults on ``asset`` at ``since_start`` into the run: name -> seconds since it started."""
@@ -96,6 +141,8 @@ class Scenario:
             kind = FAULT_KINDS[fault.name]
             if kind is not None and asset.kind is not kind:
                 raise ConfigError(f"fault {fault.name!r} applies to {kind} assets, but {asset.id!r} is a {asset.kind}")
+            if fault.metric is not None and fault.metric not in CATALOGUE[asset.kind]:
+                raise ConfigError(f"fault {fault.name!r}: {asset.kind} assets have no metric {fault.metric!r}")
 
 
 def parse_duration(value: Any) -> timedelta:
@@ -132,10 +179,34 @@ def parse_scenario(text: str, source: str) -> Scenario:
         raise ConfigError(f"{source}: not valid YAML: {error}") from error
     if data is None:
         return Scenario()
-    if not isinstance(data, dict) or set(data) - {"faults"} or not isinstance(data.get("faults", []), list):
-        raise ConfigError(f"{source}: a scenario is a mapping with one key 'faults' holding a list")
-    return Scenario(tuple(_fault(entry, f"{source}: faults[{index}]")
-                          for index, entry in enumerate(data.get("faults") or [])))
+    if not isinstance(data, dict) or set(data) - _SCENARIO_KEYS or not isinstance(data.get("faults", []), list):
+        raise ConfigError(f"{source}: a scenario is a mapping with a list 'faults' (and optionally "
+                          "'description', 'raises', 'start', 'duration')")
+    faults = tuple(_fault(entry, f"{source}: faults[{index}]") for index, entry in enumerate(data.get("faults") or []))
+    raises = data.get("raises") or []
+    if not isinstance(raises, list) or not all(isinstance(rule, str) for rule in raises):
+        raise ConfigError(f"{source}: 'raises' must be a list of rule ids")
+    try:
+        start = None if data.get("start") is None else _instant(data["start"])
+        duration = None if data.get("duration") is None else parse_duration(data["duration"])
+    except ValueError as error:
+        raise ConfigError(f"{source}: {error}") from None
+    return Scenario(faults, str(data.get("description") or "").strip(), tuple(raises), start, duration)
+
+
+def _instant(value: Any) -> datetime:
+    at = value if isinstance(value, datetime) else datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    if at.tzinfo is None:
+        raise ValueError(f"'start' needs a time zone: {value!r}")
+    return at.astimezone(UTC)
+
+
+def shipped_scenarios() -> dict[str, Scenario]:
+    """The scenarios shipped in simulators/scenarios/ by name (file stem), the demo included."""
+    folder = resources.files("simulators.scenarios")
+    return {entry.name.removesuffix(".yaml"): parse_scenario(entry.read_text(encoding="utf-8"),
+                                                             f"simulators/scenarios/{entry.name}")
+            for entry in sorted(folder.iterdir(), key=lambda e: e.name) if entry.name.endswith(".yaml")}
 
 
 def _fault(entry: Any, where: str) -> Fault:
@@ -152,9 +223,32 @@ def _fault(entry: Any, where: str) -> Fault:
     name = str(entry["fault"])
     if targets == ["site"] and name not in SITE_FAULTS:
         raise ConfigError(f"{where}: {name!r} hits one asset; only {', '.join(sorted(SITE_FAULTS))} take a site")
+    missing = [key for key in FAULT_PARAMS.get(name, ()) if key not in entry]
+    if missing:
+        raise ConfigError(f"{where}: {name!r} needs {', '.join(missing)}")
     try:
         start = parse_duration(entry["at"])
         duration = None if entry.get("for") is None else parse_duration(entry["for"])
-        return Fault(name, str(entry[targets[0]]), start, duration)
+        return Fault(name, str(entry[targets[0]]), start, duration, _metric(entry), _magnitude(entry))
     except (ValueError, ConfigError) as error:
         raise ConfigError(f"{where}: {error}") from None
+
+
+def _metric(entry: dict[str, Any]) -> str | None:
+    return None if entry.get("metric") is None else str(entry["metric"])
+
+
+def _magnitude(entry: dict[str, Any]) -> float:
+    if "offset" in entry:  # clock_skew: a signed duration, e.g. -90s or 2h
+        offset = entry["offset"]
+        if not isinstance(offset, str):
+            return parse_duration(offset).total_seconds()
+        sign = -1.0 if offset.strip().startswith("-") else 1.0
+        return sign * parse_duration(offset.strip().lstrip("+-")).total_seconds()
+    for key in ("sigma", "per_hour"):
+        if key in entry:
+            value = entry[key]
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise ValueError(f"'{key}' must be a number, got {value!r}")
+            return float(value)
+    return 0.0

@@ -13,7 +13,8 @@ from simulators.elevator import Elevator
 from simulators.lighting import Lighting
 from simulators.portfolio import Portfolio
 from simulators.pump import Pump
-from simulators.scenario import Scenario
+from simulators.scenario import SENSOR_FAULTS, Scenario
+from simulators.sensors import SensorFaults
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +41,9 @@ class _Unit:
     interval: timedelta
     next_at: datetime
     last_at: datetime
+    sensors: SensorFaults
     seq: int = 0
+    held: Reading | None = None  # out_of_order: a report waiting to go out after the next one
 
 
 class Simulation:
@@ -60,26 +63,55 @@ class Simulation:
         self.scenario.check(portfolio)
         self.max_catch_up = max_catch_up
         self._units = [self._unit(asset, seed) for asset in portfolio.assets]
+        self._by_id = {unit.asset.id: unit for unit in self._units}
 
     def _unit(self, asset: Asset, seed: int) -> _Unit:
         model, rng = make_device(asset, seed)
         interval = timedelta(seconds=asset.report_interval_s)
         first = self.start + timedelta(seconds=round(stable_fraction(seed, asset.id) * asset.report_interval_s, 3))
-        return _Unit(asset, model, rng, interval, first, first - interval)
+        sensors = SensorFaults(asset.kind, unit_rng(seed, f"sensor:{asset.id}"))
+        return _Unit(asset, model, rng, interval, first, first - interval, sensors)
 
     def due(self, now: datetime) -> list[Reading]:
         """Step every device whose next report is at or before ``now``; readings sorted by time."""
-        readings: list[Reading] = []
+        released: list[tuple[datetime, Reading]] = []  # (when the device sends it, reading)
         for unit in self._units:
             self._skip_backlog(unit, now)
             for _ in range(self.max_catch_up):
                 if unit.next_at > now:
                     break
+                at = unit.next_at
                 reading = self._step(unit)
-                if "offline" not in self.scenario.active(unit.asset, reading.at - self.start):
-                    readings.append(reading)
-        readings.sort(key=lambda reading: reading.at)
-        return readings
+                active = self.scenario.active(unit.asset, at - self.start)
+                if "offline" not in active:
+                    released.extend((at, sent) for sent in self._transport(unit, reading, active))
+        released.sort(key=lambda item: item[0])  # stable: a swapped or repeated pair keeps its order
+        return [reading for _, reading in released]
+
+    @staticmethod
+    def _transport(unit: _Unit, reading: Reading, active: dict[str, float]) -> list[Reading]:
+        """What the device actually sends for ``reading``: twice (duplicate), swapped with the next report
+        (out_of_order), or as is."""
+        if "out_of_order" in active:
+            if unit.held is None:
+                unit.held = reading
+                return []
+            held, unit.held = unit.held, None
+            return [reading, held]
+        out = [] if unit.held is None else [unit.held]
+        unit.held = None
+        out.append(reading)
+        if "duplicate" in active:
+            out.append(reading)
+        return out
+
+    def service(self, asset_id: str) -> None:
+        """Completed maintenance on ``asset_id``: its model renews the serviced component (KeyError if unknown)."""
+        self._by_id[asset_id].model.service()
+
+    def health(self) -> dict[str, float]:
+        """Each asset's wear now (0 new .. 1 failed): the ground truth behind the condition signals."""
+        return {unit.asset.id: unit.model.health() for unit in self._units}
 
     def next_due(self) -> datetime:
         """The earliest next report over all devices."""
@@ -95,11 +127,15 @@ class Simulation:
 
     def _step(self, unit: _Unit) -> Reading:
         at = unit.next_at
-        faults = self.scenario.active(unit.asset, at - self.start)
-        metrics = unit.model.step(at, (at - unit.last_at).total_seconds(), unit.rng, faults)
+        active = self.scenario.active_faults(unit.asset, at - self.start)
+        machine = {fault.name: elapsed for fault, elapsed in active if fault.name not in SENSOR_FAULTS}
+        metrics = unit.model.step(at, (at - unit.last_at).total_seconds(), unit.rng, machine)
+        metrics = unit.sensors.apply(metrics, active)
+        skew = sum(fault.magnitude for fault, _ in active if fault.name == "clock_skew")
         unit.seq += 1
         unit.last_at, unit.next_at = at, at + unit.interval
-        return Reading(unit.asset.site_id, unit.asset.kind, unit.asset.id, at, metrics, unit.seq)
+        return Reading(unit.asset.site_id, unit.asset.kind, unit.asset.id, at + timedelta(seconds=skew), metrics,
+                       unit.seq)
 
     def _skip_backlog(self, unit: _Unit, now: datetime) -> None:
         missed = (now - unit.next_at) // unit.interval

@@ -1,76 +1,41 @@
-"""The InfluxDB telemetry store, over the 1.x HTTP API: ``/write`` (line protocol) and ``/query`` (InfluxQL).
+"""The InfluxDB telemetry store: writes through storage/influx_sink.py, queries over ``/query`` (InfluxQL).
 
-Layout: one measurement per asset kind (``pump``, ``elevator``, ``lighting``), tags ``asset`` and ``site``,
-one field per metric, millisecond timestamps. A point is keyed by (measurement, tags, time), so a rewrite
-overwrites. InfluxDB fixes a field's type per measurement on first write: numbers are ALWAYS written as
-floats (``3`` as ``3.0``, never ``3i``) and flags as booleans, so a sensor sending ``3`` and later ``3.5``
-cannot be refused for a type conflict. ``/query`` works on 1.x, 2.x (compatibility API) and 3.x alike.
-"""
+Writes: the 1.x ``/write`` API or the v2 write API (``api``), in gzip batches, with retries, malformed
+points split out (storage/influx_sink.py). Layout (core.lineprotocol writes the lines): one measurement
+per asset kind, tags ``asset`` and ``site``, one field per metric, millisecond timestamps. A point is
+keyed by (measurement, tags, time), so a rewrite overwrites. ``/query`` works on 1.x, 2.x (compatibility
+API, with a DBRP mapping for the bucket) and 3.x alike."""
 
 from __future__ import annotations
 
-import math
-import re
 import threading
 from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 import httpx
 
 from core.domain import AssetKind, MetricValue, Reading
 from core.errors import FacmonError, ServiceUnavailable
+from storage.influx_sink import (
+    BATCH_LINES,
+    InfluxSink,
+    PointsRejected,
+    Transport,
+    V1Transport,
+    V2Transport,
+    WriteResult,
+)
 from storage.sqlite_telemetry import from_ms, to_ms
 from storage.telemetry import AGGREGATIONS, Aggregation
 
-BATCH_LINES = 5000  # InfluxDB 1.x writes fastest in batches of 5-10k points (MEASURED.md)
 _MS = timedelta(milliseconds=1)
 _KINDS = ", ".join(f'"{kind.value}"' for kind in AssetKind)  # FROM clause: every measurement we write
-_MEASUREMENT_SPECIALS = re.compile(r"([, ])")
-_KEY_SPECIALS = re.compile(r"([,= ])")  # tag keys, tag values and field keys
 
 Point = tuple[int, float]  # (epoch ms, value)
 
 
-# -- line protocol and InfluxQL text (pure) ---------------------------------------------------------------
-def escape_measurement(name: str) -> str:
-    return _MEASUREMENT_SPECIALS.sub(r"\\\1", _single_line(name))
-
-
-def escape_key(text: str) -> str:
-    """Escape a tag key, tag value or field key for line protocol."""
-    return _KEY_SPECIALS.sub(r"\\\1", _single_line(text))
-
-
-def _single_line(text: str) -> str:
-    # Neither can be written in InfluxDB 1.x line protocol, escaped or not.
-    if "\n" in text or "\r" in text or text.endswith("\\"):
-        raise FacmonError(f"line protocol cannot carry a line break or a trailing backslash: {text!r}")
-    return text
-
-
-def format_field(value: MetricValue) -> str | None:
-    """A field value: booleans as true/false, every number as a float; None for NaN and infinities."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    number = float(value)
-    if not math.isfinite(number):
-        return None  # line protocol has no NaN/inf; the collector rejects them before they get here
-    return repr(number)  # "3.0", "1e+20": both read back as floats
-
-
-def to_line(reading: Reading) -> str | None:
-    """One line of line protocol for ``reading`` (ms precision); None if it has no storable metric."""
-    fields = [f"{escape_key(name)}={text}" for name, value in sorted(reading.metrics.items())
-              if (text := format_field(value)) is not None]
-    if not fields:
-        return None
-    tags = f"asset={escape_key(reading.asset_id)}"
-    if reading.site_id:  # line protocol drops empty tag values
-        tags += f",site={escape_key(reading.site_id)}"
-    return f"{escape_measurement(reading.kind.value)},{tags} {','.join(fields)} {to_ms(reading.at)}"
-
-
+# -- InfluxQL text (pure); line protocol is core.lineprotocol -------------------------------------------
 def quote_identifier(name: str) -> str:
     return '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
@@ -124,20 +89,34 @@ class InfluxTelemetryStore:
     """
 
     def __init__(self, url: str, database: str, username: str | None = None, password: str | None = None,
-                 timeout_s: float = 10.0) -> None:
+                 timeout_s: float = 10.0, *, api: Literal["v1", "v2"] = "v1", org: str = "",
+                 bucket: str | None = None, token: str | None = None, gzip_body: bool = True,
+                 batch_lines: int = BATCH_LINES) -> None:
         self.url = url
-        self.database = database
-        auth = (username, password or "") if username is not None else None
-        self._http = httpx.Client(base_url=url, auth=auth, timeout=timeout_s)
+        # v2: InfluxQL queries go to the 1.x-compatible /query of the bucket (a DBRP mapping on 2.x).
+        self.database = bucket or database if api == "v2" else database
+        auth = (username, password or "") if username is not None and api == "v1" else None
+        headers = {"Authorization": f"Token {token}"} if api == "v2" and token else None
+        self._http = httpx.Client(base_url=url, auth=auth, headers=headers, timeout=timeout_s)
         self._lock = threading.Lock()
         self._field_types: dict[str, str] = {}  # metric -> "float" | "boolean" (same in every measurement)
-        self._statements(f"CREATE DATABASE {quote_identifier(database)}")  # a no-op when it exists
+        transport: Transport
+        if api == "v2":
+            transport = V2Transport(url, org, self.database, token, gzip_body, timeout_s)
+        else:
+            transport = V1Transport(url, database, username, password, gzip_body, timeout_s)
+            self._statements(f"CREATE DATABASE {quote_identifier(database)}")  # a no-op when it exists
+        self._sink = InfluxSink(transport, batch_lines)
 
     def write(self, readings: Sequence[Reading]) -> None:
-        lines = [line for reading in readings if (line := to_line(reading)) is not None]
-        for start in range(0, len(lines), BATCH_LINES):
-            body = "\n".join(lines[start:start + BATCH_LINES]).encode()
-            self._request("/write", {"db": self.database, "precision": "ms"}, content=body)
+        """Store ``readings``; raises PointsRejected (after storing the rest) if InfluxDB refused some points."""
+        result = self._sink.write(readings)
+        if result.rejected:
+            raise PointsRejected(result.rejected)
+
+    def write_points(self, readings: Sequence[Reading]) -> WriteResult:
+        """Store ``readings``; the points InfluxDB refused as malformed come back in ``rejected``."""
+        return self._sink.write(readings)
 
     def query(self, asset_id: str, metric: str, since: datetime, until: datetime,
               window: timedelta | None = None, agg: Aggregation = "mean") -> list[tuple[datetime, float]]:
@@ -188,6 +167,7 @@ class InfluxTelemetryStore:
                    for n in row[1:] if n is not None)
 
     def close(self) -> None:
+        self._sink.close()
         self._http.close()
 
     # -- HTTP -----------------------------------------------------------------------------------------

@@ -47,8 +47,11 @@ def open_telemetry_store(settings: TelemetrySettings) -> TelemetryStore:
         from storage.influx_telemetry import InfluxTelemetryStore  # lazy: only this backend needs its client
 
         password = settings.influx_password.get_secret_value() if settings.influx_password else None
+        token = settings.influx_token.get_secret_value() if settings.influx_token else None
         return InfluxTelemetryStore(settings.influx_url, settings.influx_database,
-                                    settings.influx_username, password)
+                                    settings.influx_username, password, api=settings.influx_api,
+                                    org=settings.influx_org, bucket=settings.influx_bucket, token=token,
+                                    gzip_body=settings.influx_gzip, batch_lines=settings.influx_batch_size)
     from storage.sqlite_telemetry import SqliteTelemetryStore
 
     return SqliteTelemetryStore(settings.sqlite_path)

@@ -64,20 +64,53 @@ function emptyRow(columns, text) {
 
 // --- rendering -----------------------------------------------------------------------------------
 
+// Shelved, suppressed and out-of-service alarms are flagged (ISA-18.2); suppressed ones are listed
+// under the alarm that explains them (a site power cut), muted ones sink below the rest.
+const muted = (alarm) => Boolean(alarm.shelved_until || alarm.suppressed_by || alarm.out_of_service);
+
+function markers(alarm, children) {
+  const found = [];
+  if (alarm.shelved_until) found.push(["shelved", `shelved until ${alarm.shelved_until.slice(0, 16).replace("T", " ")}`]);
+  if (alarm.suppressed_by) found.push(["suppressed", `suppressed by #${alarm.suppressed_by}`]);
+  if (alarm.out_of_service) found.push(["out-of-service", "out of service"]);
+  if (alarm.chattering) found.push(["chattering", "chattering"]);
+  if (children.length) found.push(["grouped", `${children.length} suppressed below`]);
+  return found.map(([kind, text]) => el("span", { class: `marker marker-${kind}`, title: kind === "out-of-service"
+    ? alarm.out_of_service : text }, text));
+}
+
+function shelveButton(alarm) {
+  const shelved = Boolean(alarm.shelved_until);
+  const button = el("button", { type: "button", class: "shelve" }, shelved ? "Unshelve" : "Shelve 8 h");
+  button.addEventListener("click", () => shelve(alarm, button));
+  return button;
+}
+
+function alarmRow(alarm, children, cause) {
+  const button = el("button", { type: "button", class: "ack" }, "Acknowledge");
+  button.disabled = !alarm.state.endsWith("unacknowledged");
+  button.addEventListener("click", () => acknowledge(alarm.id, button));
+  const attributes = { "data-alarm-id": String(alarm.id), "data-severity": alarm.severity };
+  if (cause) Object.assign(attributes, { class: "suppressed", "data-suppressed-by": String(cause.id) });
+  return el("tr", attributes,
+    el("td", {}, badge("severity", alarm.severity)), el("td", {}, assetCell(alarm.asset_id)),
+    el("td", {}, alarm.site_id), el("td", {}, cause ? "↳ " : "", alarm.message, " ", ...markers(alarm, children)),
+    el("td", {}, time(alarm.started_at)), el("td", { class: "alarm-state" }, badge("state", alarm.state)),
+    el("td", { class: "actions" }, button, " ", shelveButton(alarm)));
+}
+
 function renderAlarms() {
-  const alarms = [...state.alarms.values()].sort((a, b) =>
-    SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity] || b.started_at.localeCompare(a.started_at));
-  const rows = alarms.map((alarm) => {
-    const button = el("button", { type: "button", class: "ack" }, "Acknowledge");
-    button.disabled = !alarm.state.endsWith("unacknowledged");
-    button.addEventListener("click", () => acknowledge(alarm.id, button));
-    return el("tr", { "data-alarm-id": String(alarm.id), "data-severity": alarm.severity },
-      el("td", {}, badge("severity", alarm.severity)), el("td", {}, assetCell(alarm.asset_id)),
-      el("td", {}, alarm.site_id), el("td", {}, alarm.message), el("td", {}, time(alarm.started_at)),
-      el("td", { class: "alarm-state" }, badge("state", alarm.state)), el("td", {}, button));
+  const all = [...state.alarms.values()];
+  const order = (a, b) => Number(muted(a)) - Number(muted(b)) ||
+    SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity] || b.started_at.localeCompare(a.started_at);
+  const under = (cause) => all.filter((alarm) => alarm.suppressed_by === cause.id).sort(order);
+  const top = all.filter((alarm) => !alarm.suppressed_by || !state.alarms.has(alarm.suppressed_by)).sort(order);
+  const rows = top.flatMap((alarm) => {
+    const children = under(alarm);
+    return [alarmRow(alarm, children, null), ...children.map((child) => alarmRow(child, [], alarm))];
   });
   $("#alarms tbody").replaceChildren(...(rows.length ? rows : [emptyRow(7, "No alarms need attention.")]));
-  $("#alarm-count").textContent = `(${alarms.length})`;
+  $("#alarm-count").textContent = `(${top.filter((alarm) => !muted(alarm)).length})`;
 }
 
 function renderOrders() {
@@ -159,6 +192,25 @@ async function acknowledge(id, button) {
     notify("");
   } catch (error) {
     notify(`Could not acknowledge alarm ${id}: ${error.message}`);
+    button.disabled = false;
+  }
+}
+
+// Shelving (ISA-18.2) asks for a reason; the shelf ends after 8 hours of service time by itself.
+async function shelve(alarm, button) {
+  const unshelving = Boolean(alarm.shelved_until);
+  const reason = unshelving ? "" : window.prompt(`Why shelve alarm ${alarm.id} for 8 hours?`);
+  if (!unshelving && !reason) return;
+  button.disabled = true;
+  const body = unshelving ? { actor: "console" } : { actor: "console", reason, for_s: 8 * 3600 };
+  try {
+    const updated = await call(`alarms/${alarm.id}/${unshelving ? "unshelve" : "shelve"}`,
+      { method: "POST", body: JSON.stringify(body) });
+    keep(state.alarms, updated.id, updated, needsAttention(updated));
+    renderAlarms();
+    notify("");
+  } catch (error) {
+    notify(`Could not ${unshelving ? "unshelve" : "shelve"} alarm ${alarm.id}: ${error.message}`);
     button.disabled = false;
   }
 }

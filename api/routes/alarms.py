@@ -1,13 +1,26 @@
-"""Alarms: the live list for the console, one alarm's history, acknowledgement and comments."""
+"""Alarms: the live list for the console, one alarm's history, acknowledgement, comments, shelving,
+assignment, and the ISA-18.2 performance figures."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
 from api.deps import ServicesDep
-from api.schemas import AlarmAcknowledge, AlarmComment, AlarmDetail, AlarmPublic
+from api.errors import unprocessable
+from api.schemas import (
+    AlarmAcknowledge,
+    AlarmAssign,
+    AlarmComment,
+    AlarmDetail,
+    AlarmKpis,
+    AlarmPublic,
+    AlarmShelve,
+    AlarmUnshelve,
+)
+from core.domain import AlarmState
 
 router = APIRouter(prefix="/alarms", tags=["alarms"])
 
@@ -17,16 +30,35 @@ def list_alarms(
     services: ServicesDep,
     active_only: Annotated[bool, Query(description="Only alarms whose condition still holds.")] = False,
     site: str | None = None,
+    state: Annotated[AlarmState | None, Query(description="Only alarms in this ISA-18.2 state.")] = None,
+    shelved: Annotated[bool | None, Query(description="true: only shelved; false: only not shelved.")] = None,
+    suppressed: Annotated[bool | None, Query(description="true: only suppressed by a cause (listed under "
+                                                         "it); false: only not suppressed.")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> list[AlarmPublic]:
     """Alarm episodes, newest first."""
-    alarms = services.db.alarms.list(active_only=active_only, site_id=site, limit=limit)
+    alarms = services.db.alarms.list(active_only=active_only, site_id=site, limit=limit, state=state,
+                                     shelved=shelved, suppressed=suppressed)
     return [AlarmPublic.of(alarm) for alarm in alarms]
+
+
+@router.get("/kpis", response_model=AlarmKpis)
+def alarm_kpis(services: ServicesDep, since: datetime | None = None, until: datetime | None = None) -> AlarmKpis:
+    """ISA-18.2 performance figures (alarms per 10 minutes, time in flood, top-10 share, priority mix,
+    chattering alarms) over [since, until); by default the last 24 hours."""
+    until = until or services.clock.now()
+    since = since or until - timedelta(days=1)
+    if since.tzinfo is None or until.tzinfo is None:
+        raise unprocessable("since and until must carry a time zone")
+    if until <= since:
+        raise unprocessable("until must be after since")
+    return AlarmKpis.model_validate(services.rules.kpis(since, until))
 
 
 @router.get("/{alarm_id}", response_model=AlarmDetail)
 def get_alarm(services: ServicesDep, alarm_id: int) -> AlarmDetail:
-    """One alarm episode with its history: raised, acknowledged, cleared, comments; who and when."""
+    """One alarm episode with its history (raised, acknowledged, shelved, cleared, comments; who and
+    when) and the open alarms it suppresses."""
     return _detail(services, alarm_id)
 
 
@@ -47,6 +79,30 @@ def comment_alarm(services: ServicesDep, alarm_id: int, body: AlarmComment) -> A
     return _detail(services, alarm_id)
 
 
+@router.post("/{alarm_id}/shelve", response_model=AlarmDetail)
+def shelve_alarm(services: ServicesDep, alarm_id: int, body: AlarmShelve) -> AlarmDetail:
+    """Shelve an alarm until a time (at most 7 days ahead): hidden from the live list, no work order,
+    unshelved automatically when the time comes. 409 for an alarm back to normal or a past time."""
+    services.rules.shelve(alarm_id, body.end(services.clock.now()), body.reason, body.actor)
+    return _detail(services, alarm_id)
+
+
+@router.post("/{alarm_id}/unshelve", response_model=AlarmDetail)
+def unshelve_alarm(services: ServicesDep, alarm_id: int, body: AlarmUnshelve) -> AlarmDetail:
+    """Put a shelved alarm back on the live list (409 if it is not shelved)."""
+    services.rules.unshelve(alarm_id, body.actor, body.note)
+    return _detail(services, alarm_id)
+
+
+@router.post("/{alarm_id}/assign", response_model=AlarmDetail)
+def assign_alarm(services: ServicesDep, alarm_id: int, body: AlarmAssign) -> AlarmDetail:
+    """Give an alarm to someone (null to unassign); 409 for an alarm back to normal."""
+    services.rules.assign(alarm_id, body.assignee, body.actor)
+    return _detail(services, alarm_id)
+
+
 def _detail(services: ServicesDep, alarm_id: int) -> AlarmDetail:
     alarm = services.db.alarms.get(alarm_id)
-    return AlarmDetail.with_history(alarm, services.db.alarms.history(alarm_id))
+    under = [a for a in services.db.alarms.list(suppressed_by=alarm_id, limit=1000)
+             if a.state is not AlarmState.NORMAL]
+    return AlarmDetail.with_history(alarm, services.db.alarms.history(alarm_id), under)

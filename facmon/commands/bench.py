@@ -16,4 +16,8 @@ def register(commands: Commands) -> None:
 
 
 def _benchmark_modules() -> list[Any]:
-    return []
+    from facmon.bench import decode as decode_bench
+    from facmon.bench import ingest as ingest_bench
+    from facmon.bench import rules as rules_bench
+
+    return [ingest_bench, rules_bench, decode_bench]

@@ -18,7 +18,29 @@ def register(commands: Commands) -> None:
     sim_run.add_argument("--speed", type=float, default=1.0, help="simulated seconds per real second")
     sim_run.add_argument("--duration", type=float, default=None, metavar="S", help="stop after S real seconds")
     sim_run.add_argument("--seed", type=int, default=0)
+    sim_run.add_argument("--format", dest="payload_format", choices=("json", "lp", "sparkplug"), default="json",
+                         help="payloads: JSON, InfluxDB line protocol, or Sparkplug B (one gateway per site)")
     sim_run.set_defaults(run=run_sim)
+    load = sim.add_parser("load", help="generate MQTT load at an asked rate; prints one JSON object")
+    load.add_argument("--host", default="127.0.0.1")
+    load.add_argument("--port", type=int, default=1883)
+    load.add_argument("--devices", type=int, default=10_000, help="device topics (several per connection)")
+    load.add_argument("--rate", type=float, default=None, help="messages/s in total (default: as fast as acked)")
+    load.add_argument("--duration", type=float, default=10.0, metavar="S", help="seconds of publishing")
+    load.add_argument("--qos", type=int, choices=(0, 1), default=1)
+    load.add_argument("--processes", type=int, default=2)
+    load.add_argument("--connections", type=int, default=2, help="MQTT connections per process")
+    load.add_argument("--window", type=int, default=2000, help="QoS 1 messages in flight per connection")
+    load.add_argument("--site", default="load", help="site id in the topics")
+    load.set_defaults(run=run_load)
+    history = sim.add_parser("history", help="write run-to-failure histories as CSV (no MQTT)")
+    history.add_argument("--assets", type=int, default=100, help="assets per kind")
+    history.add_argument("--days", type=float, default=365.0)
+    history.add_argument("--out", type=Path, required=True, help="output directory")
+    history.add_argument("--seed", type=int, default=0)
+    history.add_argument("--step", type=float, default=3600.0, metavar="S", help="seconds between rows")
+    history.add_argument("--kinds", default="pump,elevator,lighting", help="comma-separated asset kinds")
+    history.set_defaults(run=run_history)
 
 
 def run_sim(args: argparse.Namespace) -> int:
@@ -32,10 +54,36 @@ def run_sim(args: argparse.Namespace) -> int:
     portfolio = load_portfolio(args.portfolio) if args.portfolio else default_portfolio()
     scenario = load_scenario(args.scenario) if args.scenario else None
     clock: Clock = WallClock() if args.speed == 1 else AcceleratedClock(datetime.now(UTC), args.speed)
-    runner = SimulatorRunner(portfolio, clock, args.host, args.port, seed=args.seed, scenario=scenario)
+    runner = SimulatorRunner(portfolio, clock, args.host, args.port, seed=args.seed, scenario=scenario,
+                             payload_format=args.payload_format)
     runner.start()
     print(f"simulating {len(portfolio.assets)} assets against {args.host}:{args.port}; Ctrl-C stops")
     wait_for_signal(args.duration)
     runner.stop()
     print(f"published {runner.stats.published} messages")
+    return 0
+
+
+def run_load(args: argparse.Namespace) -> int:
+    import json
+
+    from simulators.load import run_load as generate
+
+    result = generate(args.host, args.port, args.devices, args.rate, args.duration, qos=args.qos,
+                      processes=args.processes, connections=args.connections, window=args.window,
+                      site_id=args.site)
+    print(json.dumps(result.to_json()))
+    return 0
+
+
+def run_history(args: argparse.Namespace) -> int:
+    import json
+
+    from core.domain import AssetKind
+    from simulators.history import export_history
+
+    kinds = [AssetKind(kind.strip()) for kind in args.kinds.split(",") if kind.strip()]
+    summary = export_history(args.out, args.assets, args.days, seed=args.seed, step_s=args.step, kinds=kinds,
+                             progress=True)
+    print(json.dumps(summary))
     return 0

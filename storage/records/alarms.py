@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import builtins
+from collections.abc import Collection
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -20,7 +22,8 @@ ACTIVE_STATES = [state.value for state in AlarmState if state.is_active]
 def alarm_from_row(row: AlarmRow) -> Alarm:
     return Alarm(row.id, row.rule_id, row.asset_id, row.site_id, Severity(row.severity), AlarmState(row.state),
                  row.message, row.started_at, row.cleared_at, row.acknowledged_at, row.acknowledged_by,
-                 row.occurrences, row.work_order_id)
+                 row.occurrences, row.work_order_id, row.shelved_until, row.shelve_reason, row.suppressed_by,
+                 row.out_of_service, row.chattering, row.assignee)
 
 
 def _event(row: AlarmEventRow) -> AlarmEvent:
@@ -104,18 +107,102 @@ class AlarmRepository(Repository):
         with self._transaction() as session:
             _row(session, alarm_id).work_order_id = work_order_id
 
+    def shelve(self, alarm_id: int, until: datetime | None, reason: str, at: datetime, actor: str) -> Alarm:
+        """Set (``until``) or lift (None) the shelf, recording who and when (validation: rules.lifecycle)."""
+        with self._transaction() as session:
+            row = _row(session, alarm_id)
+            row.shelved_until, row.shelve_reason = until, reason if until is not None else ""
+            note = f"shelved until {until.isoformat()}: {reason}" if until is not None else f"unshelved: {reason}"
+            session.add(AlarmEventRow(alarm_id=alarm_id, at=at, actor=actor, from_state=row.state,
+                                      to_state=row.state, note=note))
+            return alarm_from_row(row)
+
+    def assign(self, alarm_id: int, assignee: str | None, at: datetime, actor: str) -> Alarm:
+        with self._transaction() as session:
+            row = _row(session, alarm_id)
+            row.assignee = assignee
+            session.add(AlarmEventRow(alarm_id=alarm_id, at=at, actor=actor, from_state=row.state,
+                                      to_state=row.state, note=f"assigned to {assignee or 'nobody'}"))
+            return alarm_from_row(row)
+
+    def set_flags(self, alarm_id: int, at: datetime, actor: str, note: str = "", **flags: Any) -> Alarm:
+        """Change ``suppressed_by``, ``out_of_service`` or ``chattering``; records an event if one changed."""
+        allowed = {"suppressed_by", "out_of_service", "chattering"}
+        if not set(flags) <= allowed:
+            raise ValueError(f"unknown alarm flags: {sorted(set(flags) - allowed)}")
+        with self._transaction() as session:
+            row = _row(session, alarm_id)
+            changed = {key: value for key, value in flags.items() if getattr(row, key) != value}
+            for key, value in changed.items():
+                setattr(row, key, value)
+            if changed:
+                text = note or ", ".join(f"{key}={value!r}" for key, value in sorted(changed.items()))
+                session.add(AlarmEventRow(alarm_id=alarm_id, at=at, actor=actor, from_state=row.state,
+                                          to_state=row.state, note=text))
+            return alarm_from_row(row)
+
+    def shelf_expired(self, at: datetime) -> builtins.list[Alarm]:
+        """Alarms whose shelf ended at or before ``at``."""
+        query = select(AlarmRow).where(AlarmRow.shelved_until.is_not(None), AlarmRow.shelved_until <= at)
+        with self._transaction() as session:
+            return [alarm_from_row(row) for row in session.scalars(query)]
+
+    def open_of(self, asset_id: str | None = None, site_id: str | None = None,
+                rule_ids: Collection[str] | None = None) -> builtins.list[Alarm]:
+        """Episodes not back to NORMAL, of an asset and/or a site (and some rules), oldest first."""
+        query = select(AlarmRow).where(AlarmRow.state != AlarmState.NORMAL.value).order_by(AlarmRow.id)
+        if asset_id is not None:
+            query = query.where(AlarmRow.asset_id == asset_id)
+        if site_id is not None:
+            query = query.where(AlarmRow.site_id == site_id)
+        if rule_ids is not None:
+            query = query.where(AlarmRow.rule_id.in_(list(rule_ids)))
+        with self._transaction() as session:
+            return [alarm_from_row(row) for row in session.scalars(query)]
+
+    def annunciations(self, since: datetime, until: datetime) -> builtins.list[tuple[datetime, str, str, str]]:
+        """(at, rule, asset, severity) of every time an alarm went UNACKNOWLEDGED in [since, until)."""
+        query = (select(AlarmEventRow.at, AlarmRow.rule_id, AlarmRow.asset_id, AlarmRow.severity)
+                 .join(AlarmRow, AlarmRow.id == AlarmEventRow.alarm_id)
+                 .where(AlarmEventRow.to_state == AlarmState.UNACKNOWLEDGED.value,
+                        or_(AlarmEventRow.from_state.is_(None), AlarmEventRow.from_state != AlarmEventRow.to_state),
+                        AlarmEventRow.at >= since, AlarmEventRow.at < until)
+                 .order_by(AlarmEventRow.at))
+        with self._transaction() as session:
+            return [(at, rule, asset, severity) for at, rule, asset, severity in session.execute(query)]
+
+    def count_chattering(self, since: datetime, until: datetime) -> int:
+        query = select(func.count()).select_from(AlarmRow).where(
+            AlarmRow.chattering.is_(True), AlarmRow.started_at < until,
+            or_(AlarmRow.cleared_at.is_(None), AlarmRow.cleared_at >= since))
+        with self._transaction() as session:
+            return session.scalar(query) or 0
+
     def get(self, alarm_id: int) -> Alarm:
         with self._transaction() as session:
             return alarm_from_row(_row(session, alarm_id))
 
-    def list(self, active_only: bool = False, site_id: str | None = None,
-             limit: int = 200) -> builtins.list[Alarm]:
-        """Newest first; ``active_only`` keeps UNACKNOWLEDGED and ACKNOWLEDGED episodes."""
+    def list(self, active_only: bool = False, site_id: str | None = None, limit: int = 200,
+             state: AlarmState | None = None, shelved: bool | None = None, suppressed: bool | None = None,
+             suppressed_by: int | None = None, since: datetime | None = None) -> builtins.list[Alarm]:
+        """Newest first; ``active_only`` keeps UNACKNOWLEDGED and ACKNOWLEDGED episodes; ``shelved`` and
+        ``suppressed`` filter on the flags (None = either); ``since`` on the start time."""
         query = select(AlarmRow).order_by(AlarmRow.started_at.desc(), AlarmRow.id.desc()).limit(limit)
         if active_only:
             query = query.where(AlarmRow.state.in_(ACTIVE_STATES))
         if site_id is not None:
             query = query.where(AlarmRow.site_id == site_id)
+        if state is not None:
+            query = query.where(AlarmRow.state == state.value)
+        if shelved is not None:
+            query = query.where(AlarmRow.shelved_until.is_not(None) if shelved else AlarmRow.shelved_until.is_(None))
+        if suppressed is not None:
+            query = query.where(AlarmRow.suppressed_by.is_not(None) if suppressed
+                                else AlarmRow.suppressed_by.is_(None))
+        if suppressed_by is not None:
+            query = query.where(AlarmRow.suppressed_by == suppressed_by)
+        if since is not None:
+            query = query.where(AlarmRow.started_at >= since)
         with self._transaction() as session:
             return [alarm_from_row(row) for row in session.scalars(query)]
 

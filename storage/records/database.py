@@ -13,8 +13,10 @@ from sqlalchemy.orm import sessionmaker
 
 from storage.records.alarms import AlarmRepository
 from storage.records.assets import AssetRepository
+from storage.records.checkpoints import CheckpointRepository
 from storage.records.dead_letters import DeadLetterRepository
 from storage.records.forecasts import ForecastRepository
+from storage.records.maintenance import MaintenanceWindowRepository
 from storage.records.work_orders import WorkOrderRepository
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -61,6 +63,8 @@ class Database:
         self.work_orders = WorkOrderRepository(sessions)
         self.forecasts = ForecastRepository(sessions)
         self.dead_letters = DeadLetterRepository(sessions)
+        self.checkpoints = CheckpointRepository(sessions)
+        self.maintenance = MaintenanceWindowRepository(sessions)
 
     def upgrade(self) -> None:
         """Migrate the schema to the newest revision (alembic ``upgrade head``)."""

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     Date,
     Float,
     ForeignKey,
@@ -17,6 +18,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -77,6 +79,13 @@ class AlarmRow(Base):
     acknowledged_by: Mapped[str | None] = mapped_column(NAME)
     occurrences: Mapped[int] = mapped_column(Integer, default=1)
     work_order_id: Mapped[int | None] = mapped_column(Integer)
+    # 0002: shelving, suppression, out of service, chatter, assignment (flags on top of the state).
+    shelved_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    shelve_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
+    suppressed_by: Mapped[int | None] = mapped_column(Integer)
+    out_of_service: Mapped[str] = mapped_column(NAME, default="", server_default="")
+    chattering: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    assignee: Mapped[str | None] = mapped_column(NAME)
 
 
 class AlarmEventRow(Base):
@@ -151,3 +160,25 @@ class DeadLetterRow(Base):
     reason: Mapped[str] = mapped_column(String(64), index=True)
     detail: Mapped[str] = mapped_column(Text)
     payload: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class RuleCheckpointRow(Base):
+    """The rule engine's snapshot (timers, windows, active states), one row per engine name."""
+
+    __tablename__ = "rule_checkpoints"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    saved_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    snapshot: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class MaintenanceWindowRow(Base):
+    __tablename__ = "maintenance_windows"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    site_id: Mapped[str] = mapped_column(ID, index=True)
+    asset_id: Mapped[str | None] = mapped_column(ID)
+    since: Mapped[datetime] = mapped_column(UtcDateTime)
+    until: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    reason: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(NAME)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from api.deps import Services
-from core.domain import Alarm, Forecast
+from core.domain import Alarm, Forecast, Severity
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
@@ -77,3 +78,37 @@ def test_console_asks_for_the_token_and_refuses_a_wrong_one(live_server: Any, pa
     page.get_by_role("button", name="Open console").click()
     expect(page.locator("#link")).to_have_text("live")
     expect(page.get_by_role("heading", name="Alarms")).to_be_visible()
+
+
+def test_power_cut_groups_suppressed_alarms_under_it_with_markers(live_server: Any, page: Page,
+                                                                  services: Services, token: str) -> None:
+    now = services.clock.now()
+    alarms = services.db.alarms
+    cut, _ = alarms.raise_alarm("site_power_cut", "north", "north", Severity.CRITICAL, "Power cut at site north", now)
+    pump, _ = alarms.raise_alarm("mains_lost", "north-pump-1", "north", Severity.HIGH, "Mains lost at pump", now)
+    alarms.set_flags(pump.id, now, "rules", suppressed_by=cut.id)
+    lights, _ = alarms.raise_alarm("lighting_circuit_failure", "north-light-1", "north", Severity.MEDIUM,
+                                   "Lobby circuit failed", now)
+    page.goto(f"{live_server.url}/#token={token}")
+    expect(page.locator("#link")).to_have_text("live")
+
+    rows = page.locator("#alarms tbody tr")
+    expect(rows).to_have_count(3)
+    expect(rows.nth(0)).to_have_attribute("data-alarm-id", str(cut.id))
+    expect(rows.nth(0).locator(".marker-grouped")).to_have_text("1 suppressed below")
+    expect(rows.nth(1)).to_have_attribute("data-suppressed-by", str(cut.id))
+    expect(rows.nth(1).locator(".marker-suppressed")).to_have_text(f"suppressed by #{cut.id}")
+    expect(page.locator("#alarm-count")).to_have_text("(2)")
+    page.screenshot(path="/tmp/console-power-cut.png", full_page=True)
+
+    lights_row = page.locator(f'#alarms tr[data-alarm-id="{lights.id}"]')
+    page.once("dialog", lambda dialog: dialog.accept("lamp order pending"))
+    lights_row.get_by_role("button", name="Shelve 8 h").click()
+    expect(lights_row.locator(".marker-shelved")).to_contain_text("shelved until")
+    expect(page.locator("#alarm-count")).to_have_text("(1)")
+    shelved = services.db.alarms.get(lights.id)
+    assert shelved.shelved_until == services.clock.now() + timedelta(hours=8)
+    assert shelved.shelve_reason == "lamp order pending"
+    lights_row.get_by_role("button", name="Unshelve").click()
+    expect(lights_row.locator(".marker-shelved")).to_have_count(0)
+    expect(page.locator("#alarm-count")).to_have_text("(2)")

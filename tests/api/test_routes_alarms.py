@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from fastapi.testclient import TestClient
 
 from api.deps import Services
 from core.clock import ManualClock
-from core.domain import Alarm, AlarmState
+from core.domain import Alarm, AlarmState, Severity
 
 
 def test_burst_pipe_alarm_is_listed_as_active(client: TestClient, burst_pipe: Callable[..., Alarm]) -> None:
@@ -87,3 +87,142 @@ def test_unknown_alarm_is_404_everywhere(client: TestClient) -> None:
     assert client.get("/api/v1/alarms/999").status_code == 404
     assert client.post("/api/v1/alarms/999/acknowledge", json={}).status_code == 404
     assert client.post("/api/v1/alarms/999/comments", json={"note": "x"}).status_code == 404
+
+
+# --- shelving, assignment, filters -----------------------------------------------------
+
+def _iso(at: datetime) -> str:
+    return at.isoformat().replace("+00:00", "Z")
+
+
+def test_shelve_filter_and_unshelve(client: TestClient, clock: ManualClock,
+                                    burst_pipe: Callable[..., Alarm]) -> None:
+    alarm = burst_pipe()
+    until = clock.now() + timedelta(hours=2)
+    response = client.post(f"/api/v1/alarms/{alarm.id}/shelve",
+                           json={"until": _iso(until), "reason": "flow meter swap", "actor": "ana"})
+    assert response.status_code == 200
+    body = response.json()
+    assert (body["shelved_until"], body["shelve_reason"], body["muted"]) == (_iso(until), "flow meter swap", True)
+    assert body["history"][-1]["actor"] == "ana"
+    assert [a["id"] for a in client.get("/api/v1/alarms", params={"shelved": True}).json()] == [alarm.id]
+    assert client.get("/api/v1/alarms", params={"shelved": False}).json() == []
+    unshelved = client.post(f"/api/v1/alarms/{alarm.id}/unshelve", json={"actor": "bo"}).json()
+    assert (unshelved["shelved_until"], unshelved["muted"]) == (None, False)
+    second = client.post(f"/api/v1/alarms/{alarm.id}/unshelve", json={})
+    assert second.status_code == 409
+
+
+def test_shelve_in_the_past_is_409_and_without_time_zone_is_422(client: TestClient, clock: ManualClock,
+                                                                 burst_pipe: Callable[..., Alarm]) -> None:
+    alarm = burst_pipe()
+    past = client.post(f"/api/v1/alarms/{alarm.id}/shelve",
+                       json={"until": _iso(clock.now() - timedelta(minutes=1)), "reason": "x"})
+    assert past.status_code == 409
+    assert "past" in past.json()["detail"]
+    naive = client.post(f"/api/v1/alarms/{alarm.id}/shelve", json={"until": "2026-03-02T10:00:00", "reason": "x"})
+    assert naive.status_code == 422
+    assert client.post("/api/v1/alarms/999/shelve", json={"until": _iso(clock.now()), "reason": "x"}).status_code == 404
+
+
+def test_assign_and_state_filter(client: TestClient, burst_pipe: Callable[..., Alarm]) -> None:
+    alarm = burst_pipe()
+    body = client.post(f"/api/v1/alarms/{alarm.id}/assign", json={"assignee": "tech-7", "actor": "ana"}).json()
+    assert body["assignee"] == "tech-7"
+    assert body["history"][-1]["note"] == "assigned to tech-7"
+    assert len(client.get("/api/v1/alarms", params={"state": "unacknowledged"}).json()) == 1
+    assert client.get("/api/v1/alarms", params={"state": "acknowledged"}).json() == []
+    assert client.get("/api/v1/alarms", params={"suppressed": True}).json() == []
+    assert client.get("/api/v1/alarms", params={"state": "bogus"}).status_code == 422
+
+
+def test_assigning_a_normal_alarm_is_409(client: TestClient, services: Services,
+                                         burst_pipe: Callable[..., Alarm]) -> None:
+    alarm = burst_pipe()
+    services.db.alarms.set_state(alarm.id, AlarmState.NORMAL, services.clock.now(), "test")
+    response = client.post(f"/api/v1/alarms/{alarm.id}/assign", json={"assignee": "x"})
+    assert response.status_code == 409
+    assert response.json()["current"] == "normal"
+
+
+def test_suppressed_alarms_are_listed_under_their_cause(client: TestClient, services: Services,
+                                                        clock: ManualClock) -> None:
+    cause, _ = services.db.alarms.raise_alarm("site_power_cut", "north", "north", Severity.CRITICAL, "cut",
+                                              clock.now())
+    child, _ = services.db.alarms.raise_alarm("mains_lost", "north-pump-1", "north", Severity.HIGH, "no mains",
+                                              clock.now())
+    services.db.alarms.set_flags(child.id, clock.now(), "rules", suppressed_by=cause.id)
+    detail = client.get(f"/api/v1/alarms/{cause.id}").json()
+    assert [a["id"] for a in detail["suppressed"]] == [child.id]
+    assert [a["id"] for a in client.get("/api/v1/alarms", params={"suppressed": False}).json()] == [cause.id]
+
+
+def test_kpis_count_the_raises(client: TestClient, clock: ManualClock, burst_pipe: Callable[..., Alarm]) -> None:
+    burst_pipe()
+    figures = client.get("/api/v1/alarms/kpis").json()
+    assert figures["alarms"] == 1
+    assert figures["intervals"] == 145
+    assert figures["priority_mix"]["critical"] == 1.0
+    assert figures["top10"] == [{"rule_id": "pump_burst_pipe", "asset_id": "north-pump-1", "alarms": 1}]
+    later = client.get("/api/v1/alarms/kpis", params={"since": _iso(clock.now() + timedelta(minutes=1)),
+                                                      "until": _iso(clock.now() + timedelta(hours=1))}).json()
+    assert later["alarms"] == 0
+    assert client.get("/api/v1/alarms/kpis", params={"since": _iso(clock.now()),
+                                                     "until": _iso(clock.now())}).status_code == 422
+
+
+# --- maintenance windows ------------------------------------------------------------------------------
+
+def test_maintenance_window_crud_and_out_of_service(client: TestClient, clock: ManualClock,
+                                                    burst_pipe: Callable[..., Alarm]) -> None:
+    alarm = burst_pipe()
+    since, until = clock.now() - timedelta(minutes=1), clock.now() + timedelta(hours=4)
+    created = client.post("/api/v1/maintenance-windows", json={
+        "site_id": "north", "asset_id": "north-pump-1", "since": _iso(since), "until": _iso(until),
+        "reason": "seal replacement", "actor": "planner"})
+    assert created.status_code == 201
+    window = created.json()
+    assert (window["asset_id"], window["created_by"]) == ("north-pump-1", "planner")
+    assert client.get(f"/api/v1/alarms/{alarm.id}").json()["out_of_service"].startswith(
+        f"maintenance window #{window['id']}")
+    assert [w["id"] for w in client.get("/api/v1/maintenance-windows", params={"site": "north"}).json()] == [
+        window["id"]]
+    moved = client.put(f"/api/v1/maintenance-windows/{window['id']}", json={
+        "site_id": "north", "asset_id": None, "since": _iso(since), "until": _iso(until + timedelta(hours=1)),
+        "reason": "whole site", "actor": "planner"}).json()
+    assert (moved["asset_id"], moved["reason"]) == (None, "whole site")
+    assert client.delete(f"/api/v1/maintenance-windows/{window['id']}").status_code == 204
+    assert client.get(f"/api/v1/maintenance-windows/{window['id']}").status_code == 404
+    assert client.get(f"/api/v1/alarms/{alarm.id}").json()["out_of_service"] == ""
+
+
+def test_maintenance_window_validation(client: TestClient, clock: ManualClock) -> None:
+    base = {"since": _iso(clock.now()), "until": _iso(clock.now() + timedelta(hours=1)), "reason": "x"}
+    assert client.post("/api/v1/maintenance-windows", json={**base, "site_id": "nowhere"}).status_code == 422
+    assert client.post("/api/v1/maintenance-windows",
+                       json={**base, "site_id": "north", "asset_id": "south-pump-1"}).status_code == 422
+    backwards = {**base, "until": _iso(clock.now() - timedelta(hours=1)), "site_id": "north"}
+    assert client.post("/api/v1/maintenance-windows", json=backwards).status_code == 422
+
+
+# --- rule reload -----------------------------------------------------------------------------------------
+
+def test_rule_reload_without_files_is_422_and_with_a_source_reports_counts(client: TestClient,
+                                                                           services: Services) -> None:
+    response = client.post("/api/v1/rules/reload")
+    assert response.status_code == 422
+    assert "no rule source" in response.json()["detail"]
+    services.rules._source = lambda: services.rules.rules[:-1]  # as if one rule was removed from the files
+    counts = client.post("/api/v1/rules/reload").json()
+    assert counts["removed"] == 1
+    assert counts["kept"] == len(services.rules.rules)
+
+
+def test_shelve_for_a_duration_of_service_time(client: TestClient, clock: ManualClock,
+                                               burst_pipe: Callable[..., Alarm]) -> None:
+    alarm = burst_pipe()
+    body = client.post(f"/api/v1/alarms/{alarm.id}/shelve", json={"for_s": 3600, "reason": "x"}).json()
+    assert body["shelved_until"] == _iso(clock.now() + timedelta(hours=1))
+    both = {"for_s": 60, "until": _iso(clock.now() + timedelta(hours=1)), "reason": "x"}
+    assert client.post(f"/api/v1/alarms/{alarm.id}/shelve", json=both).status_code == 422
+    assert client.post(f"/api/v1/alarms/{alarm.id}/shelve", json={"reason": "x"}).status_code == 422

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -23,7 +24,7 @@ def test_help_lists_the_commands(capsys: pytest.CaptureFixture[str]) -> None:
 def test_rules_check_lists_the_rules_of_a_valid_file(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["rules", "check", str(DEFAULT_PACK)]) == 0
     out = capsys.readouterr().out
-    assert "8 rules OK" in out
+    assert re.search(r"\d+ rules OK", out)  # the pack grows
     assert "pump_burst_pipe" in out
 
 

@@ -32,6 +32,7 @@ def runtime(mosquitto: Any, tmp_path: Path, unique_site: str) -> Iterator[Runtim
         mqtt={"host": mosquitto.host, "port": mosquitto.port, "client_id": f"collector-{unique_site}"},
         telemetry={"backend": "sqlite", "sqlite_path": tmp_path / "telemetry.sqlite3"},
         database={"url": f"sqlite:///{tmp_path / 'records.sqlite3'}"},
+        collector={"spool_dir": tmp_path / "spool"},
         api={"port": free_port(), "token": TOKEN},
     )
     clock = AcceleratedClock(START, speed=600)  # ten simulated minutes per second

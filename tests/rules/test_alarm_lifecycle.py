@@ -2,13 +2,27 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from core.domain import AlarmState
+from core.domain import Alarm, AlarmState, Severity
 from core.errors import TransitionError
-from rules.lifecycle import AlarmAction, allowed, apply, on_acknowledge, on_clear, on_raise
+from rules.lifecycle import (
+    MAX_SHELF,
+    AlarmAction,
+    allowed,
+    apply,
+    check_assign,
+    check_shelve,
+    check_unshelve,
+    is_shelved,
+    on_acknowledge,
+    on_clear,
+    on_raise,
+)
 
 N, U, A, R = (AlarmState.NORMAL, AlarmState.UNACKNOWLEDGED, AlarmState.ACKNOWLEDGED,
               AlarmState.RTN_UNACKNOWLEDGED)
@@ -64,3 +78,44 @@ def test_an_alarm_returns_to_normal_only_when_cleared_and_acknowledged(actions: 
             acknowledged = True
         assert (state is N) == (cleared and acknowledged)
         assert state.is_active == (not cleared)
+
+
+# --- shelving and assignment (flags on top of the state) --------------------------------------------
+
+def _alarm(state: AlarmState, shelved_until: datetime | None = None) -> Alarm:
+    return Alarm(1, "r", "a", "s", Severity.HIGH, state, "m", NOW, shelved_until=shelved_until)
+
+
+NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("state", [U, A, R])
+def test_an_open_alarm_may_be_shelved_assigned_and_unshelved(state: AlarmState) -> None:
+    check_shelve(_alarm(state), NOW + timedelta(hours=8), NOW)
+    check_assign(_alarm(state))
+    check_unshelve(_alarm(state, NOW + timedelta(hours=1)))
+
+
+def test_a_normal_alarm_may_not_be_shelved_or_assigned() -> None:
+    with pytest.raises(TransitionError, match="'normal' to 'shelved'"):
+        check_shelve(_alarm(N), NOW + timedelta(hours=1), NOW)
+    with pytest.raises(TransitionError, match="'normal' to 'assigned'"):
+        check_assign(_alarm(N))
+
+
+def test_unshelve_without_a_shelf_is_refused() -> None:
+    with pytest.raises(TransitionError, match="'unshelved' to 'unshelved'"):
+        check_unshelve(_alarm(U))
+
+
+@given(st.timedeltas(min_value=timedelta(days=-30), max_value=timedelta(days=30)))
+def test_a_shelf_must_end_after_now_and_within_the_limit(offset: timedelta) -> None:
+    ok = timedelta(0) < offset <= MAX_SHELF
+    try:
+        check_shelve(_alarm(U), NOW + offset, NOW)
+    except TransitionError:
+        assert not ok
+    else:
+        assert ok
+        assert is_shelved(_alarm(U, NOW + offset), NOW)
+        assert not is_shelved(_alarm(U, NOW + offset), NOW + offset)

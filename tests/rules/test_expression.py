@@ -72,7 +72,11 @@ def test_unknown_metrics_follow_three_valued_logic(source: str, values: dict[str
     ("a b", 3, "found 'b'"),
     ("a > 1 and", 10, "expected a number"),
     ("a $ 1", 3, "unexpected character '$'"),
-    ("__import__('os')", 12, "unexpected character"),
+    ("__import__('os')", 1, "unknown function '__import__'"),
+    ("avg(x)", 1, "avg() takes (metric, 10m)"),
+    ("avg(x + 1, 5m)", 1, "avg() takes (metric, 10m)"),
+    ("count(x > 1, 5m", 16, "expected ',' or ')'"),
+    ("a # 1", 3, "unexpected character '#'"),
 ])
 def test_syntax_errors_name_the_column(source: str, column: int, fragment: str) -> None:
     with pytest.raises(ConfigError, match=re.escape(fragment)) as caught:
@@ -157,3 +161,40 @@ def test_arithmetic_evaluates_like_python(source: str, env: dict[str, float]) ->
 def test_conditions_evaluate_like_python(source: str, env: dict[str, float]) -> None:
     expected = _python(source, env)
     assert compile_expression(source).truth(env) is bool(expected), source
+
+
+# --- functions, strings, durations ----------------------------------------------------------------
+
+def test_window_functions_are_unknown_outside_the_engine() -> None:
+    assert compile_expression("avg(x, 10m) > 1").truth({"x": 5.0}) is None
+    assert compile_expression("stale(5m)").truth({}) is None
+    assert compile_expression("count(x > 1, 1h) >= 0").truth({"x": 5.0}) is None
+
+
+def test_window_expressions_list_the_windows_they_need() -> None:
+    expression = compile_expression("max(x, 1h) - min(x, 10m) > 2 or count(y > 1 and z, 90s) >= 3")
+    assert {(need.key, need.horizon_s) for need in expression.series} == {
+        ("x", 3600.0), ("x", 600.0), ("count(((y > 1) and z))", 90.0)}
+    assert not expression.time_driven
+    assert compile_expression("stale() or stale(x, 500ms)").time_driven
+
+
+def test_coalesce_and_strings_serve_asset_attributes() -> None:
+    where = compile_expression("coalesce(mounting, 'rigid') == 'rigid' and coalesce(rated_kw, 11) <= 300",
+                               want=ValueType.BOOLEAN)
+    assert where.truth({}) is True
+    assert where.truth({"mounting": "flexible"}) is False  # type: ignore[dict-item]
+    assert where.truth({"rated_kw": 400.0}) is False
+
+
+@pytest.mark.parametrize(("source", "fragment"), [
+    ("'a' < 'b'", "compares numbers only"),
+    ("avg(running, 5m) > 1", "avg() needs a number"),
+    ("count(flow_m3h, 5m) > 1", "count() needs a boolean"),
+    ("10m > 1", "compares numbers only"),
+    ("stale(5m, flow_m3h)", "stale() takes (metric, 10m)"),
+    ("coalesce(running, 1) == 1", "coalesce() needs a boolean"),
+])
+def test_functions_check_their_arguments(source: str, fragment: str) -> None:
+    with pytest.raises(ConfigError, match=re.escape(fragment)):
+        compile_expression(source, TYPES, want=ValueType.BOOLEAN)

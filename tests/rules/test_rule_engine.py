@@ -97,7 +97,8 @@ def test_readings_with_some_metrics_are_merged_over_the_latest_values() -> None:
               pump(2, flow_m3h=61.0),
               pump(3, vibration_mm_s=2.0)]       # carries neither metric, but time passed
     assert run(engine, stream) == [("r", TransitionKind.RAISE, at(3))]
-    assert engine.values("p1") == {"flow_m3h": 61.0, "discharge_bar": 1.0, "vibration_mm_s": 2.0}
+    assert engine.values("p1") == {"flow_m3h": 61.0, "discharge_bar": 1.0, "vibration_mm_s": 2.0,
+                                   "device_online": True}
 
 
 def test_unknown_condition_neither_raises_nor_clears() -> None:
@@ -133,7 +134,8 @@ def test_assets_and_kinds_are_independent() -> None:
     stream = [pump(m, "p1", vibration_mm_s=8.0) for m in range(11)]
     stream += [pump(m, "p2", vibration_mm_s=1.0) for m in range(11)]
     assert run(engine, stream) == [("r", TransitionKind.RAISE, at(10))]
-    assert engine.state("r", "p2") == RuleState(last_at=at(10), values={"vibration_mm_s": 1.0})
+    assert engine.state("r", "p2") == RuleState(last_at=at(10), values={"vibration_mm_s": 1.0,
+                                                                        "device_online": True})
     assert engine.state("lamp", "p1") is None  # a pump is never judged by a lighting rule
 
 

@@ -126,3 +126,36 @@ def test_merge_replaces_same_id_in_place_and_appends_new() -> None:
     assert [rule.id for rule in merged] == ["pump_burst_pipe", "mains", "extra"]
     assert merged[0].for_ == timedelta(minutes=5)
     assert merged[1] is base[1]
+
+
+def _one(body: str) -> str:
+    return "rules:\n  - id: r\n    applies_to: pump\n    severity: low\n    message: m\n" + body
+
+
+@pytest.mark.parametrize(("body", "line", "fragment"), [
+    ('    when: "running"\n    during: "25:00-07:00"\n', 7, "during: '25:00-07:00' is not a span of the day"),
+    ('    when: "running"\n    during: "night"\n', 7, "during: must be a time of day span"),
+    ('    when: "running"\n    quorum: 0.5\n', 7, "quorum: only for rules with scope: site"),
+    ('    when: "running"\n    scope: site\n    quorum: 1.5\n', 8, "quorum: must be a share"),
+    ('    when: "running"\n    scope: region\n', 7, "scope: 'region' is not one of asset | site"),
+    ('    when: "running"\n    where: "rated_kw >"\n', 7, "where: expected a number"),
+    ('    when: "running"\n    clear_when: "not running"\n    deadband: 1\n', 8, "either clear_when or deadband"),
+    ('    metric: flow_m3h\n    limits: {high: 3}\n', 7, "limits: must map some of high_action"),
+    ('    metric: flow_m3h\n    limits: {high_action: x}\n', 7, "high_action must be a number"),
+    ('    metric: flow_m3h\n', 2, "needs exactly one of 'when' or 'limits'"),
+    ('    when: "running"\n    metric: flow_m3h\n', 7, "metric: only with 'limits'"),
+    ('    when: "running"\n    suppressed_by: [nope]\n', 0, "suppressed_by: unknown rule 'nope'"),
+])
+def test_new_fields_report_their_errors_with_line_and_field(body: str, line: int, fragment: str) -> None:
+    with pytest.raises(ConfigError, match=re.escape(fragment)) as caught:
+        parse_rules(_one(body), "site.yaml")
+    if line:
+        assert f"site.yaml:{line}: rule r:" in str(caught.value)
+
+
+def test_a_site_rule_may_name_count_and_total_in_its_message() -> None:
+    (rule,) = parse_rules("rules:\n  - id: cut\n    scope: site\n    applies_to: pump\n"
+                          '    when: "not mains_ok"\n    within: 1m\n    severity: high\n'
+                          '    message: "{count:.0f} of {total:.0f} at {site}"\n')
+    assert rule.within == timedelta(minutes=1)
+    assert rule.render_message("s1", "s1", {"count": 3.0, "total": 5.0}) == "3 of 5 at s1"

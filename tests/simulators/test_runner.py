@@ -128,3 +128,29 @@ def test_devices_publish_decodable_telemetry_and_an_offline_fault_fires_the_last
     assert not [at for at in lift_times if MONDAY + timedelta(minutes=20) <= at < MONDAY + timedelta(minutes=35)]
     assert any(at >= MONDAY + timedelta(minutes=35) for at in lift_times)
     assert len(readings[light.id]) >= 15
+
+
+def test_a_malformed_fault_replaces_the_device_reports_with_garbage_while_it_lasts(
+        mosquitto: Any, unique_site: str, recorder: Recorder) -> None:
+    pump = asset(AssetKind.PUMP, f"{unique_site}-pump-1", site_id=unique_site, role="duty")
+    clock = ManualClock(MONDAY)
+    scenario = Scenario([Fault("malformed", pump.id, timedelta(minutes=10), timedelta(minutes=10))])
+    runner = SimulatorRunner(Portfolio([Site(unique_site, "Test site")], [pump]), clock, mosquitto.host,
+                             mosquitto.port, seed=1, scenario=scenario)
+    runner.start()
+    try:
+        wait_for(lambda: recorder.statuses(pump.id)[-1:] == [ONLINE.encode()])
+        advance(clock, timedelta(minutes=30))
+        wait_for(lambda: len(recorder.telemetry()) >= 30)
+    finally:
+        runner.stop()
+    good, bad = 0, 0
+    for topic, payload in recorder.telemetry():
+        try:
+            reading = decode_reading(parse_topic(topic), payload)
+            good += set(reading.metrics) == set(CATALOGUE[AssetKind.PUMP])
+            bad += set(reading.metrics) != set(CATALOGUE[AssetKind.PUMP])
+        except InvalidMessage:
+            bad += 1
+    assert bad == runner.stats.malformed_injected == 10
+    assert good == runner.stats.published == 20

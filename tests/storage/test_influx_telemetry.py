@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 
 from core.domain import AssetKind, Reading
 from core.errors import FacmonError, ServiceUnavailable
-from storage.influx_telemetry import InfluxTelemetryStore, aggregate, escape_key, to_line
+from core.lineprotocol import escape_key, to_line
+from storage.influx_telemetry import InfluxTelemetryStore, aggregate
 from storage.telemetry import AGGREGATIONS, Aggregation, TelemetryStore
 from tests.services import InfluxDB, free_port
 

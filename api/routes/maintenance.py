@@ -1,0 +1,63 @@
+"""Planned maintenance windows: an asset, or a whole site, out of service for a time (its alarms muted)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response, status
+
+from api.deps import ServicesDep
+from api.errors import unprocessable
+from api.schemas import MaintenanceWindowCreate, MaintenanceWindowPublic
+from core.domain import MaintenanceWindow
+
+router = APIRouter(prefix="/maintenance-windows", tags=["maintenance"])
+
+
+@router.get("", response_model=list[MaintenanceWindowPublic])
+def list_windows(services: ServicesDep, site: str | None = None,
+                 at: Annotated[datetime | None, Query(description="Only windows covering this time.")] = None,
+                 limit: Annotated[int, Query(ge=1, le=1000)] = 200) -> list[MaintenanceWindowPublic]:
+    """Maintenance windows by start time."""
+    return [MaintenanceWindowPublic.of(w) for w in services.db.maintenance.list(site, at, limit)]
+
+
+@router.post("", response_model=MaintenanceWindowPublic, status_code=status.HTTP_201_CREATED)
+def create_window(services: ServicesDep, body: MaintenanceWindowCreate) -> MaintenanceWindowPublic:
+    """Plan a maintenance window; alarms of the asset (or site) raised in it are out of service."""
+    window = services.db.maintenance.add(_window(services, 0, body))
+    services.rules.refresh_out_of_service()
+    return MaintenanceWindowPublic.of(window)
+
+
+@router.get("/{window_id}", response_model=MaintenanceWindowPublic)
+def get_window(services: ServicesDep, window_id: int) -> MaintenanceWindowPublic:
+    return MaintenanceWindowPublic.of(services.db.maintenance.get(window_id))
+
+
+@router.put("/{window_id}", response_model=MaintenanceWindowPublic)
+def update_window(services: ServicesDep, window_id: int, body: MaintenanceWindowCreate) -> MaintenanceWindowPublic:
+    """Move or change a window (404 if unknown)."""
+    window = services.db.maintenance.update(_window(services, window_id, body))
+    services.rules.refresh_out_of_service()
+    return MaintenanceWindowPublic.of(window)
+
+
+@router.delete("/{window_id}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_window(services: ServicesDep, window_id: int) -> Response:
+    """Cancel a window; its alarms are in service again."""
+    services.db.maintenance.delete(window_id)
+    services.rules.refresh_out_of_service()
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+def _window(services: ServicesDep, window_id: int, body: MaintenanceWindowCreate) -> MaintenanceWindow:
+    if body.site_id not in {site.id for site in services.db.assets.sites()}:
+        raise unprocessable(f"unknown site {body.site_id!r}")
+    if body.asset_id is not None:
+        asset = services.db.assets.find(body.asset_id)
+        if asset is None or asset.site_id != body.site_id:
+            raise unprocessable(f"site {body.site_id!r} has no asset {body.asset_id!r}")
+    return MaintenanceWindow(window_id, body.site_id, body.asset_id, body.since, body.until, body.reason,
+                             body.actor)

@@ -1,0 +1,220 @@
+"""InfluxDB line protocol, both ways: readings to lines (the InfluxDB sinks) and lines to readings (``lp``).
+
+Layout: measurement = asset kind, tags ``asset`` and ``site``, one field per metric, timestamps in
+MILLISECONDS (writers use ``precision=ms``, so a replayed point overwrites itself). InfluxDB fixes a
+field's type per measurement on first write, so numbers are ALWAYS written as floats (``3`` as ``3.0``,
+never ``3i``) and flags as booleans: a sensor sending ``3`` and later ``3.5`` cannot hit a type conflict.
+
+Parsing follows the InfluxDB line protocol reference: ``measurement[,tag=value...] field=value[,...]
+[timestamp]`` with backslash escapes (``\\,``, ``\\=``, ``\\ `` and ``\\"`` in strings). Field values may be
+floats, ``123i``/``123u`` integers (read as floats), booleans (t/true/True/TRUE, f/false/False/FALSE)
+or strings (refused: no catalogue metric is a string).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime, timedelta
+
+from core.domain import MetricValue, Reading
+from core.errors import FacmonError, InvalidMessage, RejectReason
+from core.wire import TopicAddress
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MS = timedelta(milliseconds=1)
+_MEASUREMENT_SPECIALS = re.compile(r"([, ])")
+_KEY_SPECIALS = re.compile(r"([,= ])")  # tag keys, tag values and field keys
+_FLOAT = re.compile(r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$")
+_INTEGER = re.compile(r"^[+-]?\d+[iu]$")
+_TIMESTAMP = re.compile(r"^-?\d{1,19}$")
+_ESCAPED = re.compile(r"\\(.)")
+_TRUE = frozenset({"t", "T", "true", "True", "TRUE"})
+_FALSE = frozenset({"f", "F", "false", "False", "FALSE"})
+# Timestamp precision -> (multiplier, divisor) to microseconds, the resolution of a datetime.
+PRECISIONS: dict[str, tuple[int, int]] = {"ns": (1, 1000), "us": (1, 1), "ms": (1000, 1), "s": (1_000_000, 1)}
+
+
+# -- encoding ---------------------------------------------------------------------------------------------
+def escape_measurement(name: str) -> str:
+    return _MEASUREMENT_SPECIALS.sub(r"\\\1", _single_line(name))
+
+
+def escape_key(text: str) -> str:
+    """Escape a tag key, tag value or field key for line protocol."""
+    return _KEY_SPECIALS.sub(r"\\\1", _single_line(text))
+
+
+def _single_line(text: str) -> str:
+    # Neither can be written in InfluxDB 1.x line protocol, escaped or not.
+    if "\n" in text or "\r" in text or text.endswith("\\"):
+        raise FacmonError(f"line protocol cannot carry a line break or a trailing backslash: {text!r}")
+    return text
+
+
+def format_field(value: MetricValue) -> str | None:
+    """A field value: booleans as true/false, every number as a float; None for NaN and infinities."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    number = float(value)
+    if not math.isfinite(number):
+        return None  # line protocol has no NaN/inf; the collector rejects them before they get here
+    return repr(number)  # "3.0", "1e+20": both read back as floats
+
+
+def to_ms(at: datetime) -> int:
+    """Milliseconds since the epoch of an aware datetime (exact, no float rounding)."""
+    if at.tzinfo is None:
+        raise ValueError(f"naive datetime {at.isoformat()}: times must be timezone-aware")
+    return (at - _EPOCH) // _MS
+
+
+def to_line(reading: Reading) -> str | None:
+    """One line for ``reading`` (ms precision); None if it has no storable metric (all NaN/inf)."""
+    fields = [f"{escape_key(name)}={text}" for name, value in sorted(reading.metrics.items())
+              if (text := format_field(value)) is not None]
+    if not fields:
+        return None
+    tags = f"asset={escape_key(reading.asset_id)}"
+    if reading.site_id:  # line protocol drops empty tag values
+        tags += f",site={escape_key(reading.site_id)}"
+    return f"{escape_measurement(reading.kind.value)},{tags} {','.join(fields)} {to_ms(reading.at)}"
+
+
+def encode_reading(reading: Reading) -> str:
+    """One line of line protocol; raises FacmonError if no metric can be written (all NaN/inf)."""
+    line = to_line(reading)
+    if line is None:
+        raise FacmonError(f"reading of {reading.asset_id!r} at {reading.at.isoformat()} has no storable metric")
+    return line
+
+
+def encode_readings(readings: Iterable[Reading]) -> str:
+    """Lines joined by newlines; readings with no storable metric are left out."""
+    return "\n".join(line for reading in readings if (line := to_line(reading)) is not None)
+
+
+# -- parsing ----------------------------------------------------------------------------------------------
+def parse_lines(text: str, address: TopicAddress, precision: str = "ms",
+                default_at: datetime | None = None) -> list[Reading]:
+    """Readings from line-protocol ``text`` sent on ``address`` (one per line); raises InvalidMessage.
+
+    The measurement must be the asset kind of the topic; ``asset`` and ``site`` tags, if present, must
+    match the topic (other tags are ignored). A line without a timestamp takes ``default_at`` (the
+    receive time); without one either, it is refused.
+    """
+    if precision not in PRECISIONS:
+        raise ValueError(f"unknown precision {precision!r}; one of {', '.join(PRECISIONS)}")
+    readings = [_parse_line(line, address, PRECISIONS[precision], default_at) for line in _lines(text)]
+    if not readings:
+        raise InvalidMessage(RejectReason.INVALID_LINE_PROTOCOL, "no line-protocol lines in the payload")
+    return readings
+
+
+def _lines(text: str) -> Iterator[str]:
+    for raw in text.split("\n"):
+        line = raw.rstrip("\r").strip(" \t")
+        if line and not line.startswith("#"):
+            yield line
+
+
+def _invalid(detail: str) -> InvalidMessage:
+    return InvalidMessage(RejectReason.INVALID_LINE_PROTOCOL, detail)
+
+
+def _split(text: str, separator: str, quotes: bool = False) -> list[str]:
+    """Split on unescaped ``separator`` (outside double quotes when ``quotes``); escapes are kept."""
+    if "\\" not in text and (not quotes or '"' not in text):
+        return text.split(separator)  # the common case, at C speed
+    parts: list[str] = []
+    current: list[str] = []
+    quoted = False
+    chars = iter(text)
+    for char in chars:
+        if char == "\\":
+            current.append(char)
+            current.append(next(chars, ""))
+        elif quotes and char == '"':
+            quoted = not quoted
+            current.append(char)
+        elif char == separator and not quoted:
+            parts.append("".join(current))
+            current = []
+        else:
+            current.append(char)
+    if quoted:
+        raise _invalid(f"unterminated string in {text!r}")
+    parts.append("".join(current))
+    return parts
+
+
+def _unescape(text: str) -> str:
+    return _ESCAPED.sub(r"\1", text) if "\\" in text else text
+
+
+def _parse_line(line: str, address: TopicAddress, unit: tuple[int, int], default_at: datetime | None) -> Reading:
+    sections = [part for part in _split(line, " ", quotes=True) if part]
+    if len(sections) not in (2, 3):
+        raise _invalid(f"expected 'measurement,tags fields [timestamp]', got {line[:120]!r}")
+    series, fields = sections[0], sections[1]
+    measurement, *tags = _split(series, ",")
+    if _unescape(measurement) != address.kind.value:
+        raise InvalidMessage(RejectReason.ASSET_MISMATCH, f"measurement {_unescape(measurement)!r} is not "
+                             f"the topic's asset kind {address.kind.value!r}")
+    for tag in tags:
+        _check_tag(tag, address)
+    at = _timestamp(sections[2], unit) if len(sections) == 3 else default_at
+    if at is None:
+        raise InvalidMessage(RejectReason.BAD_TIMESTAMP, "line has no timestamp and no receive time was given")
+    return Reading(address.site_id, address.kind, address.asset_id, at, _fields(fields))
+
+
+def _check_tag(tag: str, address: TopicAddress) -> None:
+    pair = _split(tag, "=")
+    if len(pair) != 2 or not pair[0] or not pair[1]:
+        raise _invalid(f"malformed tag {tag!r}")
+    key, value = _unescape(pair[0]), _unescape(pair[1])
+    expected = {"asset": address.asset_id, "site": address.site_id}.get(key)
+    if expected is not None and value != expected:
+        raise InvalidMessage(RejectReason.ASSET_MISMATCH, f"tag {key}={value!r} but the topic says {expected!r}")
+
+
+def _fields(text: str) -> dict[str, MetricValue]:
+    metrics: dict[str, MetricValue] = {}
+    for field in _split(text, ",", quotes=True):
+        pair = _split(field, "=", quotes=True)
+        if len(pair) != 2 or not pair[0] or not pair[1]:
+            raise _invalid(f"malformed field {field!r}")
+        metrics[_unescape(pair[0])] = _field_value(_unescape(pair[0]), pair[1])
+    return metrics
+
+
+def _field_value(name: str, text: str) -> MetricValue:
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    if _INTEGER.match(text):
+        if text.endswith("u") and text.startswith("-"):
+            raise _invalid(f"unsigned field {name!r} is negative: {text!r}")
+        return float(int(text[:-1]))
+    if _FLOAT.match(text):
+        number = float(text)
+        if not math.isfinite(number):
+            raise InvalidMessage(RejectReason.NOT_FINITE, f"metric {name!r} is {text}")
+        return number
+    if len(text) >= 2 and text.startswith('"') and text.endswith('"'):
+        raise InvalidMessage(RejectReason.WRONG_TYPE, f"metric {name!r} is a string; facmon metrics are "
+                             "numbers or booleans")
+    raise _invalid(f"field {name!r} has an unreadable value {text[:40]!r}")
+
+
+def _timestamp(text: str, unit: tuple[int, int]) -> datetime:
+    if not _TIMESTAMP.match(text):
+        raise InvalidMessage(RejectReason.BAD_TIMESTAMP, f"timestamp {text[:40]!r} is not an integer")
+    try:
+        multiplier, divisor = unit
+        return _EPOCH + timedelta(microseconds=int(text) * multiplier // divisor)
+    except OverflowError:
+        raise InvalidMessage(RejectReason.BAD_TIMESTAMP, f"timestamp {text} is out of range") from None

@@ -1,0 +1,1 @@
+"""Generated protobuf code for the Sparkplug B payload (see facmon_sparkplug_b.proto; do not edit by hand)."""

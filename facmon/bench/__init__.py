@@ -1,0 +1,1 @@
+"""Benchmarks behind `facmon bench ...`, one module each; every module has ``register(benchmarks)``."""

@@ -1,0 +1,68 @@
+"""Planned maintenance windows: an asset, or a whole site, out of service from ``since`` until ``until``."""
+
+from __future__ import annotations
+
+import builtins
+from datetime import datetime
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from core.domain import MaintenanceWindow
+from core.errors import NotFound
+from storage.records.models import MaintenanceWindowRow
+from storage.records.sessions import Repository
+
+
+def _window(row: MaintenanceWindowRow) -> MaintenanceWindow:
+    return MaintenanceWindow(row.id, row.site_id, row.asset_id, row.since, row.until, row.reason, row.created_by)
+
+
+def _row(session: Session, window_id: int) -> MaintenanceWindowRow:
+    row = session.get(MaintenanceWindowRow, window_id)
+    if row is None:
+        raise NotFound(f"maintenance window {window_id} not found")
+    return row
+
+
+class MaintenanceWindowRepository(Repository):
+    def add(self, window: MaintenanceWindow) -> MaintenanceWindow:
+        with self._transaction() as session:
+            row = MaintenanceWindowRow(site_id=window.site_id, asset_id=window.asset_id, since=window.since,
+                                       until=window.until, reason=window.reason, created_by=window.created_by)
+            session.add(row)
+            session.flush()
+            return _window(row)
+
+    def update(self, window: MaintenanceWindow) -> MaintenanceWindow:
+        """Replace every field of the stored window ``window.id`` (NotFound if unknown)."""
+        with self._transaction() as session:
+            row = _row(session, window.id)
+            row.site_id, row.asset_id, row.since, row.until = (window.site_id, window.asset_id, window.since,
+                                                               window.until)
+            row.reason, row.created_by = window.reason, window.created_by
+            return _window(row)
+
+    def get(self, window_id: int) -> MaintenanceWindow:
+        with self._transaction() as session:
+            return _window(_row(session, window_id))
+
+    def delete(self, window_id: int) -> None:
+        with self._transaction() as session:
+            _row(session, window_id)
+            session.execute(delete(MaintenanceWindowRow).where(MaintenanceWindowRow.id == window_id))
+
+    def list(self, site_id: str | None = None, at: datetime | None = None,
+             limit: int = 200) -> builtins.list[MaintenanceWindow]:
+        """Windows by start time; ``at`` keeps those covering that instant."""
+        query = select(MaintenanceWindowRow).order_by(MaintenanceWindowRow.since, MaintenanceWindowRow.id)
+        if site_id is not None:
+            query = query.where(MaintenanceWindowRow.site_id == site_id)
+        if at is not None:
+            query = query.where(MaintenanceWindowRow.since <= at, MaintenanceWindowRow.until > at)
+        with self._transaction() as session:
+            return [_window(row) for row in session.scalars(query.limit(limit))]
+
+    def count(self) -> int:
+        with self._transaction() as session:
+            return session.scalar(select(func.count()).select_from(MaintenanceWindowRow)) or 0

@@ -1,0 +1,85 @@
+"""Helpers of the ingest failure tests: an exact QoS 1 publisher and InfluxDB point counts."""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+from collections.abc import Callable
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+
+from core.domain import AssetKind
+from core.wire import telemetry_topic
+from facmon.bench.ingest import count_points
+from simulators.load import load_assets, load_device_ids
+
+DEVICES = 50
+__all__ = ["DEVICES", "Publisher", "count_points", "load_assets", "wait_for"]
+
+
+class Publisher:
+    """Publishes numbered messages at QoS 1, each with its own (device, millisecond) so it is one point in
+    InfluxDB; counts what the broker acknowledged. Reconnects by itself (persistent session)."""
+
+    def __init__(self, host: str, port: int, site: str, rate: float | None = None) -> None:
+        self.site, self.rate = site, rate
+        self.devices = load_device_ids(DEVICES)
+        self.acked = 0
+        self.sent = 0
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"pub-{secrets.token_hex(4)}",
+                                   clean_session=False)
+        self._client.max_inflight_messages_set(200)
+        self._client.max_queued_messages_set(0)
+        self._client.on_publish = self._on_publish
+        self._client.reconnect_delay_set(0.2, 1)  # type: ignore[arg-type]
+        self._client.connect(host, port)
+        self._client.loop_start()
+        self._base_ms = int(time.time() * 1000) - 3_600_000  # an hour ago: inside the late-data limit
+        self._thread: threading.Thread | None = None
+
+    def _on_publish(self, *_args: object) -> None:
+        with self._lock:
+            self.acked += 1
+
+    def publish(self, count: int) -> None:
+        """Publish ``count`` messages (paced at ``rate`` if set); returns when all are queued in paho."""
+        start = time.monotonic()
+        for i in range(count):
+            if self._stop.is_set():
+                return
+            n = self.sent
+            device = self.devices[n % DEVICES]
+            at_ms = self._base_ms + n // DEVICES  # per device one millisecond per message: distinct points
+            payload = b'{"ts":%.3f,"metrics":{"flow_m3h":%d.5,"running":true}}' % (at_ms / 1000, n % 50)
+            self._client.publish(telemetry_topic(self.site, AssetKind.PUMP, device), payload, qos=1)
+            self.sent += 1
+            if self.rate is not None:
+                delay = start + (i + 1) / self.rate - time.monotonic()
+                if delay > 0:
+                    time.sleep(delay)
+
+    def publish_in_background(self, count: int) -> None:
+        self._thread = threading.Thread(target=self.publish, args=(count,), name="test-publisher", daemon=True)
+        self._thread.start()
+
+    def wait_acked(self, timeout_s: float) -> None:
+        if self._thread is not None:
+            self._thread.join(timeout_s)
+        wait_for(lambda: self.acked >= self.sent, timeout_s, f"broker acknowledgements ({self.acked}/{self.sent})")
+
+    def close(self) -> None:
+        self._stop.set()
+        self._client.disconnect()
+        self._client.loop_stop()
+
+
+def wait_for(condition: Callable[[], bool], timeout_s: float, what: str) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout_s} s waiting for {what}")
+        time.sleep(0.1)
