@@ -37,6 +37,7 @@ class DemoOptions:
     data_dir: Path = Path("facmon-data")
     summary_json: Path | None = None
     seed: int = 0
+    faults: bool = True  # False: sensor noise only, so the run shows that normal operation raises nothing
 
 
 def run_demo(options: DemoOptions, say: Any = print) -> dict[str, Any]:
@@ -59,11 +60,13 @@ def run_demo(options: DemoOptions, say: Any = print) -> dict[str, Any]:
     runtime.register(portfolio.sites, portfolio.assets)
     runtime.start()
     simulators = SimulatorRunner(portfolio, clock, broker.host, broker.port, seed=options.seed,
-                                 scenario=demo_scenario(), malformed_every_s=MALFORMED_EVERY_S)
+                                 scenario=demo_scenario() if options.faults else None,
+                                 malformed_every_s=MALFORMED_EVERY_S)
     simulators.follow_work_orders(runtime.bus)  # completed work orders reset the simulated wear
     simulators.start()
     say(f"facmon demo: {len(portfolio.assets)} simulated assets on {len(portfolio.sites)} sites, "
-        f"time x{options.speed:.0f} from {DEMO_START:%Y-%m-%d %H:%M} UTC")
+        f"time x{options.speed:.0f} from {DEMO_START:%Y-%m-%d %H:%M} UTC"
+        + ("" if options.faults else ", no faults scheduled"))
     say(f"console: http://127.0.0.1:{options.port}/#token={token}")
     say(f"API docs: http://127.0.0.1:{options.port}/docs   (bearer token: {token})")
     say("press Ctrl-C to stop" if options.duration_s is None else f"running for {options.duration_s:.0f} s")

@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from core.clock import Clock
-from core.domain import Alarm, AlarmState, Reading, Severity, WorkOrderStatus
+from core.domain import Alarm, Reading, Severity, WorkOrderStatus
 from core.errors import ConfigError
 from core.events import Event, EventBus
 from rules import lifecycle
@@ -42,6 +42,8 @@ COLLECTOR_RULE = "collector_degraded"
 COLLECTOR_ASSET = "collector"
 COLLECTOR_SITE = "facmon"
 DEFAULT_GRACE = timedelta(minutes=5)
+# After a cause (e.g. a site power cut) clears, how long its dependents get to return to normal with it.
+CAUSE_SETTLE = timedelta(minutes=5)
 
 
 def alarm_json(alarm: Alarm) -> dict[str, Any]:
@@ -92,6 +94,9 @@ class RulesService:
         self._collector_alarm: int | None = None
         self._held = False
         self._toggles: dict[Key, deque[datetime]] = {}
+        # Causes that cleared, by alarm id: their still-active dependents are shown again once the
+        # site has had time to report (CAUSE_SETTLE), so alarms clearing with the cause are not released.
+        self._released_causes: dict[int, datetime] = {}
         self._causes = self._cause_map(self.rules)
         self._counts = dict.fromkeys(("alarms_raised", "alarms_reraised", "alarms_cleared",
                                       "duplicate_raises", "stale_clears", "work_orders_opened",
@@ -124,6 +129,7 @@ class RulesService:
         with self._lock:
             self.expire_shelves(now)
             self.refresh_out_of_service(now=now)
+            self._release_settled_causes(now)
             if self._gate.overdue(now, self._grace) and self._collector_alarm is None:
                 self._raise_collector_alarm(now)
             if self._gate.holding(now, self._grace):
@@ -134,8 +140,17 @@ class RulesService:
                 # Grace over: absence alarms recorded while holding and still open are shown again.
                 self._release_dependents(self._db.alarms.get(self._collector_alarm), now)
             self._held = False
-            for rule, reading, transition in self.engine.advance_time(now - self.engine.allowed_lateness):
+            for rule, reading, transition in self.engine.advance_time(self._absence_watermark(now)):
                 self._apply(rule, reading, transition)
+
+    def _absence_watermark(self, now: datetime) -> datetime:
+        """The time up to which silence counts as absence: the clock, but never ahead of the stream.
+
+        If the whole stream stalls (our outage, or a pipeline lagging behind the accelerated demo clock),
+        no device is judged silent; a single silent device among reporting ones still is."""
+        by_clock = now - self.engine.allowed_lateness
+        by_stream = self.engine.stream_watermark
+        return by_clock if by_stream is None else min(by_clock, by_stream)
 
     def on_event(self, event: Event) -> None:
         """Bus subscriber: "collector.status", "device.status" and work-order changes."""
@@ -380,10 +395,17 @@ class RulesService:
                 self._publish(self._db.alarms.set_flags(alarm.id, at, ACTOR, f"suppressed by alarm #{cause.id}",
                                                         suppressed_by=cause.id))
 
+    def _release_settled_causes(self, now: datetime) -> None:
+        for cause_id, cleared_at in list(self._released_causes.items()):
+            if now - cleared_at >= CAUSE_SETTLE:
+                del self._released_causes[cause_id]
+                self._release_dependents(self._db.alarms.get(cause_id), now)
+
     def _release_dependents(self, cause: Alarm, at: datetime) -> None:
-        """The cause is gone: what it suppressed is shown again (if still open)."""
+        """The cause is gone: what it suppressed and is still active is shown again. What returned to
+        normal with the cause stays listed under it, so a power cut never leaves a flood to acknowledge."""
         for alarm in self._db.alarms.list(suppressed_by=cause.id, limit=10_000):
-            if alarm.state is not AlarmState.NORMAL:
+            if alarm.state.is_active:
                 self._publish(self._db.alarms.set_flags(alarm.id, at, ACTOR, f"cause #{cause.id} is over",
                                                         suppressed_by=None))
 
@@ -423,5 +445,5 @@ class RulesService:
         self._toggle(alarm, transition.at)
         self._bus.publish(CHANGED, alarm_json(self._db.alarms.get(alarm.id)))
         if rule.id in self._causes:
-            self._release_dependents(alarm, transition.at)
+            self._released_causes[alarm.id] = transition.at
 

@@ -19,6 +19,8 @@ def register(commands: Commands) -> None:
     demo.add_argument("--data-dir", type=Path, default=Path("facmon-data"), help="where the SQLite files go")
     demo.add_argument("--summary-json", type=Path, default=None, metavar="F", help="also write the summary here")
     demo.add_argument("--seed", type=int, default=0, help="seed of the simulated portfolio")
+    demo.add_argument("--no-faults", action="store_true",
+                      help="schedule no faults: only sensor noise, so no alarm should be raised")
     demo.set_defaults(run=run)
 
 
@@ -26,5 +28,6 @@ def run(args: argparse.Namespace) -> int:
     from facmon.demo import DEFAULT_SPEED, DemoOptions, run_demo
 
     run_demo(DemoOptions(speed=args.speed or DEFAULT_SPEED, duration_s=args.duration, port=args.port,
-                         data_dir=args.data_dir, summary_json=args.summary_json, seed=args.seed))
+                         data_dir=args.data_dir, summary_json=args.summary_json, seed=args.seed,
+                         faults=not args.no_faults))
     return 0

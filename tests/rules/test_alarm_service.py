@@ -121,17 +121,23 @@ def test_power_cut_raises_one_site_alarm_with_the_mains_alarms_suppressed_under_
     assert (work_order.alarm_id, cut.work_order_id) == (cut.id, work_order.id)
 
 
-def test_when_the_power_returns_the_still_open_alarms_are_no_longer_suppressed(db: Database) -> None:
+def test_when_the_power_returns_only_alarms_still_active_are_shown_again(db: Database) -> None:
     harness = Harness(db)
     for minute in range(30):
         at = T0 + timedelta(minutes=minute)
-        cut = 5 <= minute < 15
-        harness.feed([Reading("site-a", kind, asset, at, without_mains(kind, m) if cut else m)
+        cut = 5 <= minute < 20
+        # pump-2's own breaker stays tripped after the mains return: a real fault of its own.
+        harness.feed([Reading("site-a", kind, asset, at,
+                              without_mains(kind, m) if cut or (asset == "pump-2" and minute >= 5) else m)
                       for asset, kind, m in SITE_ASSETS])
-    [site] = db.alarms.list(state=AlarmState.RTN_UNACKNOWLEDGED, suppressed=False, limit=1)
-    assert site.rule_id == "site_power_cut"
-    assert db.alarms.list(suppressed_by=site.id) == []
-    assert db.alarms.list(active_only=True) == []
+    harness.service.tick()  # the cause cleared ten minutes ago: what is still active is shown again
+    [site] = [a for a in db.alarms.list() if a.rule_id == "site_power_cut"]
+    assert site.state is AlarmState.RTN_UNACKNOWLEDGED
+    shown = sorted((a.rule_id, a.asset_id) for a in db.alarms.list(suppressed=False))
+    assert shown == [("mains_lost", "pump-2"), ("site_power_cut", "site-a")]
+    under = db.alarms.list(suppressed_by=site.id)
+    assert len(under) == len(SITE_ASSETS) - 1  # the others returned to normal with the cut and stay under it
+    assert all(a.state is AlarmState.RTN_UNACKNOWLEDGED for a in under)
 
 
 # --- shelving -------------------------------------------------------------------------------------------
@@ -252,6 +258,11 @@ def test_work_order_in_progress_puts_the_assets_alarms_out_of_service(db: Databa
 
 # --- the collector's own outage ---------------------------------------------------------------------------
 
+def report_each_minute(harness: Harness, minutes: int, asset: str) -> None:
+    for _ in range(minutes):
+        harness.feed([pump((harness.clock.now() + timedelta(minutes=1) - T0).total_seconds() / 60, PUMP, asset)])
+
+
 def test_collector_outage_raises_its_own_alarm_and_holds_offline_alarms_until_the_grace_ends(
         db: Database) -> None:
     harness = Harness(db)
@@ -281,10 +292,11 @@ def test_collector_outage_raises_its_own_alarm_and_holds_offline_alarms_until_th
     [held] = [a for a in db.alarms.list() if a.rule_id != COLLECTOR_RULE]
     assert (held.asset_id, held.suppressed_by) == ("pump-0", collector.id)
     assert db.alarms.list(suppressed=False) == [db.alarms.get(collector.id)]
-    harness.clock.advance(timedelta(minutes=10))
+    # Data flows again (pump-2 reports), so the stream's watermark moves on with the clock.
+    report_each_minute(harness, 10, "pump-2")
     service.tick()  # grace over: the no-data rules judge again, the held alarm is shown
     assert service.stats()["held_ticks"] == 2
-    harness.clock.advance(timedelta(minutes=3))
+    report_each_minute(harness, 3, "pump-2")
     service.tick()  # pump-1 silent past the on-delay
     later = [a for a in db.alarms.list(suppressed=False) if a.rule_id != COLLECTOR_RULE]
     assert sorted(a.asset_id for a in later) == ["pump-0", "pump-1"]
@@ -441,3 +453,26 @@ def test_reload_without_a_source_is_a_config_error_and_with_one_keeps_timers(db:
     assert counts["changed"] == counts["added"] == counts["removed"] == 0
     service.process([pump(m, {**PUMP, "vibration_mm_s": 9.0}) for m in range(5, 11)])
     assert [a.rule_id for a in db.alarms.list()] == ["vib_high"]
+
+
+# --- absence is judged against the stream, not the clock alone ------------------------------------------
+
+def _healthy_minute(minute: float, assets: list[str]) -> list[Reading]:
+    return [pump(minute, PUMP, asset) for asset in assets]
+
+
+def test_a_stalled_stream_raises_no_device_offline_however_far_the_clock_runs(db: Database) -> None:
+    harness = Harness(db)
+    harness.feed([r for minute in range(5) for r in _healthy_minute(minute, ["pump-0", "pump-1"])])
+    for _ in range(120):  # the pipeline lags: the clock runs on for two hours, no readings arrive
+        harness.clock.advance(timedelta(minutes=1))
+        harness.service.tick()
+    assert [a.rule_id for a in db.alarms.list()] == []
+
+
+def test_one_silent_device_among_reporting_ones_is_offline(db: Database) -> None:
+    harness = Harness(db)
+    for minute in range(30):
+        harness.feed(_healthy_minute(minute, ["pump-0", "pump-1"] if minute < 5 else ["pump-0"]))
+        harness.service.tick()
+    assert [(a.rule_id, a.asset_id) for a in db.alarms.list()] == [("device_offline", "pump-1")]
