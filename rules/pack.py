@@ -39,6 +39,7 @@ from typing import Any, TypeVar
 import yaml
 
 from core.catalogue import CATALOGUE, MetricType
+from core.configfile import read_config_file
 from core.domain import AssetKind, Severity, WorkOrderKind, WorkOrderPriority
 from core.errors import ConfigError
 from rules.expression import Expression, ValueType, compile_expression
@@ -102,11 +103,7 @@ _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _constru
 
 def load_rules(path: Path) -> list[Rule]:
     """The rules of a YAML rule file; ConfigError names the file, line, rule and field of a problem."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise ConfigError(f"{path}: cannot read rule file: {error}") from None
-    return parse_rules(text, str(path))
+    return parse_rules(read_config_file(path, "rule file"), str(path))
 
 
 @functools.cache

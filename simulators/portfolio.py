@@ -8,8 +8,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from core.configfile import load_yaml, read_config_file
 from core.domain import Asset, AssetKind, Site
 from core.errors import ConfigError
 from core.wire import is_valid_id
@@ -34,11 +33,7 @@ class Portfolio:
 
 def load_portfolio(path: Path | str) -> Portfolio:
     """Read a portfolio YAML file; raises ConfigError naming the file and the offending entry."""
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as error:
-        raise ConfigError(f"{path}: cannot read portfolio: {error}") from error
+    text = read_config_file(path, "portfolio")
     return parse_portfolio(text, str(path))
 
 
@@ -50,10 +45,7 @@ def default_portfolio() -> Portfolio:
 
 def parse_portfolio(text: str, source: str) -> Portfolio:
     """The portfolio in YAML ``text``; ``source`` names it in errors."""
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        raise ConfigError(f"{source}: not valid YAML: {error}") from error
+    data = load_yaml(text, source)
     if not isinstance(data, dict) or set(data) != {"sites"} or not isinstance(data["sites"], list):
         raise ConfigError(f"{source}: a portfolio is a mapping with one key 'sites' holding a list")
     sites: list[Site] = []

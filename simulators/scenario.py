@@ -10,9 +10,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from core.catalogue import CATALOGUE
+from core.configfile import load_yaml, read_config_file
 from core.domain import Asset, AssetKind
 from core.errors import ConfigError
 from simulators.portfolio import Portfolio
@@ -157,11 +156,7 @@ def parse_duration(value: Any) -> timedelta:
 
 def load_scenario(path: Path | str) -> Scenario:
     """Read a scenario YAML file; raises ConfigError naming the file and the offending entry."""
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as error:
-        raise ConfigError(f"{path}: cannot read scenario: {error}") from error
+    text = read_config_file(path, "scenario")
     return parse_scenario(text, str(path))
 
 
@@ -173,10 +168,7 @@ def demo_scenario() -> Scenario:
 
 def parse_scenario(text: str, source: str) -> Scenario:
     """The scenario in YAML ``text``: ``faults: [{fault, asset | site, at, for?}, ...]``."""
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        raise ConfigError(f"{source}: not valid YAML: {error}") from error
+    data = load_yaml(text, source)
     if data is None:
         return Scenario()
     if not isinstance(data, dict) or set(data) - _SCENARIO_KEYS or not isinstance(data.get("faults", []), list):
