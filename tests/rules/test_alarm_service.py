@@ -48,6 +48,15 @@ rules:
     message: "vibration {vibration_mm_s}"
 """
 
+VIB_NO_DELAY = """
+rules:
+  - id: vib
+    applies_to: pump
+    when: "vibration_mm_s > 7"
+    severity: high
+    message: "vibration {vibration_mm_s}"
+"""
+
 
 def without_mains(kind: AssetKind, metrics: dict[str, Any]) -> dict[str, Any]:
     cut = {**metrics, "mains_ok": False}
@@ -343,14 +352,7 @@ def test_a_normal_start_raises_no_collector_alarm(db: Database) -> None:
 # --- chatter ----------------------------------------------------------------------------------------------
 
 def test_an_alarm_toggling_three_times_in_a_minute_is_marked_chattering(db: Database) -> None:
-    rules = parse_rules("""
-rules:
-  - id: vib
-    applies_to: pump
-    when: "vibration_mm_s > 7"
-    severity: high
-    message: "vibration {vibration_mm_s}"
-""")
+    rules = parse_rules(VIB_NO_DELAY)
     harness = Harness(db, rules)
     values = [9.0, 1.0, 9.0, 1.0]  # raise, clear, raise, clear within 45 s
     harness.feed([pump(i * 0.25, {**PUMP, "vibration_mm_s": v}) for i, v in enumerate(values)])
@@ -360,14 +362,7 @@ rules:
 
 
 def test_two_toggles_in_a_minute_are_not_chatter(db: Database) -> None:
-    rules = parse_rules("""
-rules:
-  - id: vib
-    applies_to: pump
-    when: "vibration_mm_s > 7"
-    severity: high
-    message: "vibration {vibration_mm_s}"
-""")
+    rules = parse_rules(VIB_NO_DELAY)
     harness = Harness(db, rules)
     harness.feed([pump(i * 0.75, {**PUMP, "vibration_mm_s": v}) for i, v in enumerate([9.0, 1.0, 9.0])])
     assert not db.alarms.list()[0].chattering

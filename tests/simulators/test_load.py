@@ -26,7 +26,7 @@ def decode_varint(data: bytes) -> int:
 def test_remaining_length_round_trips_in_one_to_four_bytes(value: int) -> None:
     encoded = _varint(value)
     assert decode_varint(encoded) == value
-    assert 1 <= len(encoded) <= 4
+    assert len(encoded) in range(1, 5)
     assert all(byte & 0x80 for byte in encoded[:-1])
     assert not encoded[-1] & 0x80
 
