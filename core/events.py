@@ -28,6 +28,10 @@ class Event:
 
 Handler = Callable[[Event], None]
 
+# Published once when the service begins to stop, so long-lived listeners (console event streams) end
+# cleanly instead of being cancelled by the HTTP server's shutdown.
+STOPPING = "system.stopping"
+
 
 class EventBus:
     def __init__(self) -> None:

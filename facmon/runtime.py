@@ -22,7 +22,7 @@ from collector.spool import Spool
 from core.clock import Clock
 from core.domain import Asset, Site
 from core.errors import ServiceUnavailable
-from core.events import EventBus
+from core.events import STOPPING, EventBus
 from core.settings import Settings
 from facmon.periodic import Periodic
 from predictor.service import Predictor
@@ -103,6 +103,7 @@ class Runtime:
         for part in reversed(self._threads):
             part.stop()
         if self._server is not None and self._api_thread is not None:
+            self.bus.publish(STOPPING, {})
             self._server.should_exit = True
             self._api_thread.join(timeout=5)
         try:

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Query
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
 from api.deps import ServicesDep
+from core.events import STOPPING
 
 router = APIRouter(tags=["events"])
 
@@ -31,11 +32,11 @@ async def stream_events(
     ``forecast.updated``. The first message is a ``: connected`` comment, sent once the subscription
     is in place. A client too slow to keep up loses the oldest events, never blocks the service.
     """
-    queue, unsubscribe = services.bus.subscribe_queue(asyncio.get_running_loop(), prefix=topic)
+    queue, unsubscribe = services.bus.subscribe_queue(asyncio.get_running_loop())
     try:
         yield ServerSentEvent(comment="connected", retry=RETRY_MS)
-        while True:
-            event = await queue.get()
-            yield ServerSentEvent(event=event.topic, data=event.data)
+        while (event := await queue.get()).topic != STOPPING:  # the service stops: end the stream
+            if event.topic.startswith(topic):
+                yield ServerSentEvent(event=event.topic, data=event.data)
     finally:
         unsubscribe()  # runs when the client disconnects: the response's task group cancels us
