@@ -12,9 +12,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from core.domain import Alarm, AlarmEvent, AlarmState, Severity
-from core.errors import NotFound
 from storage.records.models import AlarmEventRow, AlarmRow
-from storage.records.sessions import Repository
+from storage.records.sessions import Repository, get_row
 
 ACTIVE_STATES = [state.value for state in AlarmState if state.is_active]
 
@@ -33,10 +32,7 @@ def _event(row: AlarmEventRow) -> AlarmEvent:
 
 
 def _row(session: Session, alarm_id: int) -> AlarmRow:
-    row = session.get(AlarmRow, alarm_id)
-    if row is None:
-        raise NotFound(f"alarm {alarm_id} not found")
-    return row
+    return get_row(session, AlarmRow, alarm_id, "alarm")
 
 
 class AlarmRepository(Repository):

@@ -9,9 +9,8 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from core.domain import MaintenanceWindow
-from core.errors import NotFound
 from storage.records.models import MaintenanceWindowRow
-from storage.records.sessions import Repository
+from storage.records.sessions import Repository, get_row
 
 
 def _window(row: MaintenanceWindowRow) -> MaintenanceWindow:
@@ -19,10 +18,7 @@ def _window(row: MaintenanceWindowRow) -> MaintenanceWindow:
 
 
 def _row(session: Session, window_id: int) -> MaintenanceWindowRow:
-    row = session.get(MaintenanceWindowRow, window_id)
-    if row is None:
-        raise NotFound(f"maintenance window {window_id} not found")
-    return row
+    return get_row(session, MaintenanceWindowRow, window_id, "maintenance window")
 
 
 class MaintenanceWindowRepository(Repository):

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any, TypeVar
 
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from core.errors import ServiceUnavailable
+from core.errors import NotFound, ServiceUnavailable
+
+RowT = TypeVar("RowT")
 
 
 class Repository:
@@ -23,3 +26,11 @@ class Repository:
                 yield session
         except (OperationalError, InterfaceError) as error:
             raise ServiceUnavailable(f"records database: {error.orig}") from error
+
+
+def get_row(session: Session, model: type[RowT], key: Any, what: str) -> RowT:
+    """The row of ``model`` with primary key ``key``; NotFound ("{what} {key} not found") if none."""
+    row = session.get(model, key)
+    if row is None:
+        raise NotFound(f"{what} {key} not found")
+    return row

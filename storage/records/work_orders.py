@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from core.domain import WorkOrder, WorkOrderEvent, WorkOrderKind, WorkOrderPriority, WorkOrderStatus
 from core.errors import NotFound
 from storage.records.models import AlarmRow, WorkOrderEventRow, WorkOrderRow
-from storage.records.sessions import Repository
+from storage.records.sessions import Repository, get_row
 
 TERMINAL_STATUSES = [status.value for status in WorkOrderStatus if status.is_terminal]
 
@@ -31,10 +31,7 @@ def _event(row: WorkOrderEventRow) -> WorkOrderEvent:
 
 
 def _row(session: Session, work_order_id: int) -> WorkOrderRow:
-    row = session.get(WorkOrderRow, work_order_id)
-    if row is None:
-        raise NotFound(f"work order {work_order_id} not found")
-    return row
+    return get_row(session, WorkOrderRow, work_order_id, "work order")
 
 
 class WorkOrderRepository(Repository):
