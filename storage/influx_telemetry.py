@@ -27,7 +27,7 @@ from storage.influx_sink import (
     WriteResult,
 )
 from storage.sqlite_telemetry import from_ms, to_ms
-from storage.telemetry import AGGREGATIONS, Aggregation
+from storage.telemetry import Aggregation, checked_window_ms
 
 _MS = timedelta(milliseconds=1)
 _KINDS = ", ".join(f'"{kind.value}"' for kind in AssetKind)  # FROM clause: every measurement we write
@@ -125,11 +125,7 @@ class InfluxTelemetryStore:
         if window is None:
             points = self._points(f"SELECT {field} FROM {_KINDS} {where}")
         else:
-            if agg not in AGGREGATIONS:
-                raise ValueError(f"unknown aggregation {agg!r}")
-            window_ms = window // _MS
-            if window_ms <= 0:
-                raise ValueError("window must be at least one millisecond")
+            window_ms = checked_window_ms(window, agg)
             if self._field_type(metric) == "boolean":
                 points = aggregate(self._points(f"SELECT {field} FROM {_KINDS} {where}"), window_ms, agg)
             else:

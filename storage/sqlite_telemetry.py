@@ -14,7 +14,7 @@ from pathlib import Path
 
 from core.catalogue import MetricType, metric_spec
 from core.domain import AssetKind, MetricValue, Reading
-from storage.telemetry import AGGREGATIONS, Aggregation
+from storage.telemetry import Aggregation, checked_window_ms
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MS = timedelta(milliseconds=1)
@@ -126,11 +126,7 @@ class SqliteTelemetryStore:
         if window is None:
             sql = f"SELECT ts_ms, value FROM points WHERE {_WHERE} ORDER BY ts_ms"
         else:
-            if agg not in AGGREGATIONS:
-                raise ValueError(f"unknown aggregation {agg!r}")
-            window_ms = window // _MS
-            if window_ms <= 0:
-                raise ValueError("window must be at least one millisecond")
+            window_ms = checked_window_ms(window, agg)
             params["w"] = window_ms
             sql = _window_sql(agg)
         with self._lock:

@@ -41,6 +41,16 @@ class TelemetryStore(Protocol):
         ...
 
 
+def checked_window_ms(window: timedelta, agg: str) -> int:
+    """A query's aggregation window in whole milliseconds, after checking the window and aggregation."""
+    if agg not in AGGREGATIONS:
+        raise ValueError(f"unknown aggregation {agg!r}")
+    milliseconds = window // timedelta(milliseconds=1)
+    if milliseconds <= 0:
+        raise ValueError("window must be at least one millisecond")
+    return milliseconds
+
+
 def open_telemetry_store(settings: TelemetrySettings) -> TelemetryStore:
     """The store named by ``settings.backend``; the InfluxDB client is imported only when chosen."""
     if settings.backend == "influxdb":
