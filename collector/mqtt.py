@@ -29,7 +29,7 @@ from collections.abc import Callable
 from typing import cast
 
 import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
@@ -45,6 +45,8 @@ ConnectionListener = Callable[[bool], None]
 SPARKPLUG_SUBSCRIPTION = "spBv1.0/#"
 _PUBACK = 0x40
 _PUBACKS = [struct.pack("!BBH", _PUBACK, 2, mid) for mid in range(0x10000)]
+READ_CHUNK_BYTES = 256 * 1024
+CHUNKS_PER_LOOP = 8  # then paho's loop gets to write (PUBACKs) and ping before reading on
 
 
 def backoff_s(attempt: int, min_s: float, max_s: float, rand: Callable[[], float] = random.random) -> float:
@@ -61,6 +63,114 @@ def topics(settings: MqttSettings) -> list[str]:
     if settings.shared_group:
         return [f"$share/{settings.shared_group}/{f}" for f in filters]
     return filters
+
+
+class ChunkedReadClient(mqtt.Client):
+    """paho's client, reading the socket in large chunks and taking PUBLISH packets on a short path.
+
+    paho reads a packet with at least three ``recv`` calls (command byte, each length byte, the rest) after a
+    ``select``, then builds an ``MQTTMessage``, logs and dispatches it under locks: at 5k msgs/s that was most
+    of its network thread's CPU, and every ``recv`` hands the GIL to the other threads. Here one ``recv`` of
+    up to ``READ_CHUNK_BYTES`` serves many packets from memory; whole QoS 0/1 PUBLISH packets in the chunk
+    are parsed here and handed to ``publish_handler`` (topic, payload, mid, qos) with nothing else; every
+    other packet, a partial one, a QoS 2 one or one with a topic that is not UTF-8 goes through paho's own
+    parser (which keeps a partial packet in ``_in_packet``, so the chunk is empty whenever we return to
+    ``select``). At most ``CHUNKS_PER_LOOP`` chunks per ``loop_read``, so PUBACKs and keep-alive pings go out
+    under a flood too. paho still owns the connection: CONNECT, SUBSCRIBE, keep-alive, TLS, reconnect, the
+    session. Relies on paho 2.x internals (``_sock_recv``, ``_sock_close``, ``_in_packet``), pinned in
+    pyproject.toml and covered by tests/collector/test_mqtt_client.py.
+    """
+
+    publish_handler: MessageHandler | None = None
+    _chunk = b""
+    _chunk_pos = 0
+    _chunks_left = 0
+    _drained = True
+
+    def loop_read(self, max_packets: int = 1) -> MQTTErrorCode:  # noqa: ARG002 (paho's signature)
+        self._chunks_left, self._drained = CHUNKS_PER_LOOP, False
+        rc = MQTTErrorCode.MQTT_ERR_SUCCESS
+        while not rc and not self._drained and self._sock is not None:
+            if self.publish_handler is not None and self._in_packet["command"] == 0 and self._take_publishes():
+                continue
+            rc = super().loop_read(1)
+        self._chunks_left = 0
+        return rc
+
+    def _take_publishes(self) -> bool:
+        """Handle the whole QoS 0/1 PUBLISH packets at the head of the chunk; True if there was one."""
+        chunk, pos, end = self._chunk, self._chunk_pos, len(self._chunk)
+        handle = self.publish_handler
+        assert handle is not None
+        five = self._protocol == mqtt.MQTTv5
+        taken = 0
+        while pos < end:
+            command = chunk[pos]
+            qos = (command >> 1) & 3
+            if command >> 4 != 3 or qos == 2:
+                break  # not a PUBLISH, or QoS 2 (its handshake is paho's)
+            length, body = _remaining_length(chunk, pos + 1, end)
+            if length < 0 or body + length > end:
+                break  # a partial packet: paho reads the rest from the socket
+            packet_end = body + length
+            topic_end = body + 2 + ((chunk[body] << 8) | chunk[body + 1]) if length >= 2 else packet_end + 1
+            if topic_end + (2 if qos else 0) > packet_end:
+                break  # malformed: paho's parser says so
+            try:
+                topic = chunk[body + 2:topic_end].decode("utf-8")
+            except UnicodeDecodeError:
+                break
+            mid, start = 0, topic_end
+            if qos:
+                mid, start = (chunk[topic_end] << 8) | chunk[topic_end + 1], topic_end + 2
+            if five:
+                properties, start = _remaining_length(chunk, start, packet_end)
+                start += properties
+            pos = packet_end
+            self._chunk_pos = pos
+            taken += 1
+            try:
+                handle(topic, chunk[start:packet_end], mid, qos)
+            except Exception:  # the handler's bug must not take the connection down
+                log.exception("message handler failed on a message on %r", topic)
+        if taken:
+            with self._msgtime_mutex:
+                self._last_bytes_received = mqtt.time_func()
+        return taken > 0
+
+    def _sock_recv(self, bufsize: int) -> bytes:
+        if self._chunk_pos >= len(self._chunk):
+            if self._chunks_left <= 0:
+                self._drained = True
+                raise BlockingIOError  # paho: "nothing more for now"; a partial packet waits in _in_packet
+            self._chunks_left -= 1
+            try:
+                self._chunk = super()._sock_recv(READ_CHUNK_BYTES)
+            except BlockingIOError:
+                self._drained = True
+                raise
+            self._chunk_pos = 0
+            if not self._chunk:
+                return b""  # the broker closed the connection
+        start = self._chunk_pos
+        self._chunk_pos = end = min(start + bufsize, len(self._chunk))
+        return self._chunk[start:end]
+
+    def _sock_close(self) -> None:
+        self._chunk, self._chunk_pos = b"", 0  # bytes of a lost connection must not prefix the next one
+        super()._sock_close()
+
+
+def _remaining_length(data: bytes, pos: int, end: int) -> tuple[int, int]:
+    """An MQTT variable byte integer at ``pos``: (value, position after it); (-1, pos) if incomplete."""
+    value, shift = 0, 0
+    for index in range(pos, min(pos + 4, end)):
+        byte = data[index]
+        value |= (byte & 0x7F) << shift
+        if not byte & 0x80:
+            return value, index + 1
+        shift += 7
+    return -1, pos
 
 
 class MqttConsumer:
@@ -130,7 +240,7 @@ class MqttConsumer:
     def _make_client(self) -> mqtt.Client:
         five = self._settings.protocol == "5"
         # A persistent session lets the broker queue QoS 1 messages while we are away.
-        client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=self._settings.client_id,
+        client = ChunkedReadClient(CallbackAPIVersion.VERSION2, client_id=self._settings.client_id,
                              clean_session=None if five else False,
                              protocol=mqtt.MQTTv5 if five else mqtt.MQTTv311, manual_ack=True)
         if self._settings.username:
@@ -144,6 +254,7 @@ class MqttConsumer:
         client.on_connect_fail = self._on_connect_fail
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
+        client.publish_handler = self._handle
         return client
 
     def _connect_properties(self) -> Properties | None:

@@ -5,9 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from core.catalogue import MetricType, metric_spec
-from core.domain import Asset, Reading
+from core.catalogue import CATALOGUE, MetricType, metric_spec
+from core.domain import Asset, AssetKind, Reading
 from core.errors import InvalidMessage, RejectReason
+
+# Per kind, per metric: (is a flag, lowest, highest plausible value): the check every reading goes through.
+_BOUNDS: dict[AssetKind, dict[str, tuple[bool, float, float]]] = {
+    kind: {name: (spec.type is MetricType.FLAG, *spec.plausible) for name, spec in specs.items()}
+    for kind, specs in CATALOGUE.items()}
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,11 +39,18 @@ def validate(reading: Reading, asset: Asset | None, received_at: datetime, limit
     if reading.at < received_at - limits.late:
         raise InvalidMessage(RejectReason.TOO_LATE, f"timestamp {reading.at.isoformat()} is older than "
                              f"the late-data limit of {limits.late}")
+    bounds = _BOUNDS[reading.kind]
     for name, value in reading.metrics.items():
-        _check_metric(reading, name, value)
+        flag, low, high = bounds.get(name, _UNKNOWN)
+        if flag is not (type(value) is bool) or not low <= value <= high:
+            _check_metric(reading, name, value)  # raises, with the reason
+
+
+_UNKNOWN = (False, 1.0, 0.0)  # an empty range: sends an unknown metric to _check_metric
 
 
 def _check_metric(reading: Reading, name: str, value: float | bool) -> None:
+    """Raise the InvalidMessage that says why ``value`` fails the catalogue."""
     spec = metric_spec(reading.kind, name)
     if spec is None:
         raise InvalidMessage(RejectReason.UNKNOWN_METRIC, f"{reading.kind} assets have no metric {name!r}")

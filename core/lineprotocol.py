@@ -13,6 +13,7 @@ or strings (refused: no catalogue metric is a string).
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Iterable, Iterator
@@ -37,10 +38,13 @@ PRECISIONS: dict[str, tuple[int, int]] = {"ns": (1, 1000), "us": (1, 1), "ms": (
 
 
 # -- encoding ---------------------------------------------------------------------------------------------
+# Escaping is memoised: the same few measurement, tag and field names recur on every line the store writes.
+@functools.lru_cache(maxsize=64)
 def escape_measurement(name: str) -> str:
     return _MEASUREMENT_SPECIALS.sub(r"\\\1", _single_line(name))
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def escape_key(text: str) -> str:
     """Escape a tag key, tag value or field key for line protocol."""
     return _KEY_SPECIALS.sub(r"\\\1", _single_line(text))
@@ -55,6 +59,8 @@ def _single_line(text: str) -> str:
 
 def format_field(value: MetricValue) -> str | None:
     """A field value: booleans as true/false, every number as a float; None for NaN and infinities."""
+    if type(value) is float and -math.inf < value < math.inf:
+        return repr(value)  # the common case, first
     if isinstance(value, bool):
         return "true" if value else "false"
     number = float(value)
@@ -72,8 +78,9 @@ def to_ms(at: datetime) -> int:
 
 def to_line(reading: Reading) -> str | None:
     """One line for ``reading`` (ms precision); None if it has no storable metric (all NaN/inf)."""
-    fields = [f"{escape_key(name)}={text}" for name, value in sorted(reading.metrics.items())
-              if (text := format_field(value)) is not None]
+    metrics = reading.metrics
+    fields = [f"{escape_key(name)}={text}" for name in sorted(metrics)
+              if (text := format_field(metrics[name])) is not None]
     if not fields:
         return None
     tags = f"asset={escape_key(reading.asset_id)}"

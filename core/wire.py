@@ -8,6 +8,7 @@ collector's, because it needs the asset registry.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
@@ -57,6 +58,7 @@ def subscription(prefix: str = TOPIC_ROOT) -> str:
     return f"{prefix}/+/+/+/+"
 
 
+@functools.lru_cache(maxsize=1 << 16)  # a device's topic recurs with each message it sends
 def parse_topic(topic: str) -> TopicAddress:
     """Split a device topic into its parts; raises InvalidMessage(bad_topic) if it is not one."""
     parts = topic.split("/")
@@ -130,12 +132,19 @@ def _load_json(payload: bytes) -> Any:
 
 
 def _metric_values(metrics: dict[str, Any]) -> dict[str, MetricValue]:
+    """Numbers as floats, flags as booleans (one pass: every message goes through here)."""
     if not metrics:
         raise InvalidMessage(RejectReason.BAD_SHAPE, "'metrics' is empty")
+    values: dict[str, MetricValue] = {}
     for name, value in metrics.items():
-        if not isinstance(value, bool | int | float):
+        kind = type(value)
+        if kind is int:
+            value = float(value)
+        elif kind is float:
+            if not -math.inf < value < math.inf:
+                raise InvalidMessage(RejectReason.NOT_FINITE, f"metric {name!r} is {value}")
+        elif kind is not bool:
             raise InvalidMessage(RejectReason.WRONG_TYPE,
-                                 f"metric {name!r} must be a number or boolean, got {type(value).__name__}")
-        if isinstance(value, float) and not math.isfinite(value):
-            raise InvalidMessage(RejectReason.NOT_FINITE, f"metric {name!r} is {value}")
-    return {name: value if isinstance(value, bool) else float(value) for name, value in metrics.items()}
+                                 f"metric {name!r} must be a number or boolean, got {kind.__name__}")
+        values[name] = value
+    return values
