@@ -180,6 +180,8 @@ class MqttConsumer:
         self._handle = handle
         self._on_connection = on_connection
         self._connected = threading.Event()
+        self._answered = threading.Event()  # the broker accepted or refused our CONNECT
+        self._refusal: str | None = None
         self._stopping = False
         self._attempt = 0
         self.connects = 0
@@ -201,10 +203,15 @@ class MqttConsumer:
             raise ServiceUnavailable(
                 f"cannot reach MQTT broker {self._settings.host}:{self._settings.port}: {error}") from error
         self._client.loop_start()
-        if not self._connected.wait(timeout_s):
+        self._answered.wait(timeout_s)
+        if not self._connected.is_set():
+            self._stopping = True
+            self._client.disconnect()
             self._client.loop_stop()
-            raise ServiceUnavailable(f"MQTT broker {self._settings.host}:{self._settings.port} did not accept "
-                                     f"the connection within {timeout_s} s")
+            # A refusal (bad credentials, not authorised) will not mend itself: say so at once, with the reason.
+            why = (f"refused the connection: {self._refusal}" if self._refusal
+                   else f"did not accept the connection within {timeout_s} s")
+            raise ServiceUnavailable(f"MQTT broker {self._settings.host}:{self._settings.port} {why}")
 
     def stop(self) -> None:
         self._stopping = True
@@ -275,6 +282,8 @@ class MqttConsumer:
                     reason: ReasonCode, _properties: object) -> None:
         if reason.is_failure:
             log.error("MQTT broker refused the connection: %s", reason)
+            self._refusal = str(reason)
+            self._answered.set()
             self._set_delay(client)
             return
         # Subscribe on every connect: a broker that lost our session must learn the subscription again.
@@ -283,7 +292,9 @@ class MqttConsumer:
         self._attempt = 0
         self._set_delay(client)
         self.connects += 1
+        self._refusal = None
         self._connected.set()
+        self._answered.set()
         self._notify(True)
         log.info("connected to MQTT broker %s:%d", self._settings.host, self._settings.port)
 

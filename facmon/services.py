@@ -19,12 +19,14 @@ import pwd
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import tempfile
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
@@ -37,6 +39,7 @@ START_TIMEOUT_S = 30.0
 STOP_TIMEOUT_S = 15.0
 
 MOSQUITTO = "/usr/sbin/mosquitto"
+MOSQUITTO_PASSWD = "/usr/bin/mosquitto_passwd"
 INFLUXD = "/usr/bin/influxd"
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 
@@ -67,14 +70,22 @@ _MQTT_CONNACK_OK = b"\x20\x02\x00\x00"
 _MQTT_DISCONNECT = b"\xe0\x00"
 
 
-def mqtt_answers(host: str, port: int) -> bool:
-    """Whether an MQTT broker accepts a connection on ``port`` (not merely something listening there)."""
+def mqtt_answers(host: str, port: int, tls: ssl.SSLContext | None = None, refusal_ok: bool = False) -> bool:
+    """Whether an MQTT broker accepts a connection on ``port`` (not merely something listening there).
+
+    ``tls``: connect through this context first. ``refusal_ok``: a CONNACK refusing our anonymous CONNECT
+    counts too (a broker with a password file answers, it just will not let us in).
+    """
     try:
-        with socket.create_connection((host, port), timeout=1) as conn:
+        with contextlib.ExitStack() as stack:
+            conn = stack.enter_context(socket.create_connection((host, port), timeout=1))
+            if tls is not None:
+                conn = stack.enter_context(tls.wrap_socket(conn, server_hostname=host))
             conn.sendall(_MQTT_CONNECT)
             answer = conn.recv(4)
-            conn.sendall(_MQTT_DISCONNECT)
-            return answer == _MQTT_CONNACK_OK
+            with contextlib.suppress(OSError):  # a broker that refused us may have closed already
+                conn.sendall(_MQTT_DISCONNECT)
+            return answer == _MQTT_CONNACK_OK or (refusal_ok and answer[:2] == _MQTT_CONNACK_OK[:2])
     except OSError:
         return False
 
@@ -195,30 +206,62 @@ class ServiceProcess:
                            f"log {self.log_path}:\n{self.log_tail()}")
 
 
+@dataclass(frozen=True)
+class TlsFiles:
+    """PEM files for a TLS listener: the CA that signed the server certificate, the certificate, its key."""
+
+    ca_file: Path
+    cert_file: Path
+    key_file: Path
+
+
 class Mosquitto(ServiceProcess):
     """Mosquitto 2 with persistence, so a restart keeps persistent sessions and their queued QoS 1 messages.
 
-    ``stop()`` lets it write its database; ``kill()`` loses whatever was not saved yet.
+    ``stop()`` lets it write its database; ``kill()`` loses whatever was not saved yet. By default one plain,
+    anonymous listener; with ``tls`` that listener speaks TLS only, and with ``users`` (name -> password,
+    hashed into a password file by ``mosquitto_passwd``) anonymous clients are refused.
     """
 
     name = "mosquitto"
 
-    def __init__(self, directory: Path, binary: str = MOSQUITTO) -> None:
+    def __init__(self, directory: Path, binary: str = MOSQUITTO, tls: TlsFiles | None = None,
+                 users: dict[str, str] | None = None, passwd_binary: str = MOSQUITTO_PASSWD) -> None:
         super().__init__(directory)
         self.binary = binary
         self.host = LOOPBACK
         self.port = free_port()
+        self.tls = tls
+        self.users = dict(users or {})
+        self.password_path = directory / "passwords" if users else None
+        if self.password_path is not None:
+            self._write_passwords(self.password_path, passwd_binary)
         self.config_path = directory / "mosquitto.conf"
         self.config_path.write_text(self.config())
+
+    def _write_passwords(self, path: Path, passwd_binary: str) -> None:
+        """Plain ``name:password`` lines, then ``mosquitto_passwd -U`` hashes them in place."""
+        path.touch(mode=0o600)
+        path.write_text("".join(f"{name}:{password}\n" for name, password in self.users.items()))
+        result = subprocess.run([passwd_binary, "-U", str(path)], stdin=subprocess.DEVNULL,
+                                capture_output=True, check=False, timeout=30)
+        if result.returncode != 0:
+            raise ServiceError(f"mosquitto_passwd -U failed with code {result.returncode}: "
+                               f"{result.stderr.decode(errors='replace').strip()}")
 
     def config(self) -> str:
         data = self.directory / "data"
         data.mkdir(exist_ok=True)
+        tls = [] if self.tls is None else [
+            f"cafile {self.tls.ca_file}", f"certfile {self.tls.cert_file}", f"keyfile {self.tls.key_file}"]
+        auth = (["allow_anonymous true"] if self.password_path is None
+                else ["allow_anonymous false", f"password_file {self.password_path}"])
         return "\n".join([
             # Started as root, Mosquitto would switch to the 'mosquitto' user; stay who we are.
             f"user {pwd.getpwuid(os.getuid()).pw_name}",
             f"listener {self.port} {self.host}",
-            "allow_anonymous true",
+            *tls,
+            *auth,
             "persistence true",
             f"persistence_location {data}/",
             "max_queued_messages 1000000",
@@ -235,7 +278,8 @@ class Mosquitto(ServiceProcess):
         return [self.binary, "-c", str(self.config_path)]
 
     def is_ready(self) -> bool:
-        return mqtt_answers(self.host, self.port)
+        context = None if self.tls is None else ssl.create_default_context(cafile=str(self.tls.ca_file))
+        return mqtt_answers(self.host, self.port, context, refusal_ok=self.password_path is not None)
 
 
 class InfluxDB(ServiceProcess):

@@ -19,6 +19,7 @@ import pytest
 from tests.services import (
     INFLUXD,
     MOSQUITTO,
+    MOSQUITTO_PASSWD,
     PG_BIN,
     InfluxDB,
     Mosquitto,
@@ -29,6 +30,7 @@ from tests.services import (
     require_binary,
     start_service,
 )
+from tests.tls import OPENSSL, make_tls_files
 
 S = TypeVar("S", bound=ServiceProcess)
 
@@ -59,6 +61,18 @@ def mosquitto() -> Iterator[Mosquitto]:
     """A Mosquitto broker: ``.host``, ``.port``, ``.stop()``/``.start()`` (keeps sessions), ``.kill()``."""
     binary = _binary(MOSQUITTO, "mosquitto")
     yield from _serve(lambda d: Mosquitto(d, binary), "mosquitto")
+
+
+@pytest.fixture(scope="session")
+def mosquitto_tls() -> Iterator[Mosquitto]:
+    """A second Mosquitto: TLS only (server certificate from a private CA: ``.tls.ca_file``) and a password
+    file (``.users``: name -> password); anonymous clients are refused."""
+    binary = _binary(MOSQUITTO, "mosquitto")
+    passwd = _binary(MOSQUITTO_PASSWD, "mosquitto")
+    _binary(OPENSSL, "openssl")
+    users = {"collector": secrets.token_urlsafe(12), "device": secrets.token_urlsafe(12)}
+    yield from _serve(lambda d: Mosquitto(d, binary, tls=make_tls_files(d / "tls"), users=users,
+                                          passwd_binary=passwd), "mosquitto-tls")
 
 
 @pytest.fixture(scope="session")

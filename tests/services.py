@@ -10,6 +10,7 @@ from facmon.services import (
     INFLUXD,
     LOOPBACK,
     MOSQUITTO,
+    MOSQUITTO_PASSWD,
     PG_BIN,
     START_TIMEOUT_S,
     STOP_TIMEOUT_S,
@@ -19,6 +20,7 @@ from facmon.services import (
     Postgres,
     ServiceError,
     ServiceProcess,
+    TlsFiles,
     discard_service,
     free_port,
     make_service_dir,
@@ -27,6 +29,6 @@ from facmon.services import (
     start_service,
 )
 
-__all__ = ["INFLUXD", "LOOPBACK", "MOSQUITTO", "PG_BIN", "START_TIMEOUT_S", "STOP_TIMEOUT_S", "InfluxDB",
-           "MissingBinary", "Mosquitto", "Postgres", "ServiceError", "ServiceProcess", "discard_service",
-           "free_port", "make_service_dir", "mqtt_answers", "require_binary", "start_service"]
+__all__ = ["INFLUXD", "LOOPBACK", "MOSQUITTO", "MOSQUITTO_PASSWD", "PG_BIN", "START_TIMEOUT_S", "STOP_TIMEOUT_S",
+           "InfluxDB", "MissingBinary", "Mosquitto", "Postgres", "ServiceError", "ServiceProcess", "TlsFiles",
+           "discard_service", "free_port", "make_service_dir", "mqtt_answers", "require_binary", "start_service"]
