@@ -18,7 +18,10 @@ Threads (each named):
   (a poison batch must not stop alarms for good).
 Backpressure: when the spool holds ``spool_max_bytes`` ``receive`` blocks the MQTT thread: nothing is read
 from the socket, nothing acknowledged, nothing dropped; the broker keeps the messages.
-A spool record is one validated Reading as orjson ``[site, kind, asset, epoch µs, metrics, seq]``.
+A spool record is one validated Reading as its line of InfluxDB line protocol (core.lineprotocol.to_line:
+ms timestamps; the device's ``seq`` is checked on receipt and not kept): encoded once, on receipt, so the
+store writer hands records to InfluxDB as they are (``TelemetryStore.write_lines``); the rules consumer
+reads them back with ``read_line``.
 """
 
 from __future__ import annotations
@@ -30,19 +33,18 @@ import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import orjson
-
 from collector.decode import Decoder
-from collector.metrics import CollectorMetrics, Snapshot, sum_counts
+from collector.metrics import CollectorMetrics, Snapshot, counts_by_asset
 from collector.spool import Spool
 from core.clock import Clock
-from core.domain import DEAD_LETTER_PAYLOAD_BYTES, AssetKind, DeadLetter, Reading
+from core.domain import DEAD_LETTER_PAYLOAD_BYTES, DeadLetter, Reading
 from core.errors import FacmonError, InvalidMessage
 from core.events import EventBus
+from core.lineprotocol import encode_reading, read_line
 from core.settings import CollectorSettings
+from core.wire import telemetry_topic
 from storage.influx_sink import PointsRejected
 from storage.records import DeadLetterRepository
 from storage.telemetry import TelemetryStore
@@ -55,20 +57,15 @@ Publish = Callable[[str, bytes], None]
 STORE, RULES = "store", "rules"
 STORE_REJECTED = "store_rejected"
 STATUS_CHECK_S = 0.5
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_KINDS = {kind.value: kind for kind in AssetKind}  # a dict lookup is cheaper than AssetKind(value)
 
 
 def encode_record(reading: Reading) -> bytes:
-    """One spool record (exact to the microsecond)."""
-    micros = (reading.at - _EPOCH) // timedelta(microseconds=1)
-    return orjson.dumps((reading.site_id, reading.kind.value, reading.asset_id, micros, reading.metrics,
-                         reading.seq))
+    """One spool record: the reading's line-protocol line (validated readings always have one)."""
+    return encode_reading(reading).encode()
 
 
 def decode_record(body: bytes) -> Reading:
-    site, kind, asset, micros, metrics, seq = orjson.loads(body)
-    return Reading(site, _KINDS[kind], asset, _EPOCH + timedelta(microseconds=micros), metrics, seq)
+    return read_line(body.decode())
 
 
 def backoff_s(attempt: int, cap_s: float, rand: Callable[[], float] = random.random) -> float:
@@ -258,9 +255,9 @@ class Ingest:
         self._consume(STORE, self._write_store)
 
     def _rules_loop(self) -> None:
-        self._consume(RULES, self._feed_rules)
+        self._consume(RULES, lambda bodies: self._feed_rules([decode_record(body) for body in bodies]))
 
-    def _consume(self, consumer: str, handle: Callable[[list[Reading]], bool]) -> None:
+    def _consume(self, consumer: str, handle: Callable[[list[bytes]], bool]) -> None:
         size, wait_s = self._settings.batch_size, self._settings.flush_interval_s
         waiting_since: float | None = None
         while not self._stopping.is_set():
@@ -272,7 +269,7 @@ class Ingest:
                 log.exception("spool consumer %r failed; retrying", consumer)
                 self._stopping.wait(1.0)
 
-    def _consume_once(self, consumer: str, handle: Callable[[list[Reading]], bool], size: int, wait_s: float,
+    def _consume_once(self, consumer: str, handle: Callable[[list[bytes]], bool], size: int, wait_s: float,
                       waiting_since: float | None) -> float | None:
         """One step of a consumer: read, maybe wait for a fuller batch, handle, commit; returns the wait start."""
         batch = self.spool.read(consumer, size)
@@ -284,42 +281,42 @@ class Ingest:
         if len(batch.bodies) < size and now - waiting_since < wait_s:
             self._stopping.wait(min(0.01, wait_s))
             return waiting_since  # batch by size or by time, whichever first
-        if handle([decode_record(body) for body in batch.bodies]):
+        if handle(batch.bodies):
             self.spool.commit(consumer, batch)
         return None
 
-    def _write_store(self, readings: list[Reading]) -> bool:
+    def _write_store(self, lines: list[bytes]) -> bool:
         """Write one batch; True once it is stored (or its refused points dead-lettered), False at stop."""
         attempt = 0
         while True:
             started = time.perf_counter()
             try:
-                self._store.write(readings)
+                self._store.write_lines(lines)
             except PointsRejected as error:
                 self._reject_points(error.rejected)
             except FacmonError as error:
                 if not error.retryable:
-                    log.error("telemetry store refused a batch of %d: %s; dead-lettering it", len(readings), error)
-                    self._reject_points([(reading, str(error)) for reading in readings])
+                    log.error("telemetry store refused a batch of %d: %s; dead-lettering it", len(lines), error)
+                    self._reject_points([(decode_record(line), str(error)) for line in lines])
                     return True
                 self.stats.store_errors += 1
                 self._store_failing = True
                 delay = backoff_s(attempt, self._settings.retry_max_s)
                 log.warning("telemetry store unavailable (%s); retrying a batch of %d in %.1f s",
-                            error, len(readings), delay)
+                            error, len(lines), delay)
                 attempt += 1
                 if self._stopping.wait(delay):
                     return False
                 continue
             self.metrics.write_seconds.observe(time.perf_counter() - started)
-            self.metrics.batch_size.observe(len(readings))
+            self.metrics.batch_size.observe(len(lines))
             self._store_failing = False
-            self.stats.stored += len(readings)
+            self.stats.stored += len(lines)
             return True
 
     def _reject_points(self, rejected: list[tuple[Reading, str]]) -> None:
         for reading, reason in rejected:
-            topic = f"facmon/v1/{reading.site_id}/{reading.kind.value}/{reading.asset_id}/telemetry"
+            topic = telemetry_topic(reading.site_id, reading.kind, reading.asset_id)
             self._dead_letters.add(DeadLetter(0, self._clock.now(), topic, STORE_REJECTED, reason[:500],
                                               encode_record(reading)[:DEAD_LETTER_PAYLOAD_BYTES]))
             self.stats.rejected[STORE_REJECTED] += 1
@@ -356,8 +353,8 @@ class Ingest:
         return Snapshot(stats.received, stats.accepted, stats.readings, stats.stored, dict(stats.rejected),
                         {c: self.spool.backlog(c) for c in consumers}, self.backlog_age_s(),
                         self.spool.size_bytes(), self._connected, self._generation,
-                        sum_counts(seq, "seq_gaps"), sum_counts(seq, "seq_missing"),
-                        sum_counts(seq, "seq_duplicates"))
+                        counts_by_asset(seq, "seq_gaps"), counts_by_asset(seq, "seq_missing"),
+                        counts_by_asset(seq, "seq_duplicates"))
 
     def status(self) -> dict[str, Any]:
         """The ``collector.status`` event data."""

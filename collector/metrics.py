@@ -3,11 +3,15 @@
 Per-message counts cost nothing on the hot path: the pipeline keeps plain integers (``IngestStats``) and
 a custom collector turns them into counters when Prometheus scrapes. Per-batch figures (store write
 latency, batch sizes) are histograms observed once per batch. Served at ``GET /metrics`` by the API.
+
+Sequence gaps, missing messages and duplicates are counters per device (label ``asset``). A fleet has
+thousands of devices, so only devices with a non-zero count have a series (``SeqTracker.stats()`` leaves
+the others out); the fleet total is ``sum()`` in PromQL.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,9 +36,10 @@ class Snapshot:
     spool_bytes: int
     connected: bool
     connects: int
-    seq_gaps: int
-    seq_missing: int
-    seq_duplicates: int
+    # Per device (asset id -> count), devices with none left out; the fleet's total is sum() in PromQL.
+    seq_gaps: Mapping[str, int]
+    seq_missing: Mapping[str, int]
+    seq_duplicates: Mapping[str, int]
 
 
 class _Figures(Collector):
@@ -63,13 +68,25 @@ class _Figures(Collector):
         yield GaugeMetricFamily("facmon_collector_broker_connected", "1 when connected to the MQTT broker",
                                 value=1.0 if s.connected else 0.0)
         yield _counter("facmon_collector_broker_connects", "successful MQTT connections", s.connects)
-        yield _counter("facmon_collector_sequence_gaps", "gaps in device sequence numbers", s.seq_gaps)
-        yield _counter("facmon_collector_sequence_missing", "messages missing in sequence gaps", s.seq_missing)
-        yield _counter("facmon_collector_sequence_duplicates", "repeated device sequence numbers", s.seq_duplicates)
+        yield _per_asset("facmon_collector_sequence_gaps", "gaps in a device's sequence numbers",
+                         s.seq_gaps)
+        yield _per_asset("facmon_collector_sequence_missing", "messages missing in a device's sequence gaps",
+                         s.seq_missing)
+        yield _per_asset("facmon_collector_sequence_duplicates", "repeated sequence numbers of a device",
+                         s.seq_duplicates)
 
 
 def _counter(name: str, documentation: str, value: float) -> CounterMetricFamily:
     return CounterMetricFamily(name, documentation, value=value)
+
+
+def _per_asset(name: str, documentation: str, counts: Mapping[str, int]) -> CounterMetricFamily:
+    """A counter with one series per device that has a non-zero count (label ``asset``)."""
+    family = CounterMetricFamily(name, documentation, labels=["asset"])
+    for asset, count in sorted(counts.items()):
+        if count:
+            family.add_metric([asset], count)
+    return family
 
 
 class CollectorMetrics:
@@ -94,7 +111,9 @@ class CollectorMetrics:
         return generate_latest(self.registry)
 
 
-def sum_counts(stats: dict[str, Any], key: str) -> int:
-    """Sum of a per-device count dict in ``stats`` (Decoder.stats()), 0 when absent."""
+def counts_by_asset(stats: dict[str, Any], key: str) -> dict[str, int]:
+    """The non-zero counts of a per-device count dict in ``stats`` (Decoder.stats()), {} when absent."""
     value = stats.get(key, {})
-    return sum(value.values()) if isinstance(value, dict) else 0
+    if not isinstance(value, dict):
+        return {}
+    return {str(asset): int(count) for asset, count in value.items() if count}

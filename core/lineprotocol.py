@@ -19,7 +19,7 @@ import re
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 
-from core.domain import MetricValue, Reading
+from core.domain import AssetKind, MetricValue, Reading
 from core.errors import FacmonError, InvalidMessage, RejectReason
 from core.wire import TopicAddress
 
@@ -34,6 +34,7 @@ _ESCAPED = re.compile(r"\\(.)")
 _TRUE = frozenset({"t", "T", "true", "True", "TRUE"})
 _FALSE = frozenset({"f", "F", "false", "False", "FALSE"})
 # Timestamp precision -> (multiplier, divisor) to microseconds, the resolution of a datetime.
+_KINDS = {kind.value: kind for kind in AssetKind}
 PRECISIONS: dict[str, tuple[int, int]] = {"ns": (1, 1000), "us": (1, 1), "ms": (1000, 1), "s": (1_000_000, 1)}
 
 
@@ -119,6 +120,72 @@ def parse_lines(text: str, address: TopicAddress, precision: str = "ms",
     return readings
 
 
+def read_line(line: str) -> Reading:
+    """A line as ``to_line`` writes it (measurement = kind, tags ``asset`` and ``site``, ms timestamp) back to a
+    Reading: the collector's spool records and the points InfluxDB refused. Raises InvalidMessage."""
+    if "\\" not in line and '"' not in line:
+        reading = _read_plain_line(line)
+        if reading is not None:
+            return reading
+    series = _split(line, " ")[0]  # quotes delimit strings in field values only
+    sections = [series, *_split(line[len(series) + 1:], " ", quotes=True)]
+    if len(sections) != 3:
+        raise _invalid(f"expected 'measurement,tags fields timestamp', got {line[:120]!r}")
+    measurement, *tags = _split(series, ",")
+    kind = _KINDS.get(_unescape(measurement))
+    if kind is None:
+        raise _invalid(f"measurement {measurement!r} is not an asset kind")
+    names = dict(_tag(tag) for tag in tags)
+    if not names.get("asset"):
+        raise _invalid(f"line has no asset tag: {line[:120]!r}")
+    return Reading(names.get("site", ""), kind, names["asset"], _timestamp(sections[2], PRECISIONS["ms"]),
+                   _fields(sections[1]))
+
+
+def _read_plain_line(line: str) -> Reading | None:
+    """``read_line`` for a line with no escapes and no strings, as ours are: plain splits, no regular
+    expressions (the rules read every spool record through here). None: let the full parser judge it."""
+    sections = line.split(" ")
+    if len(sections) != 3:
+        return None
+    measurement, *tags = sections[0].split(",")
+    kind = _KINDS.get(measurement)
+    site = asset = ""
+    for tag in tags:
+        key, _, value = tag.partition("=")
+        if key == "asset":
+            asset = value
+        elif key == "site":
+            site = value
+    metrics: dict[str, MetricValue] = {}
+    try:
+        for field in sections[1].split(","):
+            name, _, text = field.partition("=")
+            flag = _PLAIN_FLAGS.get(text)
+            if flag is not None:
+                metrics[name] = flag
+            elif name and -math.inf < (number := float(text)) < math.inf:
+                metrics[name] = number
+            else:
+                return None
+        at = _EPOCH + timedelta(milliseconds=int(sections[2]))
+    except (ValueError, OverflowError):
+        return None
+    if kind is None or not asset:
+        return None
+    return Reading(site, kind, asset, at, metrics)
+
+
+_PLAIN_FLAGS = {"true": True, "false": False}
+
+
+def _tag(tag: str) -> tuple[str, str]:
+    pair = _split(tag, "=")
+    if len(pair) != 2 or not pair[0] or not pair[1]:
+        raise _invalid(f"malformed tag {tag!r}")
+    return _unescape(pair[0]), _unescape(pair[1])
+
+
 def _lines(text: str) -> Iterator[str]:
     for raw in text.split("\n"):
         line = raw.rstrip("\r").strip(" \t")
@@ -178,10 +245,7 @@ def _parse_line(line: str, address: TopicAddress, unit: tuple[int, int], default
 
 
 def _check_tag(tag: str, address: TopicAddress) -> None:
-    pair = _split(tag, "=")
-    if len(pair) != 2 or not pair[0] or not pair[1]:
-        raise _invalid(f"malformed tag {tag!r}")
-    key, value = _unescape(pair[0]), _unescape(pair[1])
+    key, value = _tag(tag)
     expected = {"asset": address.asset_id, "site": address.site_id}.get(key)
     if expected is not None and value != expected:
         raise InvalidMessage(RejectReason.ASSET_MISMATCH, f"tag {key}={value!r} but the topic says {expected!r}")

@@ -30,7 +30,7 @@ import httpx
 
 from core.domain import Reading
 from core.errors import FacmonError, ServiceUnavailable
-from core.lineprotocol import to_line
+from core.lineprotocol import read_line, to_line
 
 BATCH_LINES = 5000
 MAX_RETRY_AFTER_S = 300.0  # a Retry-After longer than this is waited for this long, then asked again
@@ -57,7 +57,7 @@ class Retryable(FacmonError):
 class Transport(Protocol):
     """Sends one batch of line protocol (ms precision); raises Malformed, Retryable or FacmonError."""
 
-    def send(self, lines: str) -> None: ...
+    def send(self, lines: bytes) -> None: ...
 
     def close(self) -> None: ...
 
@@ -89,29 +89,40 @@ class InfluxSink:
 
     def write(self, readings: Sequence[Reading]) -> WriteResult:
         """Store ``readings``; malformed points come back in ``rejected``; raises ServiceUnavailable."""
-        points = [(reading, line) for reading in readings if (line := to_line(reading)) is not None]
-        result = WriteResult()
-        for start in range(0, len(points), self._batch_lines):
-            self._write_batch(points[start:start + self._batch_lines], result)
-        return result
+        points = [(reading, line.encode()) for reading in readings if (line := to_line(reading)) is not None]
+        written, refused = self._write([line for _, line in points])
+        return WriteResult(written, [(points[index][0], reason) for index, reason in refused])
+
+    def write_lines(self, lines: Sequence[bytes]) -> WriteResult:
+        """Store lines as ``core.lineprotocol.to_line`` writes them (the collector's spool records), as they are:
+        no decoding on the way. Refused lines come back read as readings (``read_line``)."""
+        written, refused = self._write(lines)
+        return WriteResult(written, [(read_line(lines[index].decode()), reason) for index, reason in refused])
 
     def close(self) -> None:
         self._transport.close()
 
-    def _write_batch(self, points: list[tuple[Reading, str]], result: WriteResult) -> None:
-        try:
-            self._send("\n".join(line for _, line in points))
-        except Malformed as error:
-            if len(points) == 1:
-                result.rejected.append((points[0][0], error.detail))
-                return
-            middle = len(points) // 2  # bisect: only the bad points end up alone
-            self._write_batch(points[:middle], result)
-            self._write_batch(points[middle:], result)
-            return
-        result.written += len(points)
+    def _write(self, lines: Sequence[bytes]) -> tuple[int, list[tuple[int, str]]]:
+        """(lines written, [(index of a refused line, the server's reason)]), batch by batch."""
+        refused: list[tuple[int, str]] = []
+        written = 0
+        for start in range(0, len(lines), self._batch_lines):
+            written += self._write_batch(lines, start, min(len(lines), start + self._batch_lines), refused)
+        return written, refused
 
-    def _send(self, lines: str) -> None:
+    def _write_batch(self, lines: Sequence[bytes], start: int, end: int, refused: list[tuple[int, str]]) -> int:
+        try:
+            self._send(b"\n".join(lines[start:end]))
+        except Malformed as error:
+            if end - start == 1:
+                refused.append((start, error.detail))
+                return 0
+            middle = (start + end) // 2  # bisect: only the bad points end up alone
+            return (self._write_batch(lines, start, middle, refused)
+                    + self._write_batch(lines, middle, end, refused))
+        return end - start
+
+    def _send(self, lines: bytes) -> None:
         for attempt in range(1, self._max_attempts + 1):
             try:
                 self._transport.send(lines)
@@ -160,8 +171,8 @@ class V1Transport:
         self._gzip = gzip_body
         self._http = httpx.Client(base_url=url, auth=auth, timeout=timeout_s)
 
-    def send(self, lines: str) -> None:
-        body = lines.encode()
+    def send(self, lines: bytes) -> None:
+        body = lines
         headers = {"Content-Type": "text/plain; charset=utf-8"}
         if self._gzip:
             body = gzip.compress(body, compresslevel=1)  # level 1: most of the gain for little CPU
@@ -194,7 +205,7 @@ class V2Transport:
                                       timeout=int(timeout_s * 1000), retries=False)
         self._write_api = self._client.write_api(write_options=SYNCHRONOUS)
 
-    def send(self, lines: str) -> None:
+    def send(self, lines: bytes) -> None:
         from influxdb_client.rest import ApiException
         from urllib3.exceptions import HTTPError
 

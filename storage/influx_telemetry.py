@@ -110,9 +110,11 @@ class InfluxTelemetryStore:
 
     def write(self, readings: Sequence[Reading]) -> None:
         """Store ``readings``; raises PointsRejected (after storing the rest) if InfluxDB refused some points."""
-        result = self._sink.write(readings)
-        if result.rejected:
-            raise PointsRejected(result.rejected)
+        _raise_rejected(self._sink.write(readings))
+
+    def write_lines(self, lines: Sequence[bytes]) -> None:
+        """Store lines as they are (line protocol at ms precision is InfluxDB's own); raises PointsRejected."""
+        _raise_rejected(self._sink.write_lines(lines))
 
     def write_points(self, readings: Sequence[Reading]) -> WriteResult:
         """Store ``readings``; the points InfluxDB refused as malformed come back in ``rejected``."""
@@ -222,3 +224,8 @@ def _reading(series: dict[str, Any], at_ms: int) -> Reading:
     metrics = {column.removeprefix("last_"): as_metric(value)
                for column, value in zip(series["columns"][1:], row[1:], strict=True) if value is not None}
     return Reading(site_id, AssetKind(kind), asset_id, from_ms(at_ms), metrics)
+
+
+def _raise_rejected(result: WriteResult) -> None:
+    if result.rejected:
+        raise PointsRejected(result.rejected)

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from core.catalogue import MetricType, metric_spec
 from core.domain import AssetKind, MetricValue, Reading
+from core.lineprotocol import read_line
 from storage.telemetry import Aggregation, checked_window_ms
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -118,6 +119,9 @@ class SqliteTelemetryStore:
         with self._lock, self._conn:  # one transaction per call
             self._conn.executemany(_INSERT_POINT, points)
             self._conn.executemany(_UPSERT_LATEST, latest)
+
+    def write_lines(self, lines: Sequence[bytes]) -> None:
+        self.write([read_line(line.decode()) for line in lines])
 
     def query(self, asset_id: str, metric: str, since: datetime, until: datetime,
               window: timedelta | None = None, agg: Aggregation = "mean") -> list[tuple[datetime, float]]:

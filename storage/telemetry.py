@@ -20,6 +20,11 @@ class TelemetryStore(Protocol):
         """Store every metric of every reading; a point rewritten at the same (asset, metric, time) overwrites."""
         ...
 
+    def write_lines(self, lines: Sequence[bytes]) -> None:
+        """``write`` for readings given as the lines ``core.lineprotocol.to_line`` writes (the collector's spool
+        records, passed on as they are)."""
+        ...
+
     def query(self, asset_id: str, metric: str, since: datetime, until: datetime,
               window: timedelta | None = None, agg: Aggregation = "mean") -> list[tuple[datetime, float]]:
         """Points in ``[since, until)`` sorted by time; booleans as 0.0/1.0.

@@ -87,10 +87,19 @@ def test_good_readings_are_stored_then_handed_to_the_rules(parts: Parts) -> None
     assert parts.acks == [8]  # QoS 0 needs no acknowledgement
 
 
-def test_a_spool_record_round_trips_a_reading_exactly() -> None:
-    reading = Reading("s1", AssetKind.PUMP, "p1", NOW + timedelta(microseconds=7),
-                      {"flow_m3h": 1.5, "running": True}, 3)
-    assert decode_record(encode_record(reading)) == reading
+@given(asset=st.text(st.characters(codec="utf-8", exclude_characters="\r\n\\"), min_size=1, max_size=20),
+       micros=st.integers(0, 4_000_000_000_000_000),
+       metrics=st.dictionaries(st.sampled_from(["flow_m3h", "running", "power kW", "a=b,c"]),
+                               st.booleans() | st.floats(allow_nan=False, allow_infinity=False), min_size=1),
+       seq=st.none() | st.integers(0, 2**32))
+def test_a_spool_record_keeps_what_the_store_keeps(asset: str, micros: int, metrics: dict[str, float | bool],
+                                                   seq: int | None) -> None:
+    """A record is the reading's line-protocol line: metrics exactly, time to the millisecond, no ``seq``."""
+    at = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=micros)
+    back = decode_record(encode_record(Reading("s1", AssetKind.PUMP, asset, at, metrics, seq)))
+    assert back == Reading("s1", AssetKind.PUMP, asset, at.replace(microsecond=at.microsecond // 1000 * 1000),
+                           {name: value if isinstance(value, bool) else float(value)
+                            for name, value in metrics.items()})
 
 
 def test_readings_spooled_before_a_restart_are_stored_after_it(parts: Parts) -> None:

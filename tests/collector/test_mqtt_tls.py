@@ -9,9 +9,9 @@ broker's refusals are not silently ignored: a wrong password and an untrusted ce
 from __future__ import annotations
 
 import logging
-import time
 import queue
 import ssl
+import time
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
@@ -95,10 +95,10 @@ def test_a_wrong_password_is_refused_and_start_times_out(
     consumer = MqttConsumer(collector_settings(mosquitto_tls, f"intruder-{unique_site}", protocol,
                                                password="not-the-password"),
                             lambda *_message: None, on_connection=changes.append)
+    started = time.monotonic()
     try:
         with caplog.at_level(logging.ERROR, logger="collector.mqtt"), \
                 pytest.raises(ServiceUnavailable, match="refused the connection: Not authorized"):
-            started = time.monotonic()
             consumer.start(timeout_s=10)
     finally:
         consumer.stop()

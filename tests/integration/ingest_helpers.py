@@ -1,4 +1,4 @@
-"""Helpers of the ingest failure tests: an exact QoS 1 publisher and InfluxDB point counts."""
+"""Helpers of the ingest failure tests: an exact QoS 1 publisher and InfluxDB point counts and contents."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import threading
 import time
 from collections.abc import Callable
 
+import httpx
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
@@ -16,7 +17,7 @@ from facmon.bench.ingest import count_points
 from simulators.load import load_assets, load_device_ids
 
 DEVICES = 50
-__all__ = ["DEVICES", "Publisher", "count_points", "load_assets", "wait_for"]
+__all__ = ["DEVICES", "Publisher", "count_points", "load_assets", "stored_points", "wait_for"]
 
 
 class Publisher:
@@ -51,16 +52,23 @@ class Publisher:
         for i in range(count):
             if self._stop.is_set():
                 return
-            n = self.sent
-            device = self.devices[n % DEVICES]
-            at_ms = self._base_ms + n // DEVICES  # per device one millisecond per message: distinct points
-            payload = b'{"ts":%.3f,"metrics":{"flow_m3h":%d.5,"running":true}}' % (at_ms / 1000, n % 50)
+            device, at_ms, flow = self.message(self.sent)
+            payload = b'{"ts":%.3f,"metrics":{"flow_m3h":%.1f,"running":true}}' % (at_ms / 1000, flow)
             self._client.publish(telemetry_topic(self.site, AssetKind.PUMP, device), payload, qos=1)
             self.sent += 1
             if self.rate is not None:
                 delay = start + (i + 1) / self.rate - time.monotonic()
                 if delay > 0:
                     time.sleep(delay)
+
+    def message(self, n: int) -> tuple[str, int, float]:
+        """Message ``n``: its device, its time (epoch ms; per device one millisecond per message, so every
+        message is its own point) and its flow_m3h value."""
+        return self.devices[n % DEVICES], self._base_ms + n // DEVICES, n % 50 + 0.5
+
+    def expected_points(self) -> dict[tuple[str, int], float]:
+        """(asset, epoch ms) -> flow_m3h of every message published so far."""
+        return {(device, at_ms): flow for device, at_ms, flow in map(self.message, range(self.sent))}
 
     def publish_in_background(self, count: int) -> None:
         self._thread = threading.Thread(target=self.publish, args=(count,), name="test-publisher", daemon=True)
@@ -75,6 +83,20 @@ class Publisher:
         self._stop.set()
         self._client.disconnect()
         self._client.loop_stop()
+
+
+def stored_points(influx_url: str, database: str, site: str) -> list[tuple[str, int, float]]:
+    """Every flow_m3h point InfluxDB holds for ``site``: (asset, epoch ms, value), in one unchunked query."""
+    response = httpx.get(f"{influx_url}/query", params={
+        "db": database, "epoch": "ms", "q": f"SELECT flow_m3h, asset FROM pump WHERE site = '{site}'"}, timeout=60)
+    response.raise_for_status()
+    result = response.json()["results"][0]
+    assert not result.get("partial"), "InfluxDB cut the answer short (max-row-limit)"
+    points = []
+    for series in result.get("series", []):
+        time_at, flow_at, asset_at = (series["columns"].index(c) for c in ("time", "flow_m3h", "asset"))
+        points += [(row[asset_at], int(row[time_at]), float(row[flow_at])) for row in series["values"]]
+    return points
 
 
 def wait_for(condition: Callable[[], bool], timeout_s: float, what: str) -> None:
