@@ -37,6 +37,7 @@ from typing import Any
 
 from collector.decode import Decoder
 from collector.metrics import CollectorMetrics, Snapshot, counts_by_asset
+from collector.mqtt import Message
 from collector.spool import Spool
 from core.clock import Clock
 from core.domain import DEAD_LETTER_PAYLOAD_BYTES, DeadLetter, Reading
@@ -167,36 +168,52 @@ class Ingest:
 
     # -- the MQTT thread ----------------------------------------------------------------------------------
     def receive(self, topic: str, payload: bytes, mid: int = 0, qos: int = 0) -> None:
-        """Take one message from the broker; never raises. Blocks while the spool is full (backpressure)."""
-        at = self._clock.now()
-        try:
-            result = self.decoder.decode(topic, payload, at)
-        except InvalidMessage as error:
-            self._reply(getattr(error, "reply", ()))
-            letter = DeadLetter(0, at, topic, error.reason, error.detail, bytes(payload[:DEAD_LETTER_PAYLOAD_BYTES]))
-            self.stats.received += 1
-            self.stats.rejected[error.reason] += 1
-            with self._lock:
-                self._window.letters.append(letter)
-                self._window.acks.append((self._generation, mid, qos))
-            return
-        except Exception:  # a decoder bug must not kill the MQTT thread; the message stays unacknowledged
-            log.exception("decoder failed on a message on %r", topic)
-            return
-        self.stats.received += 1
-        self._reply(result.reply)
-        for asset_id, status in result.statuses:
-            self.stats.status_messages += 1
-            if self._bus is not None:
-                self._bus.publish("device.status", {"asset_id": asset_id, "status": status})
-        bodies = [encode_record(reading) for reading in result.readings]
+        """Take one message from the broker (see ``receive_many``)."""
+        self.receive_many([(topic, payload, mid, qos)])
+
+    def receive_many(self, messages: Sequence[Message]) -> None:
+        """Take messages from the broker, in arrival order (what one socket read brought); never raises.
+
+        Each is decoded and validated, its readings encoded as spool records or its dead letter made; then
+        the lot joins the commit window under one lock. Blocks while the spool is full (backpressure).
+        """
+        at = self._clock.now()  # one receive time per read: a read holds well under a second of traffic
+        bodies: list[bytes] = []
+        acks: list[tuple[int, int]] = []  # (mid, qos), in order
+        letters: list[DeadLetter] = []
+        stats = self.stats
+        for topic, payload, mid, qos in messages:
+            try:
+                result = self.decoder.decode(topic, payload, at)
+            except InvalidMessage as error:
+                self._reply(getattr(error, "reply", ()))
+                letters.append(DeadLetter(0, at, topic, error.reason, error.detail,
+                                          bytes(payload[:DEAD_LETTER_PAYLOAD_BYTES])))
+                stats.rejected[error.reason] += 1
+                acks.append((mid, qos))
+                continue
+            except Exception:  # a decoder bug must not kill the MQTT thread; the message stays unacknowledged
+                log.exception("decoder failed on a message on %r", topic)
+                continue
+            if result.reply:
+                self._reply(result.reply)
+            for asset_id, status in result.statuses:
+                stats.status_messages += 1
+                if self._bus is not None:
+                    self._bus.publish("device.status", {"asset_id": asset_id, "status": status})
+            for reading in result.readings:
+                bodies.append(encode_record(reading))
+            acks.append((mid, qos))
         with self._space:
-            while self._full and not self._stopping.is_set():
+            while bodies and self._full and not self._stopping.is_set():
                 self._space.wait(0.1)
+            generation = self._generation
             self._window.bodies.extend(bodies)
-            self._window.acks.append((self._generation, mid, qos))
-        self.stats.accepted += 1
-        self.stats.readings += len(bodies)
+            self._window.letters.extend(letters)
+            self._window.acks.extend([(generation, mid, qos) for mid, qos in acks])
+        stats.received += len(acks)
+        stats.accepted += len(acks) - len(letters)
+        stats.readings += len(bodies)
 
     def _reply(self, replies: Sequence[tuple[str, bytes]]) -> None:
         if self._publish is None:

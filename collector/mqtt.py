@@ -3,7 +3,7 @@
 Choices (issue 3, MEASURED.md):
 - paho-mqtt 2.x, not aiomqtt, on the hot path: it receives about twice as many messages per CPU second
   here, and offers manual acknowledgements (``manual_ack=True``); aiomqtt 2.5 acknowledges on receipt.
-  ``on_message`` hands (topic, payload, mid, qos) to the pipeline; the pipeline calls ``ack(mid, qos)``
+  Messages reach the pipeline as lists of (topic, payload, mid, qos); the pipeline calls ``ack_many(mids)``
   once the reading is durable in the spool (or its dead letter is stored), so a crash before that makes
   the broker redeliver.
 - MQTT 3.1.1 (``clean_session`` off) or MQTT 5 (``clean_start`` off, ``session_expiry_s``) by setting
@@ -40,7 +40,8 @@ from core.wire import subscription
 
 log = logging.getLogger(__name__)
 
-MessageHandler = Callable[[str, bytes, int, int], None]  # topic, payload, mid, qos
+Message = tuple[str, bytes, int, int]  # topic, payload, mid, qos
+MessagesHandler = Callable[[list[Message]], None]  # messages in arrival order
 ConnectionListener = Callable[[bool], None]
 SPARKPLUG_SUBSCRIPTION = "spBv1.0/#"
 _PUBACK = 0x40
@@ -72,7 +73,7 @@ class ChunkedReadClient(mqtt.Client):
     ``select``, then builds an ``MQTTMessage``, logs and dispatches it under locks: at 5k msgs/s that was most
     of its network thread's CPU, and every ``recv`` hands the GIL to the other threads. Here one ``recv`` of
     up to ``READ_CHUNK_BYTES`` serves many packets from memory; whole QoS 0/1 PUBLISH packets in the chunk
-    are parsed here and handed to ``publish_handler`` (topic, payload, mid, qos) with nothing else; every
+    are parsed here and handed to ``publish_handler`` in one list of (topic, payload, mid, qos) per chunk; every
     other packet, a partial one, a QoS 2 one or one with a topic that is not UTF-8 goes through paho's own
     parser (which keeps a partial packet in ``_in_packet``, so the chunk is empty whenever we return to
     ``select``). At most ``CHUNKS_PER_LOOP`` chunks per ``loop_read``, so PUBACKs and keep-alive pings go out
@@ -81,7 +82,7 @@ class ChunkedReadClient(mqtt.Client):
     pyproject.toml and covered by tests/collector/test_mqtt_client.py.
     """
 
-    publish_handler: MessageHandler | None = None
+    publish_handler: MessagesHandler | None = None
     _chunk = b""
     _chunk_pos = 0
     _chunks_left = 0
@@ -98,45 +99,47 @@ class ChunkedReadClient(mqtt.Client):
         return rc
 
     def _take_publishes(self) -> bool:
-        """Handle the whole QoS 0/1 PUBLISH packets at the head of the chunk; True if there was one."""
+        """Hand the whole QoS 0/1 PUBLISH packets at the head of the chunk to the handler, in one list;
+        True if there was one."""
         chunk, pos, end = self._chunk, self._chunk_pos, len(self._chunk)
-        handle = self.publish_handler
-        assert handle is not None
         five = self._protocol == mqtt.MQTTv5
-        taken = 0
+        messages: list[Message] = []
         while pos < end:
             command = chunk[pos]
             qos = (command >> 1) & 3
             if command >> 4 != 3 or qos == 2:
                 break  # not a PUBLISH, or QoS 2 (its handshake is paho's)
             length, body = _remaining_length(chunk, pos + 1, end)
-            if length < 0 or body + length > end:
-                break  # a partial packet: paho reads the rest from the socket
+            if length < 2 or body + length > end:
+                break  # a partial packet (paho reads the rest from the socket), or a malformed one
             packet_end = body + length
-            topic_end = body + 2 + ((chunk[body] << 8) | chunk[body + 1]) if length >= 2 else packet_end + 1
-            if topic_end + (2 if qos else 0) > packet_end:
+            topic_end = body + 2 + ((chunk[body] << 8) | chunk[body + 1])
+            start = topic_end + 2 if qos else topic_end
+            if start > packet_end:
                 break  # malformed: paho's parser says so
+            mid = (chunk[topic_end] << 8) | chunk[topic_end + 1] if qos else 0
+            if five:
+                properties, start = _remaining_length(chunk, start, packet_end)
+                start += properties
+                if properties < 0 or start > packet_end:
+                    break
             try:
                 topic = chunk[body + 2:topic_end].decode("utf-8")
             except UnicodeDecodeError:
                 break
-            mid, start = 0, topic_end
-            if qos:
-                mid, start = (chunk[topic_end] << 8) | chunk[topic_end + 1], topic_end + 2
-            if five:
-                properties, start = _remaining_length(chunk, start, packet_end)
-                start += properties
+            messages.append((topic, chunk[start:packet_end], mid, qos))
             pos = packet_end
-            self._chunk_pos = pos
-            taken += 1
-            try:
-                handle(topic, chunk[start:packet_end], mid, qos)
-            except Exception:  # the handler's bug must not take the connection down
-                log.exception("message handler failed on a message on %r", topic)
-        if taken:
-            with self._msgtime_mutex:
-                self._last_bytes_received = mqtt.time_func()
-        return taken > 0
+        if not messages:
+            return False
+        self._chunk_pos = pos
+        with self._msgtime_mutex:
+            self._last_bytes_received = mqtt.time_func()
+        assert self.publish_handler is not None
+        try:
+            self.publish_handler(messages)
+        except Exception:  # the handler's bug must not take the connection down
+            log.exception("message handler failed on %d messages", len(messages))
+        return True
 
     def _sock_recv(self, bufsize: int) -> bytes:
         if self._chunk_pos >= len(self._chunk):
@@ -174,7 +177,7 @@ def _remaining_length(data: bytes, pos: int, end: int) -> tuple[int, int]:
 
 
 class MqttConsumer:
-    def __init__(self, settings: MqttSettings, handle: MessageHandler,
+    def __init__(self, settings: MqttSettings, handle: MessagesHandler,
                  on_connection: ConnectionListener | None = None) -> None:
         self._settings = settings
         self._handle = handle
@@ -314,4 +317,4 @@ class MqttConsumer:
             self._on_connection(connected)
 
     def _on_message(self, _client: mqtt.Client, _userdata: object, message: mqtt.MQTTMessage) -> None:
-        self._handle(message.topic, bytes(message.payload), message.mid, message.qos)
+        self._handle([(message.topic, bytes(message.payload), message.mid, message.qos)])

@@ -90,7 +90,7 @@ class Runtime:
             part.start()
         # Spool consumers first, then MQTT (acknowledged after the spool sync).
         self.ingest.start()
-        self._consumer = MqttConsumer(self.settings.mqtt, self.ingest.receive, self.ingest.connection_changed)
+        self._consumer = MqttConsumer(self.settings.mqtt, self.ingest.receive_many, self.ingest.connection_changed)
         self.ingest.attach(self._consumer.ack_many, self._consumer.publish)
         self._consumer.start()
         self._start_api()

@@ -156,10 +156,10 @@ class BenchCollector:
         self.consumer = MqttConsumer(mqtt, self._receive, self.ingest.connection_changed)
         self.ingest.attach(self.consumer.ack_many, self.consumer.publish)
 
-    def _receive(self, topic: str, payload: bytes, mid: int, qos: int) -> None:
+    def _receive(self, messages: list[tuple[str, bytes, int, int]]) -> None:
         if self.first_at is None:
             self.first_at = time.monotonic()
-        self.ingest.receive(topic, payload, mid, qos)
+        self.ingest.receive_many(messages)
 
     def start(self) -> None:
         self.ingest.start()

@@ -66,7 +66,7 @@ def test_the_collector_receives_and_acknowledges_qos1_over_tls_with_a_password(
     settings = collector_settings(mosquitto_tls, f"collector-{unique_site}", protocol)
     received: queue.Queue[Message] = queue.Queue()
     payloads = [b'{"n": %d}' % n for n in range(200)]  # several PUBLISH packets per TLS read
-    consumer = MqttConsumer(settings, lambda *message: received.put(message))
+    consumer = MqttConsumer(settings, lambda messages: [received.put(m) for m in messages])
     consumer.start()
     try:
         publish(mosquitto_tls, topic, payloads, protocol)
@@ -76,7 +76,7 @@ def test_the_collector_receives_and_acknowledges_qos1_over_tls_with_a_password(
     finally:
         consumer.stop()
     # The PUBACKs reached the broker: the resumed session redelivers none of them, only what is new.
-    consumer = MqttConsumer(settings, lambda *message: received.put(message))
+    consumer = MqttConsumer(settings, lambda messages: [received.put(m) for m in messages])
     consumer.start()
     try:
         publish(mosquitto_tls, topic, [b"after"], protocol)
@@ -94,7 +94,7 @@ def test_a_wrong_password_is_refused_and_start_times_out(
     changes: list[bool] = []
     consumer = MqttConsumer(collector_settings(mosquitto_tls, f"intruder-{unique_site}", protocol,
                                                password="not-the-password"),
-                            lambda *_message: None, on_connection=changes.append)
+                            lambda _messages: None, on_connection=changes.append)
     started = time.monotonic()
     try:
         with caplog.at_level(logging.ERROR, logger="collector.mqtt"), \
@@ -116,7 +116,7 @@ def test_a_client_that_does_not_trust_the_ca_cannot_connect(
     """The TLS handshake fails inside ``connect``: ``start`` raises at once, caused by the verify error."""
     settings = collector_settings(mosquitto_tls, f"untrusting-{unique_site}")
     ca_file = make_tls_files(tmp_path).ca_file if trust == "another CA" else None
-    consumer = MqttConsumer(settings.model_copy(update={"ca_file": ca_file}), lambda *_message: None)
+    consumer = MqttConsumer(settings.model_copy(update={"ca_file": ca_file}), lambda _messages: None)
     with pytest.raises(ServiceUnavailable, match="cannot reach MQTT broker") as raised:
         consumer.start(timeout_s=5)
     assert isinstance(raised.value.__cause__, ssl.SSLCertVerificationError)
