@@ -17,7 +17,8 @@ The Decoder keeps state (Sparkplug sessions, sequence trackers) behind one lock.
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -47,10 +48,10 @@ class DecodeResult:
     is its first). ``reply`` lists (topic, payload) to publish, e.g. a Sparkplug rebirth NCMD.
     """
 
-    readings: list[Reading] = field(default_factory=list)
+    readings: Sequence[Reading] = ()
     status: tuple[str, str] | None = None
-    reply: list[Reply] = field(default_factory=list)
-    statuses: list[Status] = field(default_factory=list)
+    reply: Sequence[Reply] = ()  # tuples by default: a telemetry message creates no empty lists
+    statuses: Sequence[Status] = ()
 
 
 class Decoder:

@@ -17,7 +17,7 @@ late by definition; the rules judge event time as it comes).
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import asdict, dataclass
 from datetime import timedelta
 from typing import Any
@@ -67,7 +67,7 @@ def reprocess(chosen: list[DeadLetter], decoder: Decoder, store: TelemetryStore,
 
     A letter whose reading the store refuses again (InfluxDB's PointsRejected) stays, counted as still rejected.
     """
-    accepted: dict[int, list[Reading]] = {}
+    accepted: dict[int, Sequence[Reading]] = {}
     for letter in chosen:
         try:
             result = decoder.decode(letter.topic, letter.payload, received_at=letter.received_at)

@@ -36,7 +36,9 @@ class SeqTracker:
 
     def observe(self, device: str, seq: int) -> SeqOutcome:
         newest = self._newest.get(device)
-        recent = self._recent.setdefault(device, deque(maxlen=RECENT))
+        recent = self._recent.get(device)
+        if recent is None:
+            recent = self._recent[device] = deque(maxlen=RECENT)
         if newest is None:
             outcome = SeqOutcome.FIRST
         elif seq in recent:

@@ -35,6 +35,7 @@ _TRUE = frozenset({"t", "T", "true", "True", "TRUE"})
 _FALSE = frozenset({"f", "F", "false", "False", "FALSE"})
 # Timestamp precision -> (multiplier, divisor) to microseconds, the resolution of a datetime.
 _KINDS = {kind.value: kind for kind in AssetKind}
+_INF = math.inf
 PRECISIONS: dict[str, tuple[int, int]] = {"ns": (1, 1000), "us": (1, 1), "ms": (1000, 1), "s": (1_000_000, 1)}
 
 
@@ -60,8 +61,6 @@ def _single_line(text: str) -> str:
 
 def format_field(value: MetricValue) -> str | None:
     """A field value: booleans as true/false, every number as a float; None for NaN and infinities."""
-    if type(value) is float and -math.inf < value < math.inf:
-        return repr(value)  # the common case, first
     if isinstance(value, bool):
         return "true" if value else "false"
     number = float(value)
@@ -78,16 +77,32 @@ def to_ms(at: datetime) -> int:
 
 
 def to_line(reading: Reading) -> str | None:
-    """One line for ``reading`` (ms precision); None if it has no storable metric (all NaN/inf)."""
+    """One line for ``reading`` (ms precision); None if it has no storable metric (all NaN/inf).
+
+    The collector encodes every reading it accepts through here, so the common case (a finite float) is
+    inline and the series key is memoised.
+    """
     metrics = reading.metrics
-    fields = [f"{escape_key(name)}={text}" for name in sorted(metrics)
-              if (text := format_field(metrics[name])) is not None]
+    fields = []
+    for name in sorted(metrics):
+        value = metrics[name]
+        if type(value) is float and -_INF < value < _INF:
+            text: str | None = repr(value)
+        elif (text := format_field(value)) is None:
+            continue
+        fields.append(f"{escape_key(name)}={text}")
     if not fields:
         return None
-    tags = f"asset={escape_key(reading.asset_id)}"
-    if reading.site_id:  # line protocol drops empty tag values
-        tags += f",site={escape_key(reading.site_id)}"
-    return f"{escape_measurement(reading.kind.value)},{tags} {','.join(fields)} {to_ms(reading.at)}"
+    return f"{_series(reading.kind.value, reading.asset_id, reading.site_id)} {','.join(fields)} {to_ms(reading.at)}"
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _series(kind: str, asset_id: str, site_id: str) -> str:
+    """Measurement and tags, as InfluxDB wants them: tags sorted by key."""
+    tags = f"asset={escape_key(asset_id)}"
+    if site_id:  # line protocol drops empty tag values
+        tags += f",site={escape_key(site_id)}"
+    return f"{escape_measurement(kind)},{tags}"
 
 
 def encode_reading(reading: Reading) -> str:

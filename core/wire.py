@@ -105,6 +105,8 @@ def parse_timestamp(value: object) -> datetime:
     try:
         if isinstance(value, str):
             at = datetime.fromisoformat(value)
+            if at.tzinfo is UTC:
+                return at  # "...Z", as devices send it
             if at.tzinfo is None:
                 raise ValueError("timestamp has no time zone")
             return at.astimezone(UTC)

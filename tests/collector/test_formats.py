@@ -49,7 +49,7 @@ def test_json_telemetry_is_decoded_and_validated() -> None:
     result = decoder().decode("facmon/v1/s1/pump/p1/telemetry", body({"flow_m3h": 30, "running": True}, seq=4))
     assert result.readings == [Reading("s1", AssetKind.PUMP, "p1", NOW, {"flow_m3h": 30.0, "running": True}, 4)]
     assert result.status is None
-    assert result.reply == []
+    assert not result.reply
 
 
 @pytest.mark.parametrize(("topic", "payload", "reason"), [
@@ -92,7 +92,7 @@ def test_line_protocol_gives_one_reading_per_line_with_the_receive_time_as_defau
 def test_status_messages_report_the_change() -> None:
     result = decoder().decode("facmon/v1/s1/pump/p1/status", b"offline")
     assert result.status == ("p1", "offline")
-    assert result.readings == []
+    assert not result.readings
 
 
 def test_a_rejection_is_reprocessable_after_the_asset_is_registered() -> None:

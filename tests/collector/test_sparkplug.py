@@ -77,7 +77,7 @@ def test_host_state_is_json_on_the_state_topic() -> None:
     assert host_state_payload(True, NOW) == b'{"online":true,"timestamp":%d}' % to_ms(NOW)
     assert parse_spb_topic("spBv1.0/STATE/facmon") == SpbTopic("", MessageType.STATE, "facmon")
     result = decoder().decode("spBv1.0/STATE/facmon", host_state_payload(False, NOW))
-    assert (result.readings, result.statuses, result.reply) == ([], [], [])
+    assert (list(result.readings), list(result.statuses), list(result.reply)) == ([], [], [])
 
 
 _METRICS = st.one_of(
@@ -220,7 +220,7 @@ def test_a_timestamp_out_of_range_is_a_bad_timestamp(payload_ms: int, metric_ms:
 def test_commands_and_host_state_are_not_telemetry() -> None:
     decode = decoder()
     result = decode.decode("spBv1.0/plant/NCMD/gw1", encode_payload(Payload(None, ())))
-    assert (result.readings, result.status, result.reply) == ([], None, [])
+    assert (list(result.readings), result.status, list(result.reply)) == ([], None, [])
 
 
 _KINDS = st.sampled_from(list(MessageType))
