@@ -117,12 +117,11 @@ def test_bad_messages_become_dead_letters_and_good_ones_in_the_same_batch_surviv
         "facmon/v1/s1/pump/p1/lp": b"pump flow_m3h=",
         "not/a/facmon/topic": b"{}",
     }
-    for topic, body in bad.items():
-        parts.ingest.receive(topic, body)
-    parts.ingest.receive(TOPIC, b"x" * 4096)
-    parts.ingest.receive(TOPIC, payload({"vibration_mm_s": 500.0}))
-    parts.ingest.receive(TOPIC, payload({"flow_m3h": 20.0}))
+    batch = [*bad.items(), (TOPIC, b"x" * 4096), (TOPIC, payload({"vibration_mm_s": 500.0})),
+             (TOPIC, payload({"flow_m3h": 20.0}))]
+    parts.ingest.receive_many([(topic, body, mid, 1) for mid, (topic, body) in enumerate(batch, start=1)])
     parts.drain()
+    assert parts.acks == list(range(1, len(batch) + 1))  # dead letters too, once stored; in arrival order
     assert parts.db.dead_letters.counts() == {
         RejectReason.UNKNOWN_ASSET: 1, RejectReason.INVALID_JSON: 1, RejectReason.INVALID_LINE_PROTOCOL: 1,
         RejectReason.BAD_TOPIC: 1, RejectReason.PAYLOAD_TOO_LARGE: 1, RejectReason.OUT_OF_RANGE: 1,
