@@ -139,6 +139,12 @@ class ServiceProcess:
     def running(self) -> bool:
         return self._process is not None and self._process.poll() is None
 
+    @property
+    def pid(self) -> int | None:
+        """The running service's process id (None when stopped), e.g. to account its CPU."""
+        process = self._process
+        return process.pid if process is not None and process.poll() is None else None
+
     def start(self, timeout_s: float = START_TIMEOUT_S) -> None:
         """Start the server (same port, same data) and wait until it answers."""
         if self.running:

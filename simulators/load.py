@@ -1,5 +1,10 @@
 """Load generation: many simulated device topics published at an asked aggregate rate from several processes.
 
+Two modes: for a duration (``messages=None``: publish for ``duration_s`` seconds, paced at ``rate`` or as fast
+as the in-flight window allows), or an exact count (``messages=N``: the workers together publish exactly N
+messages, split across processes and connections, and at QoS 1 wait for every acknowledgement; ``duration_s``
+is then only a safety timeout).
+
 Each worker process owns a share of the devices and a few paho-mqtt connections, and drives them from one
 thread with paho's manual loop (no network thread: no thread switches, no GIL contention). Payloads are
 pre-encoded templates, so a message costs one %-format, one ``publish`` and its PUBACK. Several device
@@ -14,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import multiprocessing as mp
 import queue
+import select
 import socket
 import struct
 import time
@@ -72,6 +78,7 @@ class _Share:
     qos: int
     connections: int
     window: int
+    messages: int | None = None  # this worker's exact count (None: publish for duration_s)
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,21 +102,33 @@ def load_assets(devices: int, site_id: str = LOAD_SITE) -> list[Asset]:
     return [Asset(asset_id, site_id, AssetKind.PUMP, asset_id) for asset_id in load_device_ids(devices)]
 
 
+def count_timeout_s(messages: int, rate: float | None = None) -> float:
+    """A generous safety timeout for publishing exactly ``messages`` (at ``rate``, or as fast as possible):
+    twice the paced time, or 1,000 msgs/s (a twentieth of what one Mosquitto acknowledges here), plus 30 s."""
+    return 30.0 + (2.0 * messages / rate if rate is not None else messages / 1000.0)
+
+
 def run_load(host: str, port: int, devices: int, rate: float | None, duration_s: float, qos: int = 1,
              processes: int = 2, connections: int = 2, window: int = DEFAULT_WINDOW,
-             site_id: str = LOAD_SITE) -> LoadResult:
+             site_id: str = LOAD_SITE, messages: int | None = None) -> LoadResult:
     """Publish from ``devices`` device topics at ``rate`` messages/s in total (None: as fast as the in-flight
-    window allows) for ``duration_s`` seconds, from ``processes`` processes of ``connections`` connections."""
+    window allows) from ``processes`` processes of ``connections`` connections: for ``duration_s`` seconds,
+    or, given ``messages``, exactly that many in total (at QoS 1 waiting for every acknowledgement), with
+    ``duration_s`` only a safety timeout (``count_timeout_s`` gives one). If the timeout cuts a count run
+    short, ``sent`` / ``acknowledged`` say how far it got."""
     if devices < 1 or processes < 1 or connections < 1 or duration_s <= 0 or window < 1:
         raise ValueError("devices, processes, connections, window and duration must be positive")
     if qos not in (0, 1):
         raise ValueError("qos must be 0 or 1")
     if rate is not None and rate <= 0:
         raise ValueError("rate must be positive (or None for as fast as possible)")
-    processes = min(processes, devices)
+    if messages is not None and messages < 1:
+        raise ValueError("messages must be positive (or None to publish for the duration)")
+    processes = min(processes, devices, messages or processes)
     ids = load_device_ids(devices)
     shares = [_Share(p, host, port, tuple(ids[p::processes]), site_id,
-                     None if rate is None else rate / processes, duration_s, qos, connections, window)
+                     None if rate is None else rate / processes, duration_s, qos, connections, window,
+                     None if messages is None else messages // processes + int(p < messages % processes))
               for p in range(processes)]
     outcomes = _run_workers(shares)
     sent = sum(o.sent for o in outcomes)
@@ -118,7 +137,7 @@ def run_load(host: str, port: int, devices: int, rate: float | None, duration_s:
     counted = acked if qos == 1 else sent
     return LoadResult(sent, acked if qos == 1 else None, round(seconds, 3),
                       round(counted / seconds, 1) if seconds > 0 else 0.0, rate, devices, processes,
-                      connections, qos, round(sum(o.cpu_s for o in outcomes), 2))
+                      connections, qos, round(sum(o.cpu_s for o in outcomes), 3))
 
 
 def _run_workers(shares: list[_Share]) -> list[_Outcome]:
@@ -137,7 +156,7 @@ def _run_workers(shares: list[_Share]) -> list[_Outcome]:
                 raise ConnectionError(f"load worker {message.index}: {message.error}")
             ready += 1
         go.set()
-        timeout = shares[0].duration_s + DRAIN_TIMEOUT_S + 30
+        timeout = shares[0].duration_s + DRAIN_TIMEOUT_S + 30  # a count run drains within its duration
         outcomes = [_result(results.get(timeout=timeout)) for _ in shares]
     except queue.Empty:
         raise TimeoutError("load workers did not report in time") from None
@@ -281,9 +300,13 @@ def _publish(share: _Share, connections: list[_Connection]) -> _Outcome:
     start_wall = time.time()
     start = time.monotonic()
     deadline = start + share.duration_s
-    while (now := time.monotonic()) < deadline:
+    limit = share.messages  # None: until the deadline
+    while (now := time.monotonic()) < deadline and (limit is None or sent < limit):
         target = sent + share.window * count if share.rate is None else int(share.rate * (now - start)) + 1
+        if limit is not None:
+            target = min(target, limit)
         ts = b"%.3f" % time.time()
+        before = sent
         batches: list[list[bytes]] = [[] for _ in connections]
         while sent < target:
             slot = device % count
@@ -298,12 +321,18 @@ def _publish(share: _Share, connections: list[_Connection]) -> _Outcome:
         for connection, batch in zip(connections, batches, strict=True):
             connection.write(batch)
             connection.read()
+        if limit is not None and sent >= limit:
+            break
         if share.rate is not None and sent >= target:
             time.sleep(min(_TICK_S, max(0.0, start + (sent + 1) / share.rate - time.monotonic())))
-        elif share.rate is None and all(c.in_flight() >= share.window for c in connections):
-            time.sleep(0.0002)
+        elif share.rate is None and sent == before:
+            # The next connection's window is full: wait for PUBACKs instead of spinning on recv (a spinning
+            # publisher takes CPU from the broker and the collector it is measuring on a small machine).
+            select.select([c.sock for c in connections], [], [], _TICK_S)
     last_send = time.time()
-    acked = _drain(connections)
+    # A count run waits for its acknowledgements until its safety deadline (at least DRAIN_TIMEOUT_S more).
+    acked = _drain(connections, max(DRAIN_TIMEOUT_S, deadline - time.monotonic()) if limit is not None
+                   else DRAIN_TIMEOUT_S)
     last = max((c.last_ack_at for c in connections), default=last_send) if share.qos == 1 else last_send
     return _Outcome(share.index, sent, acked, start_wall, max(last, start_wall), 0.0)
 
@@ -313,9 +342,9 @@ def _topic(topic: str) -> bytes:
     return struct.pack("!H", len(encoded)) + encoded
 
 
-def _drain(connections: list[_Connection]) -> int:
-    """Wait (up to DRAIN_TIMEOUT_S) until every QoS 1 message is acknowledged; the number acknowledged."""
-    until = time.monotonic() + DRAIN_TIMEOUT_S
+def _drain(connections: list[_Connection], timeout_s: float = DRAIN_TIMEOUT_S) -> int:
+    """Wait (up to ``timeout_s``) until every QoS 1 message is acknowledged; the number acknowledged."""
+    until = time.monotonic() + timeout_s
     while any(c.pending() for c in connections) and time.monotonic() < until:
         for connection in connections:
             connection.read()

@@ -9,8 +9,12 @@ One run, two phases over the same broker with the same load:
    ``seconds`` runs from the first message the collector receives until the store holds every
    acknowledged message; ``lost`` / ``duplicated`` compare the points InfluxDB counts for the site with the
    messages the broker acknowledged to the load generator.
-The load generator runs for a duration, not a count: ``--messages N`` sets it to N / 45,000 s (Mosquitto's
-QoS 1 rate here, MEASURED.md); ``messages`` in the JSON is what was actually published and acknowledged.
+Both phases publish exactly ``--messages N`` (the load generator's count mode, waiting for every PUBACK at
+QoS 1); ``messages`` in the JSON is what the broker acknowledged, N unless something failed.
+``cpu_us_per_msg`` splits the CPU of the collector phase (load generator started until the store holds all)
+by process: the collector (this process, or the sum of the ``--collectors`` children), Mosquitto and InfluxDB
+(utime + stime from /proc/<pid>/stat; null when the bench was given a broker or an InfluxDB it did not
+start) and the load generator's workers; CPU seconds / messages, in microseconds.
 Mosquitto and InfluxDB are started from the Debian binaries (facmon.services) unless given. The rules
 consumer is not part of this benchmark (it measures ingest into the store).
 """
@@ -25,20 +29,23 @@ import subprocess
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
-PUBLISH_RATE_GUESS = 45_000.0
+if TYPE_CHECKING:
+    pass
+
 DEVICES = 10_000  # > the load generator's in-flight window per process, so no device repeats a millisecond
 DRAIN_TIMEOUT_S = 120.0
 
 
 def register(benchmarks: Any) -> None:
     bench = benchmarks.add_parser("ingest", help="MQTT -> collector -> InfluxDB at QoS 1 (one JSON object)")
-    bench.add_argument("--messages", type=int, default=400_000, help="about how many messages to publish")
+    bench.add_argument("--messages", type=int, default=400_000, help="messages to publish in each phase (exactly)")
     bench.add_argument("--qos", type=int, choices=(0, 1), default=1)
     bench.add_argument("--influx-url", default=None, help="use this InfluxDB 1.x (default: start one)")
     bench.add_argument("--mqtt-host", default=None, help="use this broker (default: start Mosquitto)")
@@ -54,7 +61,8 @@ def run(args: argparse.Namespace) -> int:
     result = bench_ingest(args.messages, args.qos, args.influx_url, args.mqtt_host, args.mqtt_port,
                           args.devices, not args.skip_broker_limit, args.collectors)
     print(json.dumps(result))  # noqa: T201
-    return 0 if result["lost"] == 0 and result["duplicated"] == 0 else 1
+    complete = result["messages"] == args.messages  # the load generator published and had acknowledged all N
+    return 0 if complete and result["lost"] == 0 and result["duplicated"] == 0 else 1
 
 
 def bench_ingest(messages: int, qos: int = 1, influx_url: str | None = None, mqtt_host: str | None = None,
@@ -67,34 +75,76 @@ def bench_ingest(messages: int, qos: int = 1, influx_url: str | None = None, mqt
         # The load generator stamps a whole in-flight window with one millisecond: a device appearing twice
         # in it would be one point in InfluxDB, counted as lost.
         raise ValueError(f"--devices must be at least {4 * DEFAULT_WINDOW} (the load generator's in-flight windows)")
-    duration_s = max(0.5, messages / PUBLISH_RATE_GUESS)
+    if messages < 1:
+        raise ValueError("--messages must be positive")
+    services: dict[str, int | None] = {"mosquitto": None, "influxdb": None}  # pids of the services we start
     with ExitStack() as stack:
         if mqtt_host is None:
             broker = Mosquitto(make_service_dir("bench-mosquitto"))
             stack.callback(discard_service, broker)
             broker.start()
             mqtt_host, mqtt_port = broker.host, broker.port
+            services["mosquitto"] = broker.pid
         if influx_url is None:
             influx = InfluxDB(make_service_dir("bench-influxdb"))
             stack.callback(discard_service, influx)
             influx.start()
             influx_url = influx.url
-        limit = _broker_limit(mqtt_host, mqtt_port, devices, duration_s, qos) if broker_limit else None
+            services["influxdb"] = influx.pid
+        limit = _broker_limit(mqtt_host, mqtt_port, devices, messages, qos) if broker_limit else None
         work = Path(tempfile.mkdtemp(prefix="facmon-bench-"))
         stack.callback(shutil.rmtree, work, True)
         if collectors > 1:
-            result = _processes_run(mqtt_host, mqtt_port, influx_url, devices, duration_s, work, collectors)
+            result = _processes_run(mqtt_host, mqtt_port, influx_url, devices, messages, work, collectors, services)
         else:
-            result = _collector_run(mqtt_host, mqtt_port, influx_url, devices, duration_s, qos, work)
+            result = _collector_run(mqtt_host, mqtt_port, influx_url, devices, messages, qos, work, services)
     result["broker_limit_msgs_per_s"] = limit
     result["ratio"] = round(result["msgs_per_s"] / limit, 3) if limit else None
     return result
 
 
-def _broker_limit(host: str, port: int, devices: int, duration_s: float, qos: int) -> float:
-    """Messages/s Mosquitto delivers to ``mosquitto_sub`` at ``qos`` under the same load."""
+def proc_cpu_s(pid: int | None) -> float | None:
+    """CPU seconds (utime + stime, its threads included) of process ``pid`` so far; None if unknown or gone."""
+    import os
+
+    if pid is None:
+        return None
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class CpuMeter:
+    """CPU seconds of several processes between ``start()`` and ``stop()``; a process that is unknown (None)
+    or that disappears reads as None."""
+
+    def __init__(self, readers: dict[str, Callable[[], float | None]]) -> None:
+        self.readers = readers
+        self.before: dict[str, float | None] = {}
+        self.spent: dict[str, float | None] = {}
+
+    def start(self) -> None:
+        self.before = {name: read() for name, read in self.readers.items()}
+
+    def stop(self) -> dict[str, float | None]:
+        after = {name: read() for name, read in self.readers.items()}
+        self.spent = {name: None if (b := self.before.get(name)) is None or (a := after[name]) is None else a - b
+                      for name in self.readers}
+        return self.spent
+
+
+def cpu_us_per_msg(spent: dict[str, float | None], messages: int) -> dict[str, float | None]:
+    """CPU seconds by process -> microseconds per message (None stays None)."""
+    return {name: None if seconds is None or messages <= 0 else round(seconds / messages * 1e6, 1)
+            for name, seconds in spent.items()}
+
+
+def _broker_limit(host: str, port: int, devices: int, messages: int, qos: int) -> float:
+    """Messages/s Mosquitto delivers to ``mosquitto_sub`` at ``qos`` for the same ``messages``."""
     from facmon.services import require_binary
-    from simulators.load import run_load
+    from simulators.load import count_timeout_s, run_load
 
     site = f"limit-{secrets.token_hex(3)}"
     sub = subprocess.Popen([require_binary("/usr/bin/mosquitto_sub", "mosquitto-clients"), "-h", host,
@@ -104,7 +154,7 @@ def _broker_limit(host: str, port: int, devices: int, duration_s: float, qos: in
     reader = threading.Thread(target=lambda: stamps.extend(line for line in sub.stdout or ()), daemon=True)
     reader.start()
     time.sleep(0.5)  # subscribed
-    load = run_load(host, port, devices, None, duration_s, qos=qos, site_id=site)
+    load = run_load(host, port, devices, None, count_timeout_s(messages), qos=qos, site_id=site, messages=messages)
     expected = load.acknowledged if load.acknowledged is not None else load.sent
     deadline = time.monotonic() + DRAIN_TIMEOUT_S
     while len(stamps) < expected and time.monotonic() < deadline:
@@ -172,26 +222,35 @@ class BenchCollector:
         self.db.dispose()
 
 
-def _collector_run(host: str, port: int, influx_url: str, devices: int, duration_s: float, qos: int,
-                   work: Path) -> dict[str, Any]:
-    from simulators.load import load_assets, run_load
+def _service_meter(collector: Callable[[], float | None], services: dict[str, int | None]) -> CpuMeter:
+    """CPU of the collector and of the services the bench started (None: not ours, not measured)."""
+    return CpuMeter({"collector": collector, "mosquitto": lambda: proc_cpu_s(services.get("mosquitto")),
+                     "influxdb": lambda: proc_cpu_s(services.get("influxdb"))})
+
+
+def _collector_run(host: str, port: int, influx_url: str, devices: int, messages: int, qos: int,
+                   work: Path, services: dict[str, int | None]) -> dict[str, Any]:
+    from simulators.load import count_timeout_s, load_assets, run_load
 
     token = secrets.token_hex(3)
     site, database = f"bench-{token}", f"bench_{token}"
     collector = BenchCollector(host, port, influx_url, database, load_assets(devices, site), work,
                                f"facmon-bench-{token}", qos)
     collector.start()
-    cpu0 = time.process_time()
+    meter = _service_meter(time.process_time, services)  # this process: the collector and the bench's loop
+    threads0 = thread_cpu_s()
+    meter.start()
     try:
-        load = run_load(host, port, devices, None, duration_s, qos=qos, site_id=site)
+        load = run_load(host, port, devices, None, count_timeout_s(messages), qos=qos, site_id=site,
+                        messages=messages)
         published = load.acknowledged if load.acknowledged is not None else load.sent
         stats = collector.ingest.stats
         deadline = time.monotonic() + DRAIN_TIMEOUT_S
         while stats.stored + sum(stats.rejected.values()) < published and time.monotonic() < deadline:
             time.sleep(0.02)
         done_at = time.monotonic()
-        cpu_s = time.process_time() - cpu0
-        by_thread = thread_cpu_s()
+        spent = meter.stop()
+        by_thread = {name: cpu - threads0.get(name, 0.0) for name, cpu in thread_cpu_s().items()}
     finally:
         collector.stop()
     points = count_points(influx_url, database, site)
@@ -202,19 +261,18 @@ def _collector_run(host: str, port: int, influx_url: str, devices: int, duration
             "points_in_influxdb": points, "collector_received": stats.received,
             "redelivered": max(0, stats.received - published), "rejected": sum(stats.rejected.values()),
             "store_errors": stats.store_errors, "publisher_msgs_per_s": load.achieved_rate,
-            "collector_cpu_us_per_msg": round(cpu_s / published * 1e6, 1) if published else None,
-            "collector_cpu_us_per_msg_by_thread": {name: round(seconds_ / published * 1e6, 1)
-                                                   for name, seconds_ in by_thread.items()} if published else {},
+            "cpu_us_per_msg": cpu_us_per_msg({**spent, "load_generator": load.cpu_s}, published),
+            "collector_cpu_us_per_msg_by_thread": cpu_us_per_msg(dict(by_thread), published) if published else {},
             "devices": devices}
 
 
-def _processes_run(host: str, port: int, influx_url: str, devices: int, duration_s: float, work: Path,
-                   collectors: int) -> dict[str, Any]:
+def _processes_run(host: str, port: int, influx_url: str, devices: int, messages: int, work: Path,
+                   collectors: int, services: dict[str, int | None]) -> dict[str, Any]:
     """``collectors`` child processes (``main``) on one shared subscription; done when InfluxDB holds every
     acknowledged message. ``seconds`` runs from the first point seen in InfluxDB (polled every 0.1 s)."""
     import sys
 
-    from simulators.load import run_load
+    from simulators.load import count_timeout_s, run_load
 
     token = secrets.token_hex(3)
     site, database = f"bench-{token}", f"bench_{token}"
@@ -235,14 +293,22 @@ def _processes_run(host: str, port: int, influx_url: str, devices: int, duration
                     first_at.append(time.monotonic())
                 stop.wait(0.1)
 
+        def children_cpu_s() -> float | None:
+            spent = [proc_cpu_s(child.pid) for child in children]
+            return None if None in spent else sum(s for s in spent if s is not None)
+
+        meter = _service_meter(children_cpu_s, services)
         watcher = threading.Thread(target=watch, daemon=True)
         watcher.start()
-        load = run_load(host, port, devices, None, duration_s, qos=1, site_id=site)
+        meter.start()
+        load = run_load(host, port, devices, None, count_timeout_s(messages), qos=1, site_id=site,
+                        messages=messages)
         published = load.acknowledged or 0
         deadline = time.monotonic() + DRAIN_TIMEOUT_S
         while (points := count_points(influx_url, database, site)) < published and time.monotonic() < deadline:
             time.sleep(0.1)
         done_at = time.monotonic()
+        spent = meter.stop()
         stop.set()
     finally:
         for child in children:
@@ -254,7 +320,8 @@ def _processes_run(host: str, port: int, influx_url: str, devices: int, duration
     return {"benchmark": "ingest", "qos": 1, "collectors": collectors, "messages": published,
             "seconds": round(seconds, 3), "msgs_per_s": round(published / seconds, 1) if seconds > 0 else 0.0,
             "lost": max(0, published - points), "duplicated": max(0, points - published),
-            "points_in_influxdb": points, "publisher_msgs_per_s": load.achieved_rate, "devices": devices}
+            "points_in_influxdb": points, "publisher_msgs_per_s": load.achieved_rate,
+            "cpu_us_per_msg": cpu_us_per_msg({**spent, "load_generator": load.cpu_s}, published), "devices": devices}
 
 
 def thread_cpu_s() -> dict[str, float]:

@@ -26,7 +26,10 @@ def register(commands: Commands) -> None:
     load.add_argument("--port", type=int, default=1883)
     load.add_argument("--devices", type=int, default=10_000, help="device topics (several per connection)")
     load.add_argument("--rate", type=float, default=None, help="messages/s in total (default: as fast as acked)")
-    load.add_argument("--duration", type=float, default=10.0, metavar="S", help="seconds of publishing")
+    load.add_argument("--duration", type=float, default=None, metavar="S",
+                      help="seconds of publishing (default 10); with --messages, a safety timeout")
+    load.add_argument("--messages", type=int, default=None, metavar="N",
+                      help="publish exactly N messages in total (at QoS 1: all acknowledged), then stop")
     load.add_argument("--qos", type=int, choices=(0, 1), default=1)
     load.add_argument("--processes", type=int, default=2)
     load.add_argument("--connections", type=int, default=2, help="MQTT connections per process")
@@ -67,13 +70,21 @@ def run_sim(args: argparse.Namespace) -> int:
 def run_load(args: argparse.Namespace) -> int:
     import json
 
+    from simulators.load import count_timeout_s
     from simulators.load import run_load as generate
 
-    result = generate(args.host, args.port, args.devices, args.rate, args.duration, qos=args.qos,
+    if args.duration is not None:
+        duration = args.duration
+    else:
+        duration = 10.0 if args.messages is None else count_timeout_s(args.messages, args.rate)
+    result = generate(args.host, args.port, args.devices, args.rate, duration, qos=args.qos,
                       processes=args.processes, connections=args.connections, window=args.window,
-                      site_id=args.site)
+                      site_id=args.site, messages=args.messages)
     print(json.dumps(result.to_json()))
-    return 0
+    if args.messages is None:
+        return 0
+    counted = result.acknowledged if result.acknowledged is not None else result.sent
+    return 0 if counted == args.messages else 1
 
 
 def run_history(args: argparse.Namespace) -> int:

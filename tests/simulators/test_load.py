@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import time
+from typing import Any
 
 import paho.mqtt.client as mqtt
 import pytest
@@ -12,6 +14,7 @@ from hypothesis import strategies as st
 from paho.mqtt.enums import CallbackAPIVersion
 
 from core.wire import TOPIC_ROOT, decode_reading, parse_topic
+from facmon.cli import main
 from simulators.load import _varint, load_assets, run_load
 
 
@@ -104,3 +107,67 @@ def test_load_reaches_its_rate_and_loses_nothing_at_qos_1(mosquitto: object, uni
     assert received == result.sent  # none lost, none duplicated
     assert len(counter.seqs) == result.sent
     assert len({asset for asset, _ in counter.seqs}) == 500  # every device topic used
+
+
+def test_a_count_must_be_positive() -> None:
+    with pytest.raises(ValueError, match="messages"):
+        run_load("127.0.0.1", 1, 10, None, 1.0, messages=0)
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize(("processes", "connections", "messages"), [(3, 2, 7_777), (2, 1, 1), (1, 3, 4_001)])
+def test_count_mode_publishes_exactly_n_and_every_one_arrives(mosquitto: object, unique_site: str, processes: int,
+                                                              connections: int, messages: int) -> None:
+    """N split over processes and connections (N not a multiple of either, or smaller than the processes):
+    exactly N published, all acknowledged, each received once."""
+    host, port = mosquitto.host, mosquitto.port  # type: ignore[attr-defined]
+    counter = Counter(host, port, unique_site)
+    try:
+        result = run_load(host, port, devices=500, rate=None, duration_s=60.0, qos=1, processes=processes,
+                          connections=connections, window=100, site_id=unique_site, messages=messages)
+        received = counter.settle(messages)
+    finally:
+        counter.close()
+    assert result.sent == messages
+    assert result.acknowledged == messages
+    assert result.processes == min(processes, messages)
+    assert counter.bad == 0
+    assert received == messages
+    assert len(counter.seqs) == messages
+
+
+@pytest.mark.integration
+def test_count_mode_at_a_rate_is_paced_and_exact(mosquitto: object, unique_site: str) -> None:
+    host, port = mosquitto.host, mosquitto.port  # type: ignore[attr-defined]
+    result = run_load(host, port, devices=100, rate=2000.0, duration_s=60.0, qos=1, processes=2,
+                      site_id=unique_site, messages=1_000)
+    assert result.sent == result.acknowledged == 1_000
+    assert result.seconds >= 0.4  # 1,000 at 2,000/s cannot take less than ~0.5 s: pacing held
+
+
+@pytest.mark.integration
+def test_count_mode_at_qos_0_sends_exactly_n(mosquitto: object, unique_site: str) -> None:
+    host, port = mosquitto.host, mosquitto.port  # type: ignore[attr-defined]
+    result = run_load(host, port, devices=100, rate=None, duration_s=60.0, qos=0, site_id=unique_site,
+                      messages=3_333)
+    assert result.sent == 3_333
+    assert result.acknowledged is None
+
+
+@pytest.mark.integration
+def test_the_duration_is_a_safety_timeout_in_count_mode(mosquitto: object, unique_site: str) -> None:
+    """A count that cannot be reached within the duration stops at the duration, saying how far it got."""
+    host, port = mosquitto.host, mosquitto.port  # type: ignore[attr-defined]
+    result = run_load(host, port, devices=100, rate=1000.0, duration_s=0.5, qos=1, processes=1,
+                      site_id=unique_site, messages=1_000_000)
+    assert 0 < result.sent < 1_000_000
+    assert result.acknowledged == result.sent
+
+
+@pytest.mark.integration
+def test_sim_load_messages_option_publishes_exactly_n(mosquitto: Any, unique_site: str,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["sim", "load", "--host", mosquitto.host, "--port", str(mosquitto.port), "--devices", "50",
+                 "--messages", "1234", "--processes", "2", "--site", unique_site]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["sent"] == result["acknowledged"] == 1234
