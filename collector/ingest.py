@@ -272,7 +272,7 @@ class Ingest:
         self._consume(STORE, self._write_store)
 
     def _rules_loop(self) -> None:
-        self._consume(RULES, lambda bodies: self._feed_rules([decode_record(body) for body in bodies]))
+        self._consume(RULES, self._feed_rules)
 
     def _consume(self, consumer: str, handle: Callable[[list[bytes]], bool]) -> None:
         size, wait_s = self._settings.batch_size, self._settings.flush_interval_s
@@ -338,13 +338,13 @@ class Ingest:
                                               encode_record(reading)[:DEAD_LETTER_PAYLOAD_BYTES]))
             self.stats.rejected[STORE_REJECTED] += 1
 
-    def _feed_rules(self, readings: list[Reading]) -> bool:
+    def _feed_rules(self, bodies: list[bytes]) -> bool:
         assert self._rules is not None
         try:
-            self._rules(readings)
-        except Exception:
-            log.exception("the rules failed on a batch of %d readings; skipped", len(readings))
-        self.stats.processed += len(readings)
+            self._rules([decode_record(body) for body in bodies])
+        except Exception:  # a poison batch must not stop the alarms for good
+            log.exception("the rules failed on a batch of %d readings; skipped", len(bodies))
+        self.stats.processed += len(bodies)
         return True
 
     # -- state --------------------------------------------------------------------------------------------

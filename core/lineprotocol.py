@@ -30,7 +30,8 @@ _KEY_SPECIALS = re.compile(r"([,= ])")  # tag keys, tag values and field keys
 _FLOAT = re.compile(r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$")
 _INTEGER = re.compile(r"^[+-]?\d+[iu]$")
 _TIMESTAMP = re.compile(r"^-?\d{1,19}$")
-_ESCAPED = re.compile(r"\\(.)")
+_LITERAL_BACKSLASH_LOST = re.compile(r"\\(?=[,= ]|$)")
+_ESCAPED = re.compile(r'\\([,= "])')  # InfluxDB: any other backslash is a literal one
 _TRUE = frozenset({"t", "T", "true", "True", "TRUE"})
 _FALSE = frozenset({"f", "F", "false", "False", "FALSE"})
 # Timestamp precision -> (multiplier, divisor) to microseconds, the resolution of a datetime.
@@ -53,9 +54,11 @@ def escape_key(text: str) -> str:
 
 
 def _single_line(text: str) -> str:
-    # Neither can be written in InfluxDB 1.x line protocol, escaped or not.
-    if "\n" in text or "\r" in text or text.endswith("\\"):
-        raise FacmonError(f"line protocol cannot carry a line break or a trailing backslash: {text!r}")
+    # None of these can be written in InfluxDB 1.x line protocol, escaped or not: InfluxDB reads a backslash
+    # before a comma, space or equals sign as that character's escape.
+    if "\n" in text or "\r" in text or _LITERAL_BACKSLASH_LOST.search(text):
+        raise FacmonError("line protocol cannot carry a line break, a trailing backslash or one before "
+                          f"',', ' ' or '=': {text!r}")
     return text
 
 

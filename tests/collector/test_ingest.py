@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -87,7 +88,8 @@ def test_good_readings_are_stored_then_handed_to_the_rules(parts: Parts) -> None
     assert parts.acks == [8]  # QoS 0 needs no acknowledgement
 
 
-@given(asset=st.text(st.characters(codec="utf-8", exclude_characters="\r\n\\"), min_size=1, max_size=20),
+@given(asset=st.text(st.characters(codec="utf-8", exclude_characters="\r\n"), min_size=1, max_size=20)
+       .filter(lambda text: not re.search(r"\\(?=[,= ]|$)", text)),  # what line protocol cannot carry
        micros=st.integers(0, 4_000_000_000_000_000),
        metrics=st.dictionaries(st.sampled_from(["flow_m3h", "running", "power kW", "a=b,c"]),
                                st.booleans() | st.floats(allow_nan=False, allow_infinity=False), min_size=1),
