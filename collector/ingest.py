@@ -185,6 +185,7 @@ class Ingest:
         for topic, payload, mid, qos in messages:
             try:
                 result = self.decoder.decode(topic, payload, at)
+                records = [encode_record(reading) for reading in result.readings]
             except InvalidMessage as error:
                 self._reply(getattr(error, "reply", ()))
                 letters.append(DeadLetter(0, at, topic, error.reason, error.detail,
@@ -192,8 +193,8 @@ class Ingest:
                 stats.rejected[error.reason] += 1
                 acks.append((mid, qos))
                 continue
-            except Exception:  # a decoder bug must not kill the MQTT thread; the message stays unacknowledged
-                log.exception("decoder failed on a message on %r", topic)
+            except Exception:  # a bug must not kill the MQTT thread or the batch; this message stays unacknowledged
+                log.exception("could not decode or encode a message on %r", topic)
                 continue
             if result.reply:
                 self._reply(result.reply)
@@ -201,8 +202,7 @@ class Ingest:
                 stats.status_messages += 1
                 if self._bus is not None:
                     self._bus.publish("device.status", {"asset_id": asset_id, "status": status})
-            for reading in result.readings:
-                bodies.append(encode_record(reading))
+            bodies.extend(records)
             acks.append((mid, qos))
         with self._space:
             while bodies and self._full and not self._stopping.is_set():
