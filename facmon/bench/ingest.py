@@ -54,12 +54,14 @@ def register(benchmarks: Any) -> None:
     bench.add_argument("--skip-broker-limit", action="store_true", help="do not measure the broker alone")
     bench.add_argument("--collectors", type=int, default=1,
                        help="collector processes on one MQTT shared subscription (default 1: in this process)")
+    bench.add_argument("--mqtt-protocol", choices=("3.1.1", "5"), default="3.1.1",
+                       help="the collector's MQTT version (several collectors always use 5)")
     bench.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     result = bench_ingest(args.messages, args.qos, args.influx_url, args.mqtt_host, args.mqtt_port,
-                          args.devices, not args.skip_broker_limit, args.collectors)
+                          args.devices, not args.skip_broker_limit, args.collectors, args.mqtt_protocol)
     print(json.dumps(result))  # noqa: T201
     complete = result["messages"] == args.messages  # the load generator published and had acknowledged all N
     return 0 if complete and result["lost"] == 0 and result["duplicated"] == 0 else 1
@@ -67,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
 
 def bench_ingest(messages: int, qos: int = 1, influx_url: str | None = None, mqtt_host: str | None = None,
                  mqtt_port: int = 1883, devices: int = DEVICES, broker_limit: bool = True,
-                 collectors: int = 1) -> dict[str, Any]:
+                 collectors: int = 1, protocol: str = "3.1.1") -> dict[str, Any]:
     from facmon.services import InfluxDB, Mosquitto, discard_service, make_service_dir
     from simulators.load import DEFAULT_WINDOW
 
@@ -97,7 +99,8 @@ def bench_ingest(messages: int, qos: int = 1, influx_url: str | None = None, mqt
         if collectors > 1:
             result = _processes_run(mqtt_host, mqtt_port, influx_url, devices, messages, work, collectors, services)
         else:
-            result = _collector_run(mqtt_host, mqtt_port, influx_url, devices, messages, qos, work, services)
+            result = _collector_run(mqtt_host, mqtt_port, influx_url, devices, messages, qos, work, services,
+                                    protocol)
     result["broker_limit_msgs_per_s"] = limit
     result["ratio"] = round(result["msgs_per_s"] / limit, 3) if limit else None
     return result
@@ -229,13 +232,13 @@ def _service_meter(collector: Callable[[], float | None], services: dict[str, in
 
 
 def _collector_run(host: str, port: int, influx_url: str, devices: int, messages: int, qos: int,
-                   work: Path, services: dict[str, int | None]) -> dict[str, Any]:
+                   work: Path, services: dict[str, int | None], protocol: str) -> dict[str, Any]:
     from simulators.load import count_timeout_s, load_assets, run_load
 
     token = secrets.token_hex(3)
     site, database = f"bench-{token}", f"bench_{token}"
     collector = BenchCollector(host, port, influx_url, database, load_assets(devices, site), work,
-                               f"facmon-bench-{token}", qos)
+                               f"facmon-bench-{token}", qos, protocol)
     collector.start()
     meter = _service_meter(time.process_time, services)  # this process: the collector and the bench's loop
     threads0 = thread_cpu_s()
@@ -255,7 +258,8 @@ def _collector_run(host: str, port: int, influx_url: str, devices: int, messages
         collector.stop()
     points = count_points(influx_url, database, site)
     seconds = done_at - collector.first_at if collector.first_at is not None else 0.0
-    return {"benchmark": "ingest", "qos": qos, "messages": published, "seconds": round(seconds, 3),
+    return {"benchmark": "ingest", "qos": qos, "mqtt_protocol": protocol, "messages": published,
+            "seconds": round(seconds, 3),
             "msgs_per_s": round(published / seconds, 1) if seconds > 0 else 0.0,
             "lost": max(0, published - points), "duplicated": max(0, points - published),
             "points_in_influxdb": points, "collector_received": stats.received,
