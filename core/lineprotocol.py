@@ -145,11 +145,10 @@ def read_line(line: str) -> Reading:
         reading = _read_plain_line(line)
         if reading is not None:
             return reading
-    series = _split(line, " ")[0]  # quotes delimit strings in field values only
-    sections = [series, *_split(line[len(series) + 1:], " ", quotes=True)]
+    sections = _sections(line)
     if len(sections) != 3:
         raise _invalid(f"expected 'measurement,tags fields timestamp', got {line[:120]!r}")
-    measurement, *tags = _split(series, ",")
+    measurement, *tags = _split(sections[0], ",")
     kind = _KINDS.get(_unescape(measurement))
     if kind is None:
         raise _invalid(f"measurement {measurement!r} is not an asset kind")
@@ -211,6 +210,13 @@ def _lines(text: str) -> Iterator[str]:
             yield line
 
 
+def _sections(line: str) -> list[str]:
+    """A line's space-separated sections: the series key, the fields, the timestamp if any. Quotes delimit
+    strings in field values only (a quote in a tag value is a plain character)."""
+    series = _split(line, " ")[0]
+    return [series, *(part for part in _split(line[len(series) + 1:], " ", quotes=True) if part)]
+
+
 def _invalid(detail: str) -> InvalidMessage:
     return InvalidMessage(RejectReason.INVALID_LINE_PROTOCOL, detail)
 
@@ -246,7 +252,7 @@ def _unescape(text: str) -> str:
 
 
 def _parse_line(line: str, address: TopicAddress, unit: tuple[int, int], default_at: datetime | None) -> Reading:
-    sections = [part for part in _split(line, " ", quotes=True) if part]
+    sections = _sections(line)
     if len(sections) not in (2, 3):
         raise _invalid(f"expected 'measurement,tags fields [timestamp]', got {line[:120]!r}")
     series, fields = sections[0], sections[1]

@@ -39,6 +39,12 @@ def test_parse_reads_every_field_type_and_the_ms_timestamp() -> None:
                                "mains_ok": False})
 
 
+def test_a_quote_in_a_tag_value_is_a_plain_character() -> None:
+    # InfluxDB reads double quotes as string delimiters in field values only.
+    (reading,) = parse_lines('pump,asset=p1,note=6"_pipe flow_m3h=2.5 1795766400000', ADDRESS)
+    assert reading.metrics == {"flow_m3h": 2.5}
+
+
 def test_parse_takes_the_receive_time_when_a_line_has_no_timestamp_and_skips_comments() -> None:
     readings = parse_lines("# a comment\n\npump flow_m3h=1\r\npump flow_m3h=2 1795766400000\n", ADDRESS,
                            default_at=T0 + timedelta(seconds=5))
