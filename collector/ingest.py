@@ -1,8 +1,9 @@
 """The ingest pipeline: MQTT message -> Decoder -> durable spool -> acknowledgement; spool -> store and rules.
 
 Threads (each named):
-- the MQTT client's network thread calls ``receive``: decode + validate (collector.decode.Decoder), encode
-  each accepted reading as a spool record, queue it with the message's (mid, qos). Never raises.
+- the MQTT client's network thread calls ``receive_many`` with what one socket read brought: decode +
+  validate each message (collector.decode.Decoder), encode each accepted reading as a spool record, queue
+  the lot with the messages' (mid, qos) under one lock. Never raises.
 - ``collector-commit`` (group commit): every ``commit_interval_ms`` it appends what was queued to the spool,
   fdatasyncs once, stores the window's dead letters, and only then acknowledges the window's messages to
   the broker, in order. A crash before the acknowledgement makes the broker redeliver; a crash after it
@@ -16,7 +17,7 @@ Threads (each named):
 - ``collector-rules``: the same for ``RulesService.process``. It does not wait for the store writer, so
   alarms keep coming while InfluxDB is down; an exception in the rules is logged and the batch skipped
   (a poison batch must not stop alarms for good).
-Backpressure: when the spool holds ``spool_max_bytes`` ``receive`` blocks the MQTT thread: nothing is read
+Backpressure: when the spool holds ``spool_max_bytes`` ``receive_many`` blocks the MQTT thread: nothing is read
 from the socket, nothing acknowledged, nothing dropped; the broker keeps the messages.
 A spool record is one validated Reading as its line of InfluxDB line protocol (core.lineprotocol.to_line:
 ms timestamps; the device's ``seq`` is checked on receipt and not kept): encoded once, on receipt, so the

@@ -112,8 +112,6 @@ class CollectorMetrics:
 
 
 def counts_by_asset(stats: dict[str, Any], key: str) -> dict[str, int]:
-    """The non-zero counts of a per-device count dict in ``stats`` (Decoder.stats()), {} when absent."""
+    """The per-device count dict ``key`` of ``stats`` (Decoder.stats()); {} when absent or not per device."""
     value = stats.get(key, {})
-    if not isinstance(value, dict):
-        return {}
-    return {str(asset): int(count) for asset, count in value.items() if count}
+    return {str(asset): int(count) for asset, count in value.items()} if isinstance(value, dict) else {}

@@ -119,9 +119,9 @@ def test_the_decoders_per_device_counts_reach_the_exposition() -> None:
     assert by_label(families["facmon_collector_sequence_duplicates"], "asset") == {"p1": 1.0}
 
 
-def test_counts_by_asset_leaves_out_quiet_devices_and_other_stats() -> None:
+def test_counts_by_asset_reads_only_per_device_counts() -> None:
     stats: dict[str, Any] = {"seq_gaps": {"a": 2, "b": 0, "c": 3}, "sparkplug_nodes": 4}
-    assert counts_by_asset(stats, "seq_gaps") == {"a": 2, "c": 3}
+    assert counts_by_asset(stats, "seq_gaps") == {"a": 2, "b": 0, "c": 3}  # the exposition drops the zero
     assert counts_by_asset(stats, "seq_missing") == {}
     assert counts_by_asset(stats, "sparkplug_nodes") == {}  # not a per-device dict
 
