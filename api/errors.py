@@ -5,7 +5,15 @@ from __future__ import annotations
 from fastapi import FastAPI, HTTPException, Request, status
 from fastapi.responses import JSONResponse
 
-from core.errors import ConfigError, InvalidMessage, NotFound, ServiceUnavailable, TransitionError
+from core.errors import (
+    ConfigError,
+    Conflict,
+    InvalidMessage,
+    InvalidRequest,
+    NotFound,
+    ServiceUnavailable,
+    TransitionError,
+)
 
 
 def unprocessable(detail: str) -> HTTPException:
@@ -19,8 +27,14 @@ async def _not_found(_: Request, error: Exception) -> JSONResponse:
 
 async def _conflict(_: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, TransitionError)
-    body = {"detail": str(error), "current": error.current, "requested": error.requested}
+    body = {"detail": str(error), "current": error.current, "requested": error.requested,
+            "allowed": None if error.allowed is None else list(error.allowed)}
     return JSONResponse(body, status.HTTP_409_CONFLICT)
+
+
+async def _stale(_: Request, error: Exception) -> JSONResponse:
+    # Optimistic locking: someone else changed the record first; read it again and retry.
+    return JSONResponse({"detail": str(error)}, status.HTTP_409_CONFLICT)
 
 
 async def _unprocessable(_: Request, error: Exception) -> JSONResponse:
@@ -36,6 +50,8 @@ async def _unavailable(_: Request, error: Exception) -> JSONResponse:
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(NotFound, _not_found)
     app.add_exception_handler(TransitionError, _conflict)
+    app.add_exception_handler(Conflict, _stale)
     app.add_exception_handler(ConfigError, _unprocessable)
+    app.add_exception_handler(InvalidRequest, _unprocessable)
     app.add_exception_handler(InvalidMessage, _unprocessable)
     app.add_exception_handler(ServiceUnavailable, _unavailable)

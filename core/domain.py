@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
+from typing import Any
 
 MetricValue = float | bool
 
@@ -103,7 +104,7 @@ class WorkOrderKind(enum.StrEnum):
 
 
 class WorkOrderPriority(enum.StrEnum):
-    """Response class; each has a service-level response time (see ``RESPONSE_TIME``)."""
+    """Response class; each has service-level targets (``workorders.sla`` and its policy file)."""
 
     EMERGENCY = "emergency"
     URGENT = "urgent"
@@ -111,27 +112,71 @@ class WorkOrderPriority(enum.StrEnum):
     PLANNED = "planned"
 
 
-# Time allowed from opening a work order to a technician's arrival, per priority.
-RESPONSE_TIME: dict[WorkOrderPriority, timedelta] = {
-    WorkOrderPriority.EMERGENCY: timedelta(minutes=30),
-    WorkOrderPriority.URGENT: timedelta(hours=4),
-    WorkOrderPriority.NORMAL: timedelta(days=2),
-    WorkOrderPriority.PLANNED: timedelta(days=14),
-}
+class WorkOrderSource(enum.StrEnum):
+    """Where a job came from; ``WorkOrder.source_ref`` names the record it links back to."""
+
+    ALARM = "alarm"  # an alarm episode (source_ref "alarm:<id>", and alarm_id)
+    REQUEST = "request"  # a resident's repair request: online, mobile form, or a call logged by the desk
+    COMPLAINT = "complaint"  # a complaint that needs work ("complaint:<id>")
+    INSPECTION = "inspection"  # a failed inspection item ("inspection:<round id>:<item code>")
+    PLANNED = "planned"  # planned maintenance ("plan:<id>", filled by the planner)
+    DESK = "desk"  # opened by the service desk or a supervisor for any other reason
+
+
+class RequestChannel(enum.StrEnum):
+    """How a resident's request or complaint reached the desk."""
+
+    WEB = "web"
+    MOBILE = "mobile"
+    PHONE = "phone"
+    WALK_IN = "walk_in"
+    API = "api"
 
 
 class WorkOrderStatus(enum.StrEnum):
-    OPEN = "open"
-    ASSIGNED = "assigned"
-    IN_PROGRESS = "in_progress"
-    ON_HOLD = "on_hold"
-    COMPLETED = "completed"
-    CLOSED = "closed"
-    CANCELLED = "cancelled"
+    """The closed loop of the service standard: 受理 → 派单 → 接单 → 到场 → 维修 → 完工 → 验收 → 回访 → 关闭."""
+
+    REQUESTED = "requested"  # 受理: logged, nobody dispatched yet
+    DISPATCHED = "dispatched"  # 派单: a technician is named
+    ACCEPTED = "accepted"  # 接单: the technician took it
+    ON_SITE = "on_site"  # 到场
+    IN_PROGRESS = "in_progress"  # 维修
+    WAITING = "waiting"  # for parts, a shutdown window or the resident (``WorkOrder.waiting_for``)
+    COMPLETED = "completed"  # 完工: failure code, cause, remedy recorded
+    VERIFIED = "verified"  # 验收: by the requester, or the supervisor for orders without one
+    FOLLOWED_UP = "followed_up"  # 回访: satisfaction recorded
+    CLOSED = "closed"  # 关闭
+    CANCELLED = "cancelled"  # with a reason
 
     @property
     def is_terminal(self) -> bool:
         return self in (WorkOrderStatus.CLOSED, WorkOrderStatus.CANCELLED)
+
+    @property
+    def is_open(self) -> bool:
+        """Work still to do or to check: not yet completed, and not cancelled."""
+        return self in _OPEN_WORK
+
+    @property
+    def occupies_asset(self) -> bool:
+        """A technician is working on the asset (the alarms within the work's scope are out of service)."""
+        return self in (WorkOrderStatus.ON_SITE, WorkOrderStatus.IN_PROGRESS)
+
+
+_OPEN_WORK = frozenset({WorkOrderStatus.REQUESTED, WorkOrderStatus.DISPATCHED, WorkOrderStatus.ACCEPTED,
+                        WorkOrderStatus.ON_SITE, WorkOrderStatus.IN_PROGRESS, WorkOrderStatus.WAITING})
+
+
+class WaitingFor(enum.StrEnum):
+    PARTS = "parts"
+    SHUTDOWN = "shutdown"  # a shutdown window (water off, elevator out of service)
+    RESIDENT = "resident"  # access to the flat, the resident's appointment
+
+
+@dataclass(frozen=True, slots=True)
+class PartUsed:
+    part: str
+    quantity: float = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,25 +189,65 @@ class WorkOrder:
     asset_id: str | None
     site_id: str
     opened_at: datetime
-    due_at: datetime
+    due_at: datetime  # the next SLA deadline still pending (on site, then restored/completed)
     description: str = ""
     assignee: str | None = None
     alarm_id: int | None = None
     closed_at: datetime | None = None
     cause: str | None = None
     remedy: str | None = None
+    # -- where it came from ----------------------------------------------------------------------------
+    source: WorkOrderSource = WorkOrderSource.DESK
+    source_ref: str | None = None  # "alarm:12", "complaint:3", "inspection:7:door_gap", "plan:4"
+    channel: RequestChannel | None = None
+    requester: str | None = None  # the resident (or user id) who asked, and who verifies
+    caller_phone: str | None = None
+    address: str | None = None  # flat or place, as the caller gave it
+    related_assets: tuple[str, ...] = ()  # a site-level order: the assets involved
+    recurrences: int = 0  # new episodes of the same fault attached to this open order
+    version: int = 1  # optimistic locking: every change increments it
+    # -- the work --------------------------------------------------------------------------------------
+    waiting_for: WaitingFor | None = None
+    failure_code: str | None = None
+    parts: tuple[PartUsed, ...] = ()
+    labour_hours: float | None = None
+    completion_notes: str = ""
+    satisfaction: int | None = None  # 1-5, from the follow-up
+    follow_up_comment: str = ""
+    # -- milestones (set by the transitions; the SLA clocks and the figures read them) -----------------
+    dispatched_at: datetime | None = None
+    accepted_at: datetime | None = None
+    on_site_at: datetime | None = None
+    restored_at: datetime | None = None  # service restored (defaults to completion)
+    completed_at: datetime | None = None
+    verified_at: datetime | None = None
+    followed_up_at: datetime | None = None
+
+
+class WorkOrderAction(enum.StrEnum):
+    """What a work-order event records."""
+
+    TRANSITION = "transition"
+    ASSIGN = "assign"  # dispatch or reassignment without a status change
+    COMMENT = "comment"
+    RECURRENCE = "recurrence"  # the same fault again, attached instead of a second order
+    RESTORE = "restore"  # service restored before completion
+    ATTACHMENT = "attachment"
+    ESCALATION = "escalation"  # an SLA target at 80 % or breached
 
 
 @dataclass(frozen=True, slots=True)
 class WorkOrderEvent:
-    """One recorded step in a work order's history."""
+    """One recorded step in a work order's history: who, when, why."""
 
     work_order_id: int
     at: datetime
     actor: str
     from_status: WorkOrderStatus | None
-    to_status: WorkOrderStatus
+    to_status: WorkOrderStatus  # for an event that is not a transition: the status it happened in
     note: str = ""
+    action: WorkOrderAction = WorkOrderAction.TRANSITION
+    data: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

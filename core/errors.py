@@ -4,7 +4,9 @@
     ├── ConfigError             a setting or a rule/portfolio file is wrong; names the option or line
     ├── InvalidMessage          a message from a device is rejected; ``reason`` is a stable code
     ├── NotFound                an asset, alarm or work order does not exist
-    ├── TransitionError         a lifecycle change that the state machine forbids
+    ├── TransitionError         a lifecycle change that the state machine forbids; names the allowed ones
+    ├── Conflict                the record changed since the caller read it (optimistic locking)
+    ├── InvalidRequest          a request that breaks a business rule (an unqualified technician ...)
     └── ServiceUnavailable      a broker or store could not be reached (retryable)
 
 Foreign errors (paho, SQLAlchemy, httpx ...) are translated into these once, at the boundary.
@@ -37,12 +39,24 @@ class NotFound(FacmonError):
 
 
 class TransitionError(FacmonError):
-    """A state change that the lifecycle does not allow."""
+    """A state change that the lifecycle does not allow; ``allowed`` lists where it may go instead."""
 
-    def __init__(self, what: str, current: str, requested: str) -> None:
-        super().__init__(f"{what} cannot go from {current!r} to {requested!r}")
+    def __init__(self, what: str, current: str, requested: str, allowed: tuple[str, ...] | None = None) -> None:
+        message = f"{what} cannot go from {current!r} to {requested!r}"
+        if allowed is not None:
+            message += "; allowed: " + (", ".join(allowed) if allowed else "none (it is final)")
+        super().__init__(message)
         self.current = current
         self.requested = requested
+        self.allowed = allowed
+
+
+class Conflict(FacmonError):
+    """Someone else changed the record first (its version or status moved on); read it again."""
+
+
+class InvalidRequest(FacmonError):
+    """A well-formed request that a business rule refuses (say which rule and why)."""
 
 
 class ServiceUnavailable(FacmonError):

@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from core.clock import Clock
-from core.domain import Alarm, Reading, Severity, WorkOrderStatus
+from core.domain import Alarm, Reading, Severity
 from core.errors import ConfigError
 from core.events import Event, EventBus
 from rules import lifecycle
@@ -251,9 +251,9 @@ class RulesService:
         if not alarms:
             return
         windows = self._db.maintenance.list(at=now)
-        busy = {wo.asset_id: wo.id for wo in self._db.work_orders.list(status=WorkOrderStatus.IN_PROGRESS,
-                                                                       asset_id=asset_id, limit=10_000)
-                if wo.asset_id is not None}
+        busy = {wo.asset_id: wo.id for wo in self._db.work_orders.list(asset_id=asset_id, open_only=True,
+                                                                       limit=10_000)
+                if wo.asset_id is not None and wo.status.occupies_asset}
         for alarm in alarms:
             reason = out_of_service(alarm.site_id, alarm.asset_id, now, windows, busy)
             if reason != alarm.out_of_service:
@@ -334,8 +334,8 @@ class RulesService:
             alarm = self._db.alarms.find_open(cause, candidate.site_id)
             if alarm is not None and alarm.state.is_active:
                 causes[cause, candidate.site_id] = alarm.id
-        busy = {wo.asset_id: wo.id for wo in self._db.work_orders.list(
-            status=WorkOrderStatus.IN_PROGRESS, asset_id=candidate.asset_id) if wo.asset_id is not None}
+        busy = {wo.asset_id: wo.id for wo in self._db.work_orders.list(asset_id=candidate.asset_id, open_only=True)
+                if wo.asset_id is not None and wo.status.occupies_asset}
         shelved = {} if open_alarm is None or not lifecycle.is_shelved(open_alarm, now) else {
             candidate.key: open_alarm.shelved_until}
         holding = self._gate.holding(now, self._grace) or self._gate.holding(at, self._grace)

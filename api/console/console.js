@@ -5,7 +5,7 @@ const API = "api/v1";
 const TOKEN_KEY = "facmon.token";
 const SEVERITY_ORDER = { critical: 0, high: 1, medium: 2, low: 3 };
 const PRIORITY_ORDER = { emergency: 0, urgent: 1, normal: 2, planned: 3 };
-const LABELS = { rtn_unacknowledged: "cleared, not acknowledged", in_progress: "in progress", on_hold: "on hold" };
+const LABELS = { rtn_unacknowledged: "cleared, not acknowledged", in_progress: "in progress", on_site: "on site", followed_up: "followed up" };
 
 const state = { token: null, assets: new Map(), alarms: new Map(), orders: new Map(), forecasts: new Map() };
 const $ = (selector) => document.querySelector(selector);

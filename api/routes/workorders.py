@@ -10,6 +10,7 @@ from api.deps import Services, ServicesDep
 from api.errors import unprocessable
 from api.schemas import WorkOrderCreate, WorkOrderDetail, WorkOrderPublic, WorkOrderTransition
 from core.domain import WorkOrderStatus
+from workorders.book import Step
 
 router = APIRouter(prefix="/workorders", tags=["work orders"])
 
@@ -55,8 +56,8 @@ def transition_work_order(services: ServicesDep, work_order_id: int,
 
     Answers 409, naming the current and requested status, when the lifecycle does not allow the step.
     """
-    services.book.transition(work_order_id, body.to_status, body.actor, note=body.note,
-                             assignee=body.assignee, cause=body.cause, remedy=body.remedy)
+    services.book.transition(work_order_id, Step(body.to_status, body.actor, note=body.note,
+                                                 assignee=body.assignee, cause=body.cause, remedy=body.remedy))
     return _detail(services, work_order_id)
 
 

@@ -20,6 +20,7 @@ from sqlalchemy import (
     UniqueConstraint,
     false,
     text,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -106,6 +107,9 @@ class WorkOrderRow(Base):
         # At most one work order per alarm episode, enforced by the database (NULL = not from an alarm).
         Index("uq_work_orders_alarm_id", "alarm_id", unique=True,
               sqlite_where=text("alarm_id IS NOT NULL"), postgresql_where=text("alarm_id IS NOT NULL")),
+        # The board and the figures: orders of a site by time, of an assignee by status.
+        Index("ix_work_orders_site_id_opened_at", "site_id", "opened_at"),
+        Index("ix_work_orders_assignee_status", "assignee", "status"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -123,6 +127,30 @@ class WorkOrderRow(Base):
     closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     cause: Mapped[str | None] = mapped_column(Text)
     remedy: Mapped[str | None] = mapped_column(Text)
+    # 0003: the service desk (sources, completion record, verification, follow-up, optimistic locking).
+    source: Mapped[str] = mapped_column(CODE, default="desk", server_default="desk")
+    source_ref: Mapped[str | None] = mapped_column(String(128), index=True)
+    channel: Mapped[str | None] = mapped_column(CODE)
+    requester: Mapped[str | None] = mapped_column(NAME)
+    caller_phone: Mapped[str | None] = mapped_column(String(40))
+    address: Mapped[str | None] = mapped_column(Text)
+    related_assets: Mapped[list[str]] = mapped_column(JSON, default=list)
+    recurrences: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    waiting_for: Mapped[str | None] = mapped_column(CODE)
+    failure_code: Mapped[str | None] = mapped_column(CODE)
+    parts: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    labour_hours: Mapped[float | None] = mapped_column(Float)
+    completion_notes: Mapped[str] = mapped_column(Text, default="", server_default="")
+    satisfaction: Mapped[int | None] = mapped_column(Integer)
+    follow_up_comment: Mapped[str] = mapped_column(Text, default="", server_default="")
+    dispatched_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    accepted_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    on_site_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    restored_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    completed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    verified_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    followed_up_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class WorkOrderEventRow(Base):
@@ -135,6 +163,228 @@ class WorkOrderEventRow(Base):
     from_status: Mapped[str | None] = mapped_column(CODE)
     to_status: Mapped[str] = mapped_column(CODE)
     note: Mapped[str] = mapped_column(Text, default="")
+    # 0003: what the event records (core.domain.WorkOrderAction) and its particulars.
+    action: Mapped[str] = mapped_column(CODE, default="transition", server_default="transition")
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class AttachmentRow(Base):
+    """A file attached to a work order (a photo of the fault or the repair); the bytes live in blob storage."""
+
+    __tablename__ = "attachments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    work_order_id: Mapped[int] = mapped_column(ForeignKey("work_orders.id", ondelete="CASCADE"), index=True)
+    filename: Mapped[str] = mapped_column(NAME)
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    storage_key: Mapped[str] = mapped_column(String(300))
+    uploaded_by: Mapped[str] = mapped_column(NAME)
+    uploaded_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class SlaEscalationRow(Base):
+    """An SLA target of a work order that reached 80 % of its time or was breached; once per level."""
+
+    __tablename__ = "sla_escalations"
+    __table_args__ = (UniqueConstraint("work_order_id", "target", "level"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    work_order_id: Mapped[int] = mapped_column(ForeignKey("work_orders.id", ondelete="CASCADE"), index=True)
+    target: Mapped[str] = mapped_column(CODE)  # accept | arrive | restore | complete | respond
+    level: Mapped[str] = mapped_column(CODE)  # at_risk | breached
+    at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    due_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    notified: Mapped[str] = mapped_column(NAME, default="", server_default="")  # who was told
+
+
+class UserRow(Base):
+    """A person who uses facmon: staff with roles, technicians, residents (issue 12 adds sign-in)."""
+
+    __tablename__ = "users"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)  # the login name
+    name: Mapped[str] = mapped_column(NAME)
+    roles: Mapped[list[str]] = mapped_column(JSON, default=list)
+    phone: Mapped[str | None] = mapped_column(String(40))
+    email: Mapped[str | None] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    supervisor_id: Mapped[str | None] = mapped_column(ID)  # who an escalation goes to next
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class TechnicianRow(Base):
+    """What a user may work on: skills, certificates with their expiry, the sites or zone they cover."""
+
+    __tablename__ = "technicians"
+
+    user_id: Mapped[str] = mapped_column(ID, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    skills: Mapped[list[str]] = mapped_column(JSON, default=list)  # elevator, electrician, plumber, general
+    certificates: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)  # code -> ISO expiry date
+    sites: Mapped[list[str]] = mapped_column(JSON, default=list)  # empty: every site of the zone
+    zone: Mapped[str | None] = mapped_column(String(64))
+
+
+class ShiftRow(Base):
+    """A technician's shift, or an on-call duty (``on_call``) outside the working hours."""
+
+    __tablename__ = "shifts"
+    __table_args__ = (Index("ix_shifts_starts_at_ends_at", "starts_at", "ends_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[str] = mapped_column(ID, ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    starts_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    on_call: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+
+
+class InspectionRoundRow(Base):
+    """One inspection round (巡检): a template's item set on a site (or one asset), due by a time."""
+
+    __tablename__ = "inspection_rounds"
+    __table_args__ = (
+        # A schedule creates each round once: (template, item set, site, asset, due time) is its key.
+        Index("uq_inspection_rounds_key", "template", "item_set", "site_id", "asset_id", "due_at", unique=True),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    template: Mapped[str] = mapped_column(String(64))
+    item_set: Mapped[str] = mapped_column(String(64))  # daily, weekly, half_monthly, quarterly ...
+    site_id: Mapped[str] = mapped_column(ID, index=True)
+    asset_id: Mapped[str | None] = mapped_column(ID)
+    due_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    assignee: Mapped[str | None] = mapped_column(NAME)
+    status: Mapped[str] = mapped_column(CODE)  # scheduled | in_progress | done | missed
+    started_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    completed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class InspectionResultRow(Base):
+    """One checklist item of a round, recorded with who and when; a failed item links its work order."""
+
+    __tablename__ = "inspection_results"
+    __table_args__ = (UniqueConstraint("round_id", "item", "asset_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("inspection_rounds.id", ondelete="CASCADE"), index=True)
+    item: Mapped[str] = mapped_column(String(64))
+    asset_id: Mapped[str] = mapped_column(ID, default="", server_default="")  # "" for a site-wide item
+    passed: Mapped[bool] = mapped_column(Boolean)
+    value: Mapped[float | None] = mapped_column(Float)
+    note: Mapped[str] = mapped_column(Text, default="")
+    recorded_by: Mapped[str] = mapped_column(NAME)
+    recorded_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    work_order_id: Mapped[int | None] = mapped_column(Integer)
+
+
+class ComplaintRow(Base):
+    """A complaint (投诉): registered, investigated, answered, followed up for satisfaction, closed."""
+
+    __tablename__ = "complaints"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    site_id: Mapped[str] = mapped_column(ID, index=True)
+    channel: Mapped[str] = mapped_column(CODE)
+    category: Mapped[str] = mapped_column(CODE)
+    status: Mapped[str] = mapped_column(CODE, index=True)
+    complainant: Mapped[str] = mapped_column(NAME)
+    phone: Mapped[str | None] = mapped_column(String(40))
+    description: Mapped[str] = mapped_column(Text)
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    respond_due_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    responded_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    answer: Mapped[str] = mapped_column(Text, default="")
+    satisfaction: Mapped[int | None] = mapped_column(Integer)
+    follow_up_comment: Mapped[str] = mapped_column(Text, default="")
+    closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    work_order_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class ComplaintEventRow(Base):
+    __tablename__ = "complaint_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+    actor: Mapped[str] = mapped_column(NAME)
+    from_status: Mapped[str | None] = mapped_column(CODE)
+    to_status: Mapped[str] = mapped_column(CODE)
+    note: Mapped[str] = mapped_column(Text, default="")
+
+
+class NoticeRow(Base):
+    """A notice (公告) to the residents of a site about planned work: draft, published, withdrawn."""
+
+    __tablename__ = "notices"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    site_id: Mapped[str] = mapped_column(ID, index=True)
+    title: Mapped[str] = mapped_column(NAME)
+    body: Mapped[str] = mapped_column(Text)
+    starts_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    status: Mapped[str] = mapped_column(CODE)
+    work_order_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    created_by: Mapped[str] = mapped_column(NAME)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    published_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class EmergencyRunRow(Base):
+    """An emergency plan (应急预案) being worked: for a real emergency order, or a drill."""
+
+    __tablename__ = "emergency_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    plan: Mapped[str] = mapped_column(String(64))  # site_power_cut | burst_pipe | entrapment | water_supply
+    site_id: Mapped[str] = mapped_column(ID, index=True)
+    work_order_id: Mapped[int | None] = mapped_column(Integer, unique=True)  # one plan per emergency order
+    drill: Mapped[bool] = mapped_column(Boolean, default=False)
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    started_by: Mapped[str] = mapped_column(NAME)
+    ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class EmergencyStepRow(Base):
+    __tablename__ = "emergency_steps"
+    __table_args__ = (UniqueConstraint("run_id", "position"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("emergency_runs.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(Text)
+    role: Mapped[str] = mapped_column(CODE)
+    due_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    done_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    done_by: Mapped[str | None] = mapped_column(NAME)
+    note: Mapped[str] = mapped_column(Text, default="")
+    escalated_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class WebhookDeliveryRow(Base):
+    """One event sent (or to be sent) to one webhook endpoint: the delivery log with its retries."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        UniqueConstraint("event_id", "endpoint"),
+        Index("ix_webhook_deliveries_status_next_attempt_at", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    event_id: Mapped[str] = mapped_column(String(64))
+    endpoint: Mapped[str] = mapped_column(String(64))  # the endpoint's name in the configuration
+    url: Mapped[str] = mapped_column(Text)
+    topic: Mapped[str] = mapped_column(String(64))
+    body: Mapped[bytes] = mapped_column(LargeBinary)  # exactly the signed bytes
+    status: Mapped[str] = mapped_column(CODE)  # pending | delivered | failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    last_status_code: Mapped[int | None] = mapped_column(Integer)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class ForecastRow(Base):

@@ -1,58 +1,158 @@
-"""Work orders and their recorded history; at most one work order per alarm, enforced by the database."""
+"""Work orders and their recorded history.
+
+The database enforces what must never happen twice: at most one work order per alarm (a partial unique
+index), and no lost update: every change is a compare-and-set on the order's status and version, so of
+two people accepting the same order at once one wins and the other gets ``Conflict``.
+"""
 
 from __future__ import annotations
 
 import builtins
+import enum
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, TypeVar
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, String, and_, cast, func, or_, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from core.domain import WorkOrder, WorkOrderEvent, WorkOrderKind, WorkOrderPriority, WorkOrderStatus
-from core.errors import NotFound
+from core.domain import (
+    PartUsed,
+    RequestChannel,
+    WaitingFor,
+    WorkOrder,
+    WorkOrderAction,
+    WorkOrderEvent,
+    WorkOrderKind,
+    WorkOrderPriority,
+    WorkOrderSource,
+    WorkOrderStatus,
+)
+from core.errors import Conflict, NotFound
 from storage.records.models import AlarmRow, WorkOrderEventRow, WorkOrderRow
 from storage.records.sessions import Repository, get_row
 
 TERMINAL_STATUSES = [status.value for status in WorkOrderStatus if status.is_terminal]
+OPEN_STATUSES = [status.value for status in WorkOrderStatus if status.is_open]
+
+
+E = TypeVar("E", bound=enum.Enum)
+
+
+def _enum_or_none(kind: type[E], value: str | None) -> E | None:
+    return None if value is None else kind(value)
 
 
 def work_order_from_row(row: WorkOrderRow) -> WorkOrder:
-    return WorkOrder(row.id, WorkOrderKind(row.kind), WorkOrderPriority(row.priority),
-                     WorkOrderStatus(row.status), row.title, row.asset_id, row.site_id, row.opened_at,
-                     row.due_at, row.description, row.assignee, row.alarm_id, row.closed_at, row.cause,
-                     row.remedy)
+    return WorkOrder(
+        id=row.id, kind=WorkOrderKind(row.kind), priority=WorkOrderPriority(row.priority),
+        status=WorkOrderStatus(row.status), title=row.title, asset_id=row.asset_id, site_id=row.site_id,
+        opened_at=row.opened_at, due_at=row.due_at, description=row.description, assignee=row.assignee,
+        alarm_id=row.alarm_id, closed_at=row.closed_at, cause=row.cause, remedy=row.remedy,
+        source=WorkOrderSource(row.source), source_ref=row.source_ref,
+        channel=_enum_or_none(RequestChannel, row.channel), requester=row.requester,
+        caller_phone=row.caller_phone, address=row.address, related_assets=tuple(row.related_assets or ()),
+        recurrences=row.recurrences, version=row.version, waiting_for=_enum_or_none(WaitingFor, row.waiting_for),
+        failure_code=row.failure_code,
+        parts=tuple(PartUsed(str(p["part"]), float(p.get("quantity", 1))) for p in row.parts or ()),
+        labour_hours=row.labour_hours, completion_notes=row.completion_notes, satisfaction=row.satisfaction,
+        follow_up_comment=row.follow_up_comment, dispatched_at=row.dispatched_at, accepted_at=row.accepted_at,
+        on_site_at=row.on_site_at, restored_at=row.restored_at, completed_at=row.completed_at,
+        verified_at=row.verified_at, followed_up_at=row.followed_up_at,
+    )
 
 
 def _event(row: WorkOrderEventRow) -> WorkOrderEvent:
     return WorkOrderEvent(row.work_order_id, row.at, row.actor,
                           None if row.from_status is None else WorkOrderStatus(row.from_status),
-                          WorkOrderStatus(row.to_status), row.note)
+                          WorkOrderStatus(row.to_status), row.note, WorkOrderAction(row.action), dict(row.data or {}))
 
 
 def _row(session: Session, work_order_id: int) -> WorkOrderRow:
     return get_row(session, WorkOrderRow, work_order_id, "work order")
 
 
+def _column_value(value: Any) -> Any:
+    """A field of ``WorkOrder`` as its column stores it (enums by value, parts and tuples as JSON lists)."""
+    if isinstance(value, tuple):
+        return [{"part": v.part, "quantity": v.quantity} if isinstance(v, PartUsed) else v for v in value]
+    return value.value if hasattr(value, "value") else value
+
+
+@dataclass(frozen=True, slots=True)
+class WorkOrderFilter:
+    """What a list of work orders is narrowed to; every field optional."""
+
+    status: WorkOrderStatus | None = None
+    statuses: Sequence[WorkOrderStatus] = ()
+    site_id: str | None = None
+    asset_id: str | None = None  # the order's asset, or one of a site-level order's related assets
+    assignee: str | None = None
+    kind: WorkOrderKind | None = None
+    priority: WorkOrderPriority | None = None
+    source: WorkOrderSource | None = None
+    open_only: bool = False  # leave out closed and cancelled
+    overdue_at: datetime | None = None  # only orders still open whose due time passed before this
+    opened_since: datetime | None = None
+    opened_until: datetime | None = None
+
+    def apply(self, query: Select[Any]) -> Select[Any]:
+        conditions = []
+        if self.status is not None:
+            conditions.append(WorkOrderRow.status == self.status.value)
+        if self.statuses:
+            conditions.append(WorkOrderRow.status.in_([s.value for s in self.statuses]))
+        if self.site_id is not None:
+            conditions.append(WorkOrderRow.site_id == self.site_id)
+        if self.asset_id is not None:
+            # A site-level order names its assets in a JSON list, matched as text ('"p1"' within it).
+            conditions.append(or_(WorkOrderRow.asset_id == self.asset_id,
+                                  cast(WorkOrderRow.related_assets, String).contains(f'"{self.asset_id}"')))
+        for column, value in ((WorkOrderRow.assignee, self.assignee), (WorkOrderRow.kind, self.kind),
+                              (WorkOrderRow.priority, self.priority), (WorkOrderRow.source, self.source)):
+            if value is not None:
+                conditions.append(column == _column_value(value))
+        if self.open_only:
+            conditions.append(WorkOrderRow.status.not_in(TERMINAL_STATUSES))
+        if self.overdue_at is not None:
+            conditions.extend([WorkOrderRow.status.in_(OPEN_STATUSES), WorkOrderRow.due_at < self.overdue_at])
+        if self.opened_since is not None:
+            conditions.append(WorkOrderRow.opened_at >= self.opened_since)
+        if self.opened_until is not None:
+            conditions.append(WorkOrderRow.opened_at < self.opened_until)
+        return query.where(and_(*conditions)) if conditions else query
+
+
+Cursor = tuple[datetime, int]  # (opened_at, id) of the last order of the previous page
+
+
 class WorkOrderRepository(Repository):
     def create(self, kind: WorkOrderKind, priority: WorkOrderPriority, title: str, site_id: str,
                asset_id: str | None, opened_at: datetime, due_at: datetime, description: str = "",
-               alarm_id: int | None = None, actor: str = "system") -> tuple[WorkOrder, bool]:
-        """Open a work order (status OPEN, first event None -> OPEN).
+               alarm_id: int | None = None, actor: str = "system", **fields: Any) -> tuple[WorkOrder, bool]:
+        """Open a work order (status REQUESTED, first event None -> REQUESTED).
 
-        With ``alarm_id``: ``(existing, False)`` if that alarm already has one (partial unique index),
-        and the alarm is linked to the new work order in the same transaction. An unknown alarm raises
-        NotFound.
+        ``fields``: more columns of ``WorkOrder`` (source, source_ref, channel, requester, caller_phone,
+        address, related_assets, assignee ...). With ``alarm_id``: ``(existing, False)`` if that alarm
+        already has one (partial unique index), and the alarm is linked to the new work order in the same
+        transaction. An unknown alarm raises NotFound.
         """
+        if alarm_id is not None:
+            fields.setdefault("source", WorkOrderSource.ALARM)
+            fields.setdefault("source_ref", f"alarm:{alarm_id}")
         try:
             with self._transaction() as session:
-                row = WorkOrderRow(kind=kind.value, priority=priority.value, status=WorkOrderStatus.OPEN.value,
+                row = WorkOrderRow(kind=kind.value, priority=priority.value, status=WorkOrderStatus.REQUESTED.value,
                                    title=title, description=description, site_id=site_id, asset_id=asset_id,
-                                   opened_at=opened_at, due_at=due_at, alarm_id=alarm_id)
+                                   opened_at=opened_at, due_at=due_at, alarm_id=alarm_id, version=1, recurrences=0,
+                                   parts=[], related_assets=[],
+                                   **{name: _column_value(value) for name, value in fields.items()})
                 session.add(row)
                 session.flush()
                 session.add(WorkOrderEventRow(work_order_id=row.id, at=opened_at, actor=actor, from_status=None,
-                                              to_status=WorkOrderStatus.OPEN.value, note=""))
+                                              to_status=WorkOrderStatus.REQUESTED.value, note="", data={}))
                 if alarm_id is not None:
                     session.execute(update(AlarmRow).where(AlarmRow.id == alarm_id)
                                     .values(work_order_id=row.id))
@@ -76,39 +176,84 @@ class WorkOrderRepository(Repository):
     def list(self, status: WorkOrderStatus | None = None, site_id: str | None = None,
              asset_id: str | None = None, open_only: bool = False, limit: int = 200) -> builtins.list[WorkOrder]:
         """Newest first; ``open_only`` leaves out CLOSED and CANCELLED."""
-        query = select(WorkOrderRow).order_by(WorkOrderRow.opened_at.desc(), WorkOrderRow.id.desc()).limit(limit)
-        if status is not None:
-            query = query.where(WorkOrderRow.status == status.value)
-        if site_id is not None:
-            query = query.where(WorkOrderRow.site_id == site_id)
-        if asset_id is not None:
-            query = query.where(WorkOrderRow.asset_id == asset_id)
-        if open_only:
-            query = query.where(WorkOrderRow.status.not_in(TERMINAL_STATUSES))
+        return self.page(WorkOrderFilter(status=status, site_id=site_id, asset_id=asset_id, open_only=open_only),
+                         limit)[0]
+
+    def page(self, where: WorkOrderFilter, limit: int = 50,
+             after: Cursor | None = None) -> tuple[builtins.list[WorkOrder], Cursor | None]:
+        """One page of orders, newest first (opened_at, then id: a stable order), and the cursor of the next
+        page (None on the last one)."""
+        query = where.apply(select(WorkOrderRow))
+        if after is not None:
+            query = query.where(tuple_(WorkOrderRow.opened_at, WorkOrderRow.id) < tuple_(*after))
+        query = query.order_by(WorkOrderRow.opened_at.desc(), WorkOrderRow.id.desc()).limit(limit + 1)
         with self._transaction() as session:
-            return [work_order_from_row(row) for row in session.scalars(query)]
+            rows = builtins.list(session.scalars(query))
+        orders = [work_order_from_row(row) for row in rows[:limit]]
+        more = len(rows) > limit
+        return orders, (orders[-1].opened_at, orders[-1].id) if more and orders else None
 
-    def update(self, work_order_id: int, to_status: WorkOrderStatus, at: datetime, actor: str, note: str = "",
-               assignee: str | None = None, cause: str | None = None, remedy: str | None = None) -> WorkOrder:
-        """Record a status change (not validated here: ``workorders.lifecycle`` decides what is allowed).
+    def total(self, where: WorkOrderFilter) -> int:
+        """How many orders match ``where`` (for a list's total)."""
+        with self._transaction() as session:
+            return session.scalar(where.apply(select(func.count()).select_from(WorkOrderRow))) or 0
 
-        ``assignee``, ``cause`` and ``remedy`` are changed only when given; CLOSED and CANCELLED set
-        ``closed_at``.
+    def change(self, work_order_id: int, expected_status: WorkOrderStatus, at: datetime, actor: str, *,
+               to_status: WorkOrderStatus | None = None, expected_version: int | None = None,
+               action: WorkOrderAction = WorkOrderAction.TRANSITION, note: str = "",
+               data: Mapping[str, Any] | None = None, **fields: Any) -> WorkOrder:
+        """Change an order in one unit of work: a compare-and-set on its status (and version, if given),
+        the new field values, ``version + 1``, and the event that records who, when and why.
+
+        The lifecycle is not checked here (``workorders.lifecycle`` decides what is allowed). Someone
+        else changed the order first: ``Conflict``; unknown order: ``NotFound``.
         """
+        status = expected_status if to_status is None else to_status
+        values = {name: _column_value(value) for name, value in fields.items()}
+        values.update(status=status.value, version=WorkOrderRow.version + 1)
+        if status.is_terminal and to_status is not None:
+            values["closed_at"] = at
+        guard = [WorkOrderRow.id == work_order_id, WorkOrderRow.status == expected_status.value]
+        if expected_version is not None:
+            guard.append(WorkOrderRow.version == expected_version)
+        with self._transaction() as session:
+            result = session.execute(update(WorkOrderRow).where(*guard).values(values)
+                                     .execution_options(synchronize_session=False))
+            changed = result.rowcount  # type: ignore[attr-defined]  # a CursorResult for an UPDATE
+            if changed != 1:
+                current = _row(session, work_order_id)  # NotFound if it does not exist
+                raise Conflict(f"work order {work_order_id} changed meanwhile: it is {current.status!r} at "
+                               f"version {current.version}, not {expected_status.value!r}"
+                               + ("" if expected_version is None else f" at version {expected_version}"))
+            session.add(WorkOrderEventRow(work_order_id=work_order_id, at=at, actor=actor,
+                                          from_status=expected_status.value, to_status=status.value, note=note,
+                                          action=action.value, data=dict(data or {})))
+            session.flush()
+            row = _row(session, work_order_id)
+            session.refresh(row)
+            return work_order_from_row(row)
+
+    def add_recurrence(self, work_order_id: int, at: datetime, actor: str, note: str,
+                       data: Mapping[str, Any] | None = None) -> WorkOrder:
+        """Count one more episode of the same fault on this open order, with an event saying so."""
         with self._transaction() as session:
             row = _row(session, work_order_id)
-            session.add(WorkOrderEventRow(work_order_id=work_order_id, at=at, actor=actor,
-                                          from_status=row.status, to_status=to_status.value, note=note))
-            row.status = to_status.value
-            if to_status.is_terminal:
-                row.closed_at = at
-            if assignee is not None:
-                row.assignee = assignee
-            if cause is not None:
-                row.cause = cause
-            if remedy is not None:
-                row.remedy = remedy
+            row.recurrences += 1
+            row.version += 1
+            session.add(WorkOrderEventRow(work_order_id=work_order_id, at=at, actor=actor, from_status=row.status,
+                                          to_status=row.status, note=note, action=WorkOrderAction.RECURRENCE.value,
+                                          data=dict(data or {})))
             return work_order_from_row(row)
+
+    def open_for_rule(self, rule_id: str, asset_id: str) -> WorkOrder | None:
+        """The newest open order opened by an alarm of ``rule_id`` on ``asset_id`` (a recurring fault)."""
+        query = (select(WorkOrderRow).join(AlarmRow, AlarmRow.id == WorkOrderRow.alarm_id)
+                 .where(AlarmRow.rule_id == rule_id, AlarmRow.asset_id == asset_id,
+                        WorkOrderRow.status.in_(OPEN_STATUSES))
+                 .order_by(WorkOrderRow.id.desc()).limit(1))
+        with self._transaction() as session:
+            row = session.scalars(query).first()
+            return None if row is None else work_order_from_row(row)
 
     def history(self, work_order_id: int) -> builtins.list[WorkOrderEvent]:
         """The work order's events, oldest first (raises NotFound for an unknown work order)."""
