@@ -101,6 +101,28 @@ class ApiSettings(_Section):
     token: SecretStr | None = None  # bearer token for /api/v1; None disables auth (local use only)
 
 
+class WebhookSettings(_Section):
+    """One webhook endpoint and the events routed to it (docs/workorders.md "Notifications")."""
+
+    name: str = Field(min_length=1, max_length=64)
+    url: str = Field(pattern=r"^https?://")
+    secret: SecretStr  # the HMAC-SHA256 signing key the receiver shares
+    topics: list[str] = Field(default_factory=lambda: ["alarm.", "workorder.", "emergency."])
+    sites: list[str] = Field(default_factory=list)  # empty: every site
+    kinds: list[str] = Field(default_factory=list)  # work-order kind or asset kind; empty: any
+    priorities: list[str] = Field(default_factory=list)  # work-order priority or alarm severity; empty: any
+
+
+class NotifySettings(_Section):
+    webhooks: list[WebhookSettings] = Field(default_factory=list)
+    alarm_ack_timeout_s: float = Field(300, gt=0)  # a critical alarm unacknowledged this long escalates
+    max_attempts: int = Field(8, ge=1)
+    retry_base_s: float = Field(5, gt=0)
+    retry_max_s: float = Field(3600, gt=0)
+    timeout_s: float = Field(5, gt=0)
+    send_interval_s: float = Field(1, gt=0)  # how often due deliveries are sent (wall time)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="FACMON_", env_nested_delimiter="__", extra="forbid")
 
@@ -112,6 +134,7 @@ class Settings(BaseSettings):
     rules: RulesSettings = Field(default_factory=RulesSettings)
     predictor: PredictorSettings = Field(default_factory=PredictorSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
+    notify: NotifySettings = Field(default_factory=NotifySettings)
     portfolio: Path | None = None  # sites and assets to register at start (YAML)
 
     @classmethod

@@ -33,6 +33,7 @@ from rules.service import RulesService
 from storage.records import Database
 from storage.telemetry import TelemetryStore, open_telemetry_store
 from workorders.book import WorkOrderBook
+from workorders.webhooks import WebhookNotifier, build_notifier
 
 log = logging.getLogger(__name__)
 RULES_TICK_S = 30.0  # clock seconds between rule ticks (shelf expiry, no-data watermark)
@@ -60,6 +61,7 @@ class Runtime:
     rules: RulesService
     predictor: Predictor
     ingest: Ingest
+    notifier: WebhookNotifier | None = None
     _threads: list[Any] = field(default_factory=list)
     _consumer: MqttConsumer | None = None
     _server: uvicorn.Server | None = None
@@ -86,6 +88,9 @@ class Runtime:
         # Reload the rules when a configured rule file changes (same path as POST /rules/reload).
         watcher = RuleFileWatcher(self.settings.rules.files, self.rules.reload)
         self._threads = [forecasting, ticking, checkpointing, watcher]
+        if self.notifier is not None:  # outbound webhooks: queue bus events, send and retry on a thread
+            self.notifier.attach(self.bus)
+            self._threads.append(Periodic("webhooks", self.settings.notify.send_interval_s, self.notifier.run_once))
         for part in self._threads:
             part.start()
         # Spool consumers first, then MQTT (acknowledged after the spool sync).
@@ -110,6 +115,8 @@ class Runtime:
             self.rules.checkpoint()  # the last state, after the final flush
         except Exception:
             log.exception("could not save the rules checkpoint at stop")
+        if self.notifier is not None:
+            self.notifier.close()
         self.store.close()
         self.db.dispose()
 
@@ -133,7 +140,8 @@ class Runtime:
         services = Services(db=self.db, store=self.store, book=self.book, rules=self.rules, bus=self.bus,
                             clock=self.clock, token=token, stats=self.stats,
                             decoder=self.new_decoder,  # dead-letter reprocessing
-                            metrics=self.ingest.metrics.exposition)  # GET /metrics
+                            metrics=self.ingest.metrics.exposition,  # GET /metrics
+                            notifier=self.notifier)
         # Open console event streams never end by themselves: bound the wait for them at shutdown.
         config = uvicorn.Config(create_app(services), host=api.host, port=api.port, log_level="warning",
                                 timeout_graceful_shutdown=2)
@@ -161,4 +169,5 @@ def build_runtime(settings: Settings, clock: Clock) -> Runtime:
     spool = Spool(collector.spool_dir, [STORE, RULES], collector.spool_max_bytes, collector.spool_segment_bytes)
     decoder = build_decoder(AssetRegistry(db.assets.list), collector, clock)
     ingest = Ingest(decoder, spool, store, db.dead_letters, rules.process, clock, collector, bus)
-    return Runtime(settings, clock, bus, db, store, book, rules, predictor, ingest)
+    notifier = build_notifier(settings.notify, db, clock)
+    return Runtime(settings, clock, bus, db, store, book, rules, predictor, ingest, notifier)

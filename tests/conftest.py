@@ -12,7 +12,7 @@ import secrets
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import pytest
 
@@ -112,3 +112,37 @@ def chromium_path() -> str:
 def unique_site() -> str:
     """A site id no other test uses, so each test has its own MQTT topics and records."""
     return f"site-{secrets.token_hex(4)}"
+
+
+@pytest.fixture(scope="session")
+def migrated_pg_url(postgres: Postgres) -> Iterator[str]:
+    """One migrated PostgreSQL database for the session; ``records_db`` empties it before each test."""
+    from storage.records import Database
+
+    dbname = f"t_records_{secrets.token_hex(4)}"
+    postgres.create_database(dbname)
+    database = Database(postgres.url_for(dbname))
+    database.upgrade()
+    database.dispose()
+    yield postgres.url_for(dbname)
+    postgres.drop_database(dbname)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.integration)])
+def records_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
+    """A migrated, empty records ``Database``: a SQLite file, then a real PostgreSQL (the test runs on both)."""
+    from sqlalchemy import text
+
+    from storage.records import Database
+    from storage.records.models import Base
+
+    if request.param == "sqlite":
+        database = Database(f"sqlite:///{tmp_path / 'records.sqlite3'}")
+        database.upgrade()
+    else:
+        database = Database(request.getfixturevalue("migrated_pg_url"))
+        tables = ", ".join(table.name for table in Base.metadata.sorted_tables)
+        with database.engine.begin() as connection:
+            connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    yield database
+    database.dispose()

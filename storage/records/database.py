@@ -58,6 +58,7 @@ class Database:
         if self.engine.dialect.name == "sqlite":
             _prepare_sqlite(self.engine)
         sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self.sessions = sessions  # for repositories that live with their part (workorders/, people/)
         self.assets = AssetRepository(sessions)
         self.alarms = AlarmRepository(sessions)
         self.work_orders = WorkOrderRepository(sessions)
