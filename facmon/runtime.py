@@ -33,6 +33,8 @@ from rules.service import RulesService
 from storage.records import Database
 from storage.telemetry import TelemetryStore, open_telemetry_store
 from workorders.book import WorkOrderBook
+from workorders.complaint_desk import ComplaintDesk
+from workorders.notice_board import NoticeBoard
 
 log = logging.getLogger(__name__)
 RULES_TICK_S = 30.0  # clock seconds between rule ticks (shelf expiry, no-data watermark)
@@ -133,7 +135,9 @@ class Runtime:
         services = Services(db=self.db, store=self.store, book=self.book, rules=self.rules, bus=self.bus,
                             clock=self.clock, token=token, stats=self.stats,
                             decoder=self.new_decoder,  # dead-letter reprocessing
-                            metrics=self.ingest.metrics.exposition)  # GET /metrics
+                            metrics=self.ingest.metrics.exposition,  # GET /metrics
+                            complaints=ComplaintDesk(self.db, self.book, self.bus, self.clock),
+                            notices=NoticeBoard(self.db, self.bus, self.clock))
         # Open console event streams never end by themselves: bound the wait for them at shutdown.
         config = uvicorn.Config(create_app(services), host=api.host, port=api.port, log_level="warning",
                                 timeout_graceful_shutdown=2)

@@ -63,19 +63,16 @@ class NoticeBoard:
         return notice
 
     def edit(self, notice_id: int, title: str | None = None, body: str | None = None,
-             window: Window | None = None) -> Notice:
-        """Change a draft (Conflict once it is published or withdrawn: residents may have read it)."""
+             starts_at: datetime | None = None, ends_at: datetime | None = None) -> Notice:
+        """Change a draft; what is not given stays (Conflict once it is published or withdrawn:
+        residents may have read it)."""
         current = self.records.get(notice_id)
         if current.status is not NoticeStatus.DRAFT:
             raise Conflict(f"notice {notice_id} is {current.status.value}: only a draft can be edited")
-        fields: dict[str, object] = {}
-        if title is not None:
-            fields["title"] = title
-        if body is not None:
-            fields["body"] = body
-        if window is not None:
-            fields.update(starts_at=window.starts_at, ends_at=window.ends_at)
-        notice = self.records.change(notice_id, NoticeStatus.DRAFT, **fields) if fields else current
+        window = Window(starts_at or current.starts_at, ends_at or current.ends_at)
+        notice = self.records.change(notice_id, NoticeStatus.DRAFT, title=title or current.title,
+                                     body=current.body if body is None else body,
+                                     starts_at=window.starts_at, ends_at=window.ends_at)
         self._tell(notice)
         return notice
 
