@@ -106,7 +106,7 @@ def test_follow_up_records_satisfaction_and_comment() -> None:
 
 
 def test_first_response_is_due_24_hours_later_around_the_clock() -> None:
-    assert RESPOND_WITHIN == timedelta(hours=24)
+    assert timedelta(hours=24) == RESPOND_WITHIN
     assert respond_due_at(T0) == datetime(2026, 3, 3, 22, 30, tzinfo=UTC)
     assert respond_due_at(T0, timedelta(hours=4)) == datetime(2026, 3, 3, 2, 30, tzinfo=UTC)
 

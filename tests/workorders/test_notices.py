@@ -73,7 +73,8 @@ def test_draft_wording_follows_the_asset_kind(kind: AssetKind | None, headline: 
 
 def test_draft_copies_nothing_of_the_order_text() -> None:
     title, body = draft_text(planned_order(), WINDOW, AssetKind.PUMP, "North booster pump 1")
-    assert "12B" not in title + body and "138" not in title + body
+    assert "12B" not in title + body
+    assert "138" not in title + body
 
 
 def test_a_window_over_midnight_names_both_days() -> None:
