@@ -15,12 +15,14 @@ from api.errors import install_error_handlers
 from api.routes import (
     alarms,
     assets,
+    complaints,
     deadletters,
     events,
     forecasts,
     health,
     maintenance,
     metrics,
+    notices,
     rules,
     stats,
     webhooks,
@@ -28,6 +30,20 @@ from api.routes import (
 )
 
 API_PREFIX = "/api/v1"
+# The routers under /api/v1 behind the token, one per line.
+ROUTERS = (
+    assets,
+    alarms,
+    workorders,
+    forecasts,
+    deadletters,
+    stats,
+    maintenance,
+    rules,
+    webhooks,
+    complaints,
+    notices,
+)
 CONSOLE_DIR = Path(__file__).parent / "console"
 
 DESCRIPTION = """\
@@ -52,9 +68,10 @@ def create_app(services: Services) -> FastAPI:
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(metrics.router)  # Prometheus scrapes /metrics (open, like /healthz)
-    for module in (assets, alarms, workorders, forecasts, deadletters, stats, maintenance, rules, webhooks):
+    for module in ROUTERS:
         app.include_router(module.router, prefix=API_PREFIX, dependencies=[Depends(require_token)])
     app.include_router(events.router, prefix=API_PREFIX, dependencies=[Depends(require_token_or_query)])
+    app.include_router(notices.feeds)  # residents' feed readers and calendars subscribe without a token
 
     @app.get("/", include_in_schema=False)
     def console() -> FileResponse:

@@ -15,6 +15,8 @@ from rules.service import RulesService
 from storage.records import Database
 from storage.telemetry import TelemetryStore
 from workorders.book import WorkOrderBook
+from workorders.complaint_desk import ComplaintDesk
+from workorders.notice_board import NoticeBoard
 from workorders.webhooks import WebhookNotifier
 
 
@@ -36,6 +38,8 @@ class Services:
     # The collector's Prometheus exposition for GET /metrics (None: no collector here).
     metrics: Callable[[], bytes] | None = None
     notifier: WebhookNotifier | None = None  # outbound webhooks (None: none configured)
+    complaints: ComplaintDesk | None = None  # the complaint desk and the notice board (None: not served here)
+    notices: NoticeBoard | None = None
 
 
 def get_services(request: Request) -> Services:

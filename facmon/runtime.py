@@ -33,6 +33,8 @@ from rules.service import RulesService
 from storage.records import Database
 from storage.telemetry import TelemetryStore, open_telemetry_store
 from workorders.book import WorkOrderBook
+from workorders.complaint_desk import ComplaintDesk
+from workorders.notice_board import NoticeBoard
 from workorders.webhooks import WebhookNotifier, build_notifier
 
 log = logging.getLogger(__name__)
@@ -141,7 +143,9 @@ class Runtime:
                             clock=self.clock, token=token, stats=self.stats,
                             decoder=self.new_decoder,  # dead-letter reprocessing
                             metrics=self.ingest.metrics.exposition,  # GET /metrics
-                            notifier=self.notifier)
+                            notifier=self.notifier,
+                            complaints=ComplaintDesk(self.db, self.book, self.bus, self.clock),
+                            notices=NoticeBoard(self.db, self.bus, self.clock))
         # Open console event streams never end by themselves: bound the wait for them at shutdown.
         config = uvicorn.Config(create_app(services), host=api.host, port=api.port, log_level="warning",
                                 timeout_graceful_shutdown=2)

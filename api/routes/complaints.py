@@ -1,0 +1,87 @@
+"""Complaints (投诉): registered by the desk, investigated, answered, followed up, linked to work orders."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, status
+
+from api.deps import ServicesDep
+from api.schemas.complaints import (
+    ComplaintCreate,
+    ComplaintDetail,
+    ComplaintPublic,
+    ComplaintTransition,
+    ComplaintWorkOrder,
+)
+from core.errors import ServiceUnavailable
+from workorders.complaint_desk import ComplaintDesk
+from workorders.complaints import ComplaintStatus
+
+router = APIRouter(prefix="/complaints", tags=["complaints"])
+
+
+def _desk(services: ServicesDep) -> ComplaintDesk:
+    if services.complaints is None:
+        raise ServiceUnavailable("the complaint desk is not served here")
+    return services.complaints
+
+
+DeskDep = Annotated[ComplaintDesk, Depends(_desk)]
+
+
+@router.post("", response_model=ComplaintDetail, status_code=status.HTTP_201_CREATED)
+def register_complaint(services: ServicesDep, desk: DeskDep, body: ComplaintCreate) -> ComplaintDetail:
+    """Register a complaint; its first response is due within 24 hours, around the clock."""
+    complaint = desk.register(body.site_id, body.channel, body.category, body.complainant, body.description,
+                              body.actor, phone=body.phone)
+    return _detail(services, desk, complaint.id)
+
+
+@router.get("", response_model=list[ComplaintPublic])
+def list_complaints(
+    services: ServicesDep,
+    desk: DeskDep,
+    site: str | None = None,
+    status_: Annotated[ComplaintStatus | None, Query(alias="status")] = None,
+    overdue: Annotated[bool, Query(description="Only those still awaiting a first response past its due time.")]
+    = False,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+) -> list[ComplaintPublic]:
+    """Complaints, newest first, filtered by site, status, or overdue first response."""
+    now = services.clock.now()
+    return [ComplaintPublic.of(c, now) for c in desk.list(site_id=site, status=status_, overdue=overdue, limit=limit)]
+
+
+@router.get("/{complaint_id}", response_model=ComplaintDetail)
+def get_complaint(services: ServicesDep, desk: DeskDep, complaint_id: int) -> ComplaintDetail:
+    """One complaint with its history: every step with who, when and why."""
+    return _detail(services, desk, complaint_id)
+
+
+@router.post("/{complaint_id}/transitions", response_model=ComplaintDetail)
+def transition_complaint(services: ServicesDep, desk: DeskDep, complaint_id: int,
+                         body: ComplaintTransition) -> ComplaintDetail:
+    """Move a complaint on: investigate, answer (the note is the answer), follow up (satisfaction 1-5),
+    close, or withdraw (with a reason). 409 names the allowed steps, or says the complaint changed."""
+    desk.transition(complaint_id, body.to_status, body.actor, note=body.note, satisfaction=body.satisfaction,
+                    expected_version=body.expected_version)
+    return _detail(services, desk, complaint_id)
+
+
+@router.post("/{complaint_id}/work-orders", response_model=ComplaintDetail)
+def complaint_work_order(services: ServicesDep, desk: DeskDep, complaint_id: int,
+                         body: ComplaintWorkOrder) -> ComplaintDetail:
+    """Link an existing work order of the same site, or open one (source "complaint", the complainant as
+    requester); the complaint's ``work_order_ids`` then holds it."""
+    if body.work_order_id is not None:
+        desk.link_work_order(complaint_id, body.work_order_id, body.actor)
+    else:
+        assert body.title is not None  # ComplaintWorkOrder asks for one of the two
+        desk.open_work_order(complaint_id, body.title, body.actor, kind=body.kind, priority=body.priority,
+                             asset_id=body.asset_id, description=body.description)
+    return _detail(services, desk, complaint_id)
+
+
+def _detail(services: ServicesDep, desk: ComplaintDesk, complaint_id: int) -> ComplaintDetail:
+    return ComplaintDetail.with_history(desk.get(complaint_id), desk.history(complaint_id), services.clock.now())

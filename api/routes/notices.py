@@ -1,0 +1,95 @@
+"""Notices (公告) of planned work to a site's residents, and the open per-site feeds they subscribe to."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request, Response, status
+from pydantic import AwareDatetime
+
+from api.deps import ServicesDep
+from api.schemas.complaints import NoticeCreate, NoticeFromOrder, NoticePublic, NoticeUpdate
+from core.errors import ServiceUnavailable
+from workorders.notice_board import NoticeBoard
+from workorders.notice_feeds import ATOM_MEDIA_TYPE, ICS_MEDIA_TYPE, atom_feed, ics_calendar
+from workorders.notices import NoticeStatus, Window
+
+router = APIRouter(tags=["notices"])
+# Open, no token: residents' feed readers and calendar apps subscribe to these. Published notices only.
+feeds = APIRouter(prefix="/feeds", tags=["feeds"])
+
+
+def _board(services: ServicesDep) -> NoticeBoard:
+    if services.notices is None:
+        raise ServiceUnavailable("the notice board is not served here")
+    return services.notices
+
+
+BoardDep = Annotated[NoticeBoard, Depends(_board)]
+
+
+@router.post("/notices", response_model=NoticePublic, status_code=status.HTTP_201_CREATED)
+def draft_notice(board: BoardDep, body: NoticeCreate) -> NoticePublic:
+    """Draft a notice for a site's residents; it goes out when published."""
+    return NoticePublic.of(board.draft(body.site_id, body.title, body.body, Window(body.starts_at, body.ends_at),
+                                       body.actor))
+
+
+@router.post("/workorders/{work_order_id}/notice", response_model=NoticePublic,
+             status_code=status.HTTP_201_CREATED)
+def draft_notice_from_order(board: BoardDep, work_order_id: int, body: NoticeFromOrder) -> NoticePublic:
+    """Draft a notice from a planned work order, worded by its asset's kind (water off, elevator out of
+    service, lighting work) with the window; edit it, then publish it."""
+    return NoticePublic.of(board.draft_from_order(work_order_id, Window(body.starts_at, body.ends_at), body.actor))
+
+
+@router.get("/notices", response_model=list[NoticePublic])
+def list_notices(
+    board: BoardDep,
+    site: str | None = None,
+    status_: Annotated[NoticeStatus | None, Query(alias="status")] = None,
+    at: Annotated[AwareDatetime | None, Query(description="Only notices whose window holds this time.")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+) -> list[NoticePublic]:
+    """Notices, soonest window first, filtered by site, status and a time within the window."""
+    return [NoticePublic.of(n) for n in board.list(site_id=site, status=status_, at=at, limit=limit)]
+
+
+@router.get("/notices/{notice_id}", response_model=NoticePublic)
+def get_notice(board: BoardDep, notice_id: int) -> NoticePublic:
+    return NoticePublic.of(board.get(notice_id))
+
+
+@router.patch("/notices/{notice_id}", response_model=NoticePublic)
+def edit_notice(board: BoardDep, notice_id: int, body: NoticeUpdate) -> NoticePublic:
+    """Change a draft (409 once it is published or withdrawn)."""
+    return NoticePublic.of(board.edit(notice_id, title=body.title, body=body.body, starts_at=body.starts_at,
+                                      ends_at=body.ends_at))
+
+
+@router.post("/notices/{notice_id}/publish", response_model=NoticePublic)
+def publish_notice(board: BoardDep, notice_id: int) -> NoticePublic:
+    """Publish a draft: from now on the site's feeds show it."""
+    return NoticePublic.of(board.publish(notice_id))
+
+
+@router.post("/notices/{notice_id}/withdraw", response_model=NoticePublic)
+def withdraw_notice(board: BoardDep, notice_id: int) -> NoticePublic:
+    """Withdraw a draft or a published notice (the feeds drop it)."""
+    return NoticePublic.of(board.withdraw(notice_id))
+
+
+@feeds.get("/sites/{site_id}/notices.atom", response_class=Response,
+           responses={200: {"content": {"application/atom+xml": {}}}})
+def notices_atom(services: ServicesDep, board: BoardDep, request: Request, site_id: str) -> Response:
+    """The site's published notices as an Atom feed (open: no token)."""
+    site, notices = board.feed(site_id)
+    return Response(atom_feed(site, notices, str(request.url), services.clock.now()), media_type=ATOM_MEDIA_TYPE)
+
+
+@feeds.get("/sites/{site_id}/notices.ics", response_class=Response,
+           responses={200: {"content": {"text/calendar": {}}}})
+def notices_ics(board: BoardDep, site_id: str) -> Response:
+    """The site's published notices as an iCalendar feed for calendar apps (open: no token)."""
+    site, notices = board.feed(site_id)
+    return Response(ics_calendar(site, notices), media_type=ICS_MEDIA_TYPE)
