@@ -42,6 +42,11 @@ class AfterAction:
     time_to_restore: timedelta | None  # from the alarm (else the order's opening) to service restored
 
 
+# At the same instant the causal order: the alarm, its order, the plan it started, ..., the plan's end.
+_RANK = {"alarm raised": 0, "order opened": 1, "plan started": 2, "drill started": 2, "plan ended": 4,
+         "drill ended": 4}
+
+
 def late_steps(run: EmergencyRun, at: datetime) -> list[LateStep]:
     """Steps done after their due time, or not done by the run's end (``at`` while it goes on)."""
     until = run.ended_at or at
@@ -102,8 +107,6 @@ def after_action(run: EmergencyRun, at: datetime, order: WorkOrder | None = None
         entries += _order_entries(order, history)
         if order.restored_at is not None:
             restore_time = order.restored_at - (alarm.started_at if alarm else order.opened_at)
-    # At the same instant the causal order first: alarm, then its order, then the plan it started.
-    order_of = {"alarm raised": 0, "order opened": 1, "plan started": 2}
-    entries.sort(key=lambda e: (e.at, order_of.get(e.what, 3)))
+    entries.sort(key=lambda e: (e.at, _RANK.get(e.what, 3)))
     return AfterAction(run, tuple(entries), tuple(late_steps(run, at)),
                        sum(step.done_at is not None for step in run.steps), restore_time)

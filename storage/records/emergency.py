@@ -140,7 +140,7 @@ class EmergencyRunRepository(Repository):
                         EmergencyStepRow.escalated_at.is_(None), EmergencyStepRow.due_at < at)
                  .order_by(EmergencyStepRow.due_at, EmergencyStepRow.id))
         with self._transaction() as session:
-            keys = builtins.list(session.execute(query).tuples())
+            keys = [(run_id, position) for run_id, position in session.execute(query)]
         runs = {run_id: self.get(run_id) for run_id in {run_id for run_id, _ in keys}}
         return [(runs[run_id], runs[run_id].step(position)) for run_id, position in keys]
 
