@@ -15,6 +15,7 @@ from rules.service import RulesService
 from storage.records import Database
 from storage.telemetry import TelemetryStore
 from workorders.book import WorkOrderBook
+from workorders.emergency_runs import EmergencyRunner
 
 
 @dataclass
@@ -34,6 +35,7 @@ class Services:
     decoder: Callable[[], Decoder] | None = None
     # The collector's Prometheus exposition for GET /metrics (None: no collector here).
     metrics: Callable[[], bytes] | None = None
+    emergency: EmergencyRunner | None = None  # emergency plans: runs, drills, after-action records
 
 
 def get_services(request: Request) -> Services:

@@ -33,6 +33,8 @@ from rules.service import RulesService
 from storage.records import Database
 from storage.telemetry import TelemetryStore, open_telemetry_store
 from workorders.book import WorkOrderBook
+from workorders.emergency import configured_plans
+from workorders.emergency_runs import EmergencyRunner
 
 log = logging.getLogger(__name__)
 RULES_TICK_S = 30.0  # clock seconds between rule ticks (shelf expiry, no-data watermark)
@@ -60,6 +62,7 @@ class Runtime:
     rules: RulesService
     predictor: Predictor
     ingest: Ingest
+    emergency: EmergencyRunner
     _threads: list[Any] = field(default_factory=list)
     _consumer: MqttConsumer | None = None
     _server: uvicorn.Server | None = None
@@ -83,9 +86,14 @@ class Runtime:
             self.bus.subscribe(self.rules.on_event, topic)
         ticking = Periodic("rules-tick", max(self.clock.wall_seconds(RULES_TICK_S), 0.25), self.rules.tick)
         checkpointing = Periodic("rules-checkpoint", RULES_CHECKPOINT_S, self.rules.checkpoint)
+        # Emergency orders start their plan; late plan steps escalate.
+        self.bus.subscribe(self.emergency.on_event, "workorder.")
+        late_steps = Periodic("emergency-late",
+                              max(self.clock.wall_seconds(self.settings.emergency.late_check_s), 0.25),
+                              self.emergency.escalate_late)
         # Reload the rules when a configured rule file changes (same path as POST /rules/reload).
         watcher = RuleFileWatcher(self.settings.rules.files, self.rules.reload)
-        self._threads = [forecasting, ticking, checkpointing, watcher]
+        self._threads = [forecasting, ticking, checkpointing, late_steps, watcher]
         for part in self._threads:
             part.start()
         # Spool consumers first, then MQTT (acknowledged after the spool sync).
@@ -133,7 +141,8 @@ class Runtime:
         services = Services(db=self.db, store=self.store, book=self.book, rules=self.rules, bus=self.bus,
                             clock=self.clock, token=token, stats=self.stats,
                             decoder=self.new_decoder,  # dead-letter reprocessing
-                            metrics=self.ingest.metrics.exposition)  # GET /metrics
+                            metrics=self.ingest.metrics.exposition,  # GET /metrics
+                            emergency=self.emergency)
         # Open console event streams never end by themselves: bound the wait for them at shutdown.
         config = uvicorn.Config(create_app(services), host=api.host, port=api.port, log_level="warning",
                                 timeout_graceful_shutdown=2)
@@ -161,4 +170,5 @@ def build_runtime(settings: Settings, clock: Clock) -> Runtime:
     spool = Spool(collector.spool_dir, [STORE, RULES], collector.spool_max_bytes, collector.spool_segment_bytes)
     decoder = build_decoder(AssetRegistry(db.assets.list), collector, clock)
     ingest = Ingest(decoder, spool, store, db.dead_letters, rules.process, clock, collector, bus)
-    return Runtime(settings, clock, bus, db, store, book, rules, predictor, ingest)
+    emergency = EmergencyRunner(configured_plans(settings.emergency.plans_file), db, book, bus, clock)
+    return Runtime(settings, clock, bus, db, store, book, rules, predictor, ingest, emergency)
