@@ -17,6 +17,7 @@ from api.routes import (
     assets,
     complaints,
     deadletters,
+    emergency,
     events,
     forecasts,
     health,
@@ -43,6 +44,7 @@ ROUTERS = (
     webhooks,
     complaints,
     notices,
+    emergency,
 )
 CONSOLE_DIR = Path(__file__).parent / "console"
 

@@ -16,6 +16,7 @@ from storage.records import Database
 from storage.telemetry import TelemetryStore
 from workorders.book import WorkOrderBook
 from workorders.complaint_desk import ComplaintDesk
+from workorders.emergency_runs import EmergencyRunner
 from workorders.notice_board import NoticeBoard
 from workorders.webhooks import WebhookNotifier
 
@@ -40,6 +41,7 @@ class Services:
     notifier: WebhookNotifier | None = None  # outbound webhooks (None: none configured)
     complaints: ComplaintDesk | None = None  # the complaint desk and the notice board (None: not served here)
     notices: NoticeBoard | None = None
+    emergency: EmergencyRunner | None = None  # emergency plans: runs, drills, after-action records
 
 
 def get_services(request: Request) -> Services:

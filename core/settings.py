@@ -95,6 +95,12 @@ class PredictorSettings(_Section):
     history_days: float = Field(30, gt=0)
 
 
+class EmergencySettings(_Section):
+    # Laid over the packaged plans (workorders/emergency_plans.yaml): plans replace by name.
+    plans_file: Path | None = None
+    late_check_s: float = Field(30, gt=0)  # in clock time: how often late plan steps are escalated
+
+
 class ApiSettings(_Section):
     host: str = "127.0.0.1"
     port: int = Field(8080, ge=0, le=65535)
@@ -135,6 +141,7 @@ class Settings(BaseSettings):
     predictor: PredictorSettings = Field(default_factory=PredictorSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
     notify: NotifySettings = Field(default_factory=NotifySettings)
+    emergency: EmergencySettings = Field(default_factory=EmergencySettings)
     portfolio: Path | None = None  # sites and assets to register at start (YAML)
 
     @classmethod

@@ -34,6 +34,8 @@ from storage.records import Database
 from storage.telemetry import TelemetryStore, open_telemetry_store
 from workorders.book import WorkOrderBook
 from workorders.complaint_desk import ComplaintDesk
+from workorders.emergency import configured_plans
+from workorders.emergency_runs import EmergencyRunner
 from workorders.notice_board import NoticeBoard
 from workorders.webhooks import WebhookNotifier, build_notifier
 
@@ -63,6 +65,7 @@ class Runtime:
     rules: RulesService
     predictor: Predictor
     ingest: Ingest
+    emergency: EmergencyRunner
     notifier: WebhookNotifier | None = None
     _threads: list[Any] = field(default_factory=list)
     _consumer: MqttConsumer | None = None
@@ -87,9 +90,14 @@ class Runtime:
             self.bus.subscribe(self.rules.on_event, topic)
         ticking = Periodic("rules-tick", max(self.clock.wall_seconds(RULES_TICK_S), 0.25), self.rules.tick)
         checkpointing = Periodic("rules-checkpoint", RULES_CHECKPOINT_S, self.rules.checkpoint)
+        # Emergency orders start their plan; late plan steps escalate.
+        self.bus.subscribe(self.emergency.on_event, "workorder.")
+        late_steps = Periodic("emergency-late",
+                              max(self.clock.wall_seconds(self.settings.emergency.late_check_s), 0.25),
+                              self.emergency.escalate_late)
         # Reload the rules when a configured rule file changes (same path as POST /rules/reload).
         watcher = RuleFileWatcher(self.settings.rules.files, self.rules.reload)
-        self._threads = [forecasting, ticking, checkpointing, watcher]
+        self._threads = [forecasting, ticking, checkpointing, late_steps, watcher]
         if self.notifier is not None:  # outbound webhooks: queue bus events, send and retry on a thread
             self.notifier.attach(self.bus)
             self._threads.append(Periodic("webhooks", self.settings.notify.send_interval_s, self.notifier.run_once))
@@ -145,7 +153,8 @@ class Runtime:
                             metrics=self.ingest.metrics.exposition,  # GET /metrics
                             notifier=self.notifier,
                             complaints=ComplaintDesk(self.db, self.book, self.bus, self.clock),
-                            notices=NoticeBoard(self.db, self.bus, self.clock))
+                            notices=NoticeBoard(self.db, self.bus, self.clock),
+                            emergency=self.emergency)
         # Open console event streams never end by themselves: bound the wait for them at shutdown.
         config = uvicorn.Config(create_app(services), host=api.host, port=api.port, log_level="warning",
                                 timeout_graceful_shutdown=2)
@@ -173,5 +182,6 @@ def build_runtime(settings: Settings, clock: Clock) -> Runtime:
     spool = Spool(collector.spool_dir, [STORE, RULES], collector.spool_max_bytes, collector.spool_segment_bytes)
     decoder = build_decoder(AssetRegistry(db.assets.list), collector, clock)
     ingest = Ingest(decoder, spool, store, db.dead_letters, rules.process, clock, collector, bus)
+    emergency = EmergencyRunner(configured_plans(settings.emergency.plans_file), db, book, bus, clock)
     notifier = build_notifier(settings.notify, db, clock)
-    return Runtime(settings, clock, bus, db, store, book, rules, predictor, ingest, notifier)
+    return Runtime(settings, clock, bus, db, store, book, rules, predictor, ingest, emergency, notifier)

@@ -15,6 +15,7 @@ from storage.records.alarms import AlarmRepository
 from storage.records.assets import AssetRepository
 from storage.records.checkpoints import CheckpointRepository
 from storage.records.dead_letters import DeadLetterRepository
+from storage.records.emergency import EmergencyRunRepository
 from storage.records.forecasts import ForecastRepository
 from storage.records.maintenance import MaintenanceWindowRepository
 from storage.records.work_orders import WorkOrderRepository
@@ -66,6 +67,7 @@ class Database:
         self.dead_letters = DeadLetterRepository(sessions)
         self.checkpoints = CheckpointRepository(sessions)
         self.maintenance = MaintenanceWindowRepository(sessions)
+        self.emergency = EmergencyRunRepository(sessions)
 
     def upgrade(self) -> None:
         """Migrate the schema to the newest revision (alembic ``upgrade head``)."""

@@ -1,0 +1,78 @@
+"""Emergency plans (应急预案): the plans, drills, the runs being worked and their after-action records."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
+
+from api.deps import Services, ServicesDep
+from api.schemas.emergency import (
+    AfterActionPublic,
+    DrillCreate,
+    PlanPublic,
+    RunDetail,
+    RunEnd,
+    RunPublic,
+    StepDone,
+)
+from core.errors import ServiceUnavailable
+from workorders.emergency_runs import EmergencyRunner
+
+router = APIRouter(prefix="/emergency", tags=["emergency plans"])
+
+
+def _runner(services: Services) -> EmergencyRunner:
+    if services.emergency is None:
+        raise ServiceUnavailable("emergency plans are not running in this service")
+    return services.emergency
+
+
+@router.get("/plans", response_model=list[PlanPublic])
+def list_plans(services: ServicesDep) -> list[PlanPublic]:
+    """Every emergency plan, its steps (role, time limit) and the alarm rules whose orders carry it."""
+    plans = _runner(services).plans
+    return [PlanPublic.of(plan, plans.rules_of(name)) for name, plan in sorted(plans.plans.items())]
+
+
+@router.post("/drills", response_model=RunDetail, status_code=status.HTTP_201_CREATED)
+def start_drill(services: ServicesDep, body: DrillCreate) -> RunDetail:
+    """Run a plan for a site as a drill: the same steps and limits, without an alarm or a work order."""
+    return RunDetail.with_steps(_runner(services).start_drill(body.site, body.plan, body.actor))
+
+
+@router.get("/runs", response_model=list[RunPublic])
+def list_runs(
+    services: ServicesDep,
+    site: str | None = None,
+    active: Annotated[bool | None, Query(description="true: runs not ended; false: ended ones.")] = None,
+    work_order: Annotated[int | None, Query(description="The run of this emergency order.")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+) -> list[RunPublic]:
+    """Plan runs (real emergencies and drills), newest first."""
+    runs = services.db.emergency.list(site_id=site, active=active, work_order_id=work_order, limit=limit)
+    return [RunPublic.of(run) for run in runs]
+
+
+@router.get("/runs/{run_id}", response_model=RunDetail)
+def get_run(services: ServicesDep, run_id: int) -> RunDetail:
+    """One run with its steps: role, due time, who did it when, escalation."""
+    return RunDetail.with_steps(services.db.emergency.get(run_id))
+
+
+@router.post("/runs/{run_id}/steps/{position}/done", response_model=RunDetail)
+def check_off_step(services: ServicesDep, run_id: int, position: int, body: StepDone) -> RunDetail:
+    """Check a step off, now, by ``actor``; 409 if it was done already or the run has ended."""
+    return RunDetail.with_steps(_runner(services).check_off(run_id, position, body.actor, body.note))
+
+
+@router.post("/runs/{run_id}/end", response_model=RunDetail)
+def end_run(services: ServicesDep, run_id: int, body: RunEnd) -> RunDetail:
+    """End a run (a drill, or an emergency over before its order closes); ending again changes nothing."""
+    return RunDetail.with_steps(_runner(services).end(run_id, body.actor))
+
+
+@router.get("/runs/{run_id}/after-action", response_model=AfterActionPublic)
+def get_after_action(services: ServicesDep, run_id: int) -> AfterActionPublic:
+    """The after-action record: timeline, late steps and by how much, time to restore."""
+    return AfterActionPublic.of(_runner(services).after_action(run_id))
