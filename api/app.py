@@ -15,6 +15,7 @@ from api.errors import install_error_handlers
 from api.routes import (
     alarms,
     assets,
+    attachments,
     deadletters,
     events,
     forecasts,
@@ -51,9 +52,15 @@ def create_app(services: Services) -> FastAPI:
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(metrics.router)  # Prometheus scrapes /metrics (open, like /healthz)
-    for module in (assets, alarms, workorders, forecasts, deadletters, stats, maintenance, rules):
+    for module in (assets, alarms, workorders, attachments, forecasts, deadletters, stats, maintenance, rules):
         app.include_router(module.router, prefix=API_PREFIX, dependencies=[Depends(require_token)])
     app.include_router(events.router, prefix=API_PREFIX, dependencies=[Depends(require_token_or_query)])
+    app.include_router(workorders.public_router, prefix=API_PREFIX)  # residents' requests: no token
+
+    @app.get("/request", include_in_schema=False)
+    def repair_request_form() -> FileResponse:
+        # The residents' repair form (a QR code on the notice board points here, ?site=<id>); open.
+        return FileResponse(CONSOLE_DIR / "request.html", headers={"Cache-Control": "no-cache"})
 
     @app.get("/", include_in_schema=False)
     def console() -> FileResponse:

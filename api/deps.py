@@ -14,6 +14,7 @@ from core.events import EventBus
 from rules.service import RulesService
 from storage.records import Database
 from storage.telemetry import TelemetryStore
+from workorders.attachments import Attachments
 from workorders.book import WorkOrderBook
 
 
@@ -34,6 +35,7 @@ class Services:
     decoder: Callable[[], Decoder] | None = None
     # The collector's Prometheus exposition for GET /metrics (None: no collector here).
     metrics: Callable[[], bytes] | None = None
+    attachments: Attachments | None = None  # photos on work orders (None: uploads answered 503)
 
 
 def get_services(request: Request) -> Services:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -101,6 +101,26 @@ class ApiSettings(_Section):
     token: SecretStr | None = None  # bearer token for /api/v1; None disables auth (local use only)
 
 
+class AttachmentSettings(_Section):
+    """Where photos attached to work orders are kept (docs/configuration.md "[attachments]")."""
+
+    backend: Literal["disk", "s3"] = "disk"
+    directory: Path = Path("facmon-attachments")  # disk: relative paths are from the working directory
+    s3_bucket: str | None = None
+    s3_endpoint_url: str | None = None  # an S3-compatible service (MinIO, Ceph ...); None: AWS
+    s3_region: str | None = None
+    s3_access_key_id: SecretStr | None = None  # None: boto3's own chain (environment, profile, role)
+    s3_secret_access_key: SecretStr | None = None
+    s3_prefix: str = "attachments/"
+    max_bytes: int = Field(10 * 1024 * 1024, ge=1024)  # larger uploads are refused (413)
+
+    @model_validator(mode="after")
+    def _bucket_for_s3(self) -> AttachmentSettings:
+        if self.backend == "s3" and not self.s3_bucket:
+            raise ValueError("attachments.s3_bucket is required when attachments.backend is 's3'")
+        return self
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="FACMON_", env_nested_delimiter="__", extra="forbid")
 
@@ -112,6 +132,7 @@ class Settings(BaseSettings):
     rules: RulesSettings = Field(default_factory=RulesSettings)
     predictor: PredictorSettings = Field(default_factory=PredictorSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
+    attachments: AttachmentSettings = Field(default_factory=AttachmentSettings)
     portfolio: Path | None = None  # sites and assets to register at start (YAML)
 
     @classmethod

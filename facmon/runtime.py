@@ -32,6 +32,7 @@ from rules.ruleset import RuleFileWatcher
 from rules.service import RulesService
 from storage.records import Database
 from storage.telemetry import TelemetryStore, open_telemetry_store
+from workorders.attachments import Attachments, open_blob_store
 from workorders.book import WorkOrderBook
 
 log = logging.getLogger(__name__)
@@ -133,7 +134,9 @@ class Runtime:
         services = Services(db=self.db, store=self.store, book=self.book, rules=self.rules, bus=self.bus,
                             clock=self.clock, token=token, stats=self.stats,
                             decoder=self.new_decoder,  # dead-letter reprocessing
-                            metrics=self.ingest.metrics.exposition)  # GET /metrics
+                            metrics=self.ingest.metrics.exposition,  # GET /metrics
+                            attachments=Attachments(self.db, self.book, open_blob_store(self.settings.attachments),
+                                                    self.clock, self.settings.attachments.max_bytes))
         # Open console event streams never end by themselves: bound the wait for them at shutdown.
         config = uvicorn.Config(create_app(services), host=api.host, port=api.port, log_level="warning",
                                 timeout_graceful_shutdown=2)

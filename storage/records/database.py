@@ -13,6 +13,7 @@ from sqlalchemy.orm import sessionmaker
 
 from storage.records.alarms import AlarmRepository
 from storage.records.assets import AssetRepository
+from storage.records.attachments import AttachmentRepository
 from storage.records.checkpoints import CheckpointRepository
 from storage.records.dead_letters import DeadLetterRepository
 from storage.records.forecasts import ForecastRepository
@@ -72,6 +73,7 @@ class Database:
         self.dead_letters = DeadLetterRepository(sessions)
         self.checkpoints = CheckpointRepository(sessions)
         self.maintenance = MaintenanceWindowRepository(sessions)
+        self.attachments = AttachmentRepository(sessions)
 
     def upgrade(self) -> None:
         """Migrate the schema to the newest revision (alembic ``upgrade head``)."""
