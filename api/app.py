@@ -15,6 +15,7 @@ from api.errors import install_error_handlers
 from api.routes import (
     alarms,
     assets,
+    attachments,
     complaints,
     deadletters,
     emergency,
@@ -45,6 +46,7 @@ ROUTERS = (
     complaints,
     notices,
     emergency,
+    attachments,
 )
 CONSOLE_DIR = Path(__file__).parent / "console"
 
@@ -74,6 +76,12 @@ def create_app(services: Services) -> FastAPI:
         app.include_router(module.router, prefix=API_PREFIX, dependencies=[Depends(require_token)])
     app.include_router(events.router, prefix=API_PREFIX, dependencies=[Depends(require_token_or_query)])
     app.include_router(notices.feeds)  # residents' feed readers and calendars subscribe without a token
+    app.include_router(workorders.public_router, prefix=API_PREFIX)  # residents' requests: no token
+
+    @app.get("/request", include_in_schema=False)
+    def repair_request_form() -> FileResponse:
+        # The residents' repair form (a QR code on the notice board points here, ?site=<id>); open.
+        return FileResponse(CONSOLE_DIR / "request.html", headers={"Cache-Control": "no-cache"})
 
     @app.get("/", include_in_schema=False)
     def console() -> FileResponse:

@@ -14,6 +14,7 @@ from core.events import EventBus
 from rules.service import RulesService
 from storage.records import Database
 from storage.telemetry import TelemetryStore
+from workorders.attachments import Attachments
 from workorders.book import WorkOrderBook
 from workorders.complaint_desk import ComplaintDesk
 from workorders.emergency_runs import EmergencyRunner
@@ -42,6 +43,7 @@ class Services:
     complaints: ComplaintDesk | None = None  # the complaint desk and the notice board (None: not served here)
     notices: NoticeBoard | None = None
     emergency: EmergencyRunner | None = None  # emergency plans: runs, drills, after-action records
+    attachments: Attachments | None = None  # photos on work orders (None: uploads answered 503)
 
 
 def get_services(request: Request) -> Services:

@@ -12,6 +12,7 @@ from core.errors import (
     InvalidRequest,
     NotFound,
     ServiceUnavailable,
+    TooLarge,
     TransitionError,
 )
 
@@ -41,6 +42,10 @@ async def _unprocessable(_: Request, error: Exception) -> JSONResponse:
     return JSONResponse({"detail": str(error)}, status.HTTP_422_UNPROCESSABLE_CONTENT)
 
 
+async def _too_large(_: Request, error: Exception) -> JSONResponse:
+    return JSONResponse({"detail": str(error)}, status.HTTP_413_CONTENT_TOO_LARGE)
+
+
 async def _unavailable(_: Request, error: Exception) -> JSONResponse:
     # The store or database is down for now; clients may retry.
     return JSONResponse({"detail": str(error)}, status.HTTP_503_SERVICE_UNAVAILABLE,
@@ -53,5 +58,6 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(Conflict, _stale)
     app.add_exception_handler(ConfigError, _unprocessable)
     app.add_exception_handler(InvalidRequest, _unprocessable)
+    app.add_exception_handler(TooLarge, _too_large)
     app.add_exception_handler(InvalidMessage, _unprocessable)
     app.add_exception_handler(ServiceUnavailable, _unavailable)

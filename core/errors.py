@@ -7,6 +7,7 @@
     ├── TransitionError         a lifecycle change that the state machine forbids; names the allowed ones
     ├── Conflict                the record changed since the caller read it (optimistic locking)
     ├── InvalidRequest          a request that breaks a business rule (an unqualified technician ...)
+    │   └── TooLarge            an upload over its size limit
     └── ServiceUnavailable      a broker or store could not be reached (retryable)
 
 Foreign errors (paho, SQLAlchemy, httpx ...) are translated into these once, at the boundary.
@@ -57,6 +58,10 @@ class Conflict(FacmonError):
 
 class InvalidRequest(FacmonError):
     """A well-formed request that a business rule refuses (say which rule and why)."""
+
+
+class TooLarge(InvalidRequest):
+    """An upload (a photo for a work order) larger than the configured limit."""
 
 
 class ServiceUnavailable(FacmonError):

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -127,6 +127,24 @@ class NotifySettings(_Section):
     retry_max_s: float = Field(3600, gt=0)
     timeout_s: float = Field(5, gt=0)
     send_interval_s: float = Field(1, gt=0)  # how often due deliveries are sent (wall time)
+class AttachmentSettings(_Section):
+    """Where photos attached to work orders are kept (docs/configuration.md "[attachments]")."""
+
+    backend: Literal["disk", "s3"] = "disk"
+    directory: Path = Path("facmon-attachments")  # disk: relative paths are from the working directory
+    s3_bucket: str | None = None
+    s3_endpoint_url: str | None = None  # an S3-compatible service (MinIO, Ceph ...); None: AWS
+    s3_region: str | None = None
+    s3_access_key_id: SecretStr | None = None  # None: boto3's own chain (environment, profile, role)
+    s3_secret_access_key: SecretStr | None = None
+    s3_prefix: str = "attachments/"
+    max_bytes: int = Field(10 * 1024 * 1024, ge=1024)  # larger uploads are refused (413)
+
+    @model_validator(mode="after")
+    def _bucket_for_s3(self) -> AttachmentSettings:
+        if self.backend == "s3" and not self.s3_bucket:
+            raise ValueError("attachments.s3_bucket is required when attachments.backend is 's3'")
+        return self
 
 
 class Settings(BaseSettings):
@@ -142,6 +160,7 @@ class Settings(BaseSettings):
     api: ApiSettings = Field(default_factory=ApiSettings)
     notify: NotifySettings = Field(default_factory=NotifySettings)
     emergency: EmergencySettings = Field(default_factory=EmergencySettings)
+    attachments: AttachmentSettings = Field(default_factory=AttachmentSettings)
     portfolio: Path | None = None  # sites and assets to register at start (YAML)
 
     @classmethod

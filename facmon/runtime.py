@@ -32,6 +32,7 @@ from rules.ruleset import RuleFileWatcher
 from rules.service import RulesService
 from storage.records import Database
 from storage.telemetry import TelemetryStore, open_telemetry_store
+from workorders.attachments import Attachments, open_blob_store
 from workorders.book import WorkOrderBook
 from workorders.complaint_desk import ComplaintDesk
 from workorders.emergency import configured_plans
@@ -147,14 +148,18 @@ class Runtime:
     def _start_api(self) -> None:
         api = self.settings.api
         token = api.token.get_secret_value() if api.token else None
-        services = Services(db=self.db, store=self.store, book=self.book, rules=self.rules, bus=self.bus,
-                            clock=self.clock, token=token, stats=self.stats,
-                            decoder=self.new_decoder,  # dead-letter reprocessing
-                            metrics=self.ingest.metrics.exposition,  # GET /metrics
-                            notifier=self.notifier,
-                            complaints=ComplaintDesk(self.db, self.book, self.bus, self.clock),
-                            notices=NoticeBoard(self.db, self.bus, self.clock),
-                            emergency=self.emergency)
+        services = Services(
+            db=self.db, store=self.store, book=self.book, rules=self.rules, bus=self.bus, clock=self.clock,
+            token=token, stats=self.stats,
+            decoder=self.new_decoder,  # dead-letter reprocessing
+            metrics=self.ingest.metrics.exposition,  # GET /metrics
+            notifier=self.notifier,
+            complaints=ComplaintDesk(self.db, self.book, self.bus, self.clock),
+            notices=NoticeBoard(self.db, self.bus, self.clock),
+            emergency=self.emergency,
+            attachments=Attachments(self.db, self.book, open_blob_store(self.settings.attachments), self.clock,
+                                    self.settings.attachments.max_bytes),
+        )
         # Open console event streams never end by themselves: bound the wait for them at shutdown.
         config = uvicorn.Config(create_app(services), host=api.host, port=api.port, log_level="warning",
                                 timeout_graceful_shutdown=2)

@@ -15,6 +15,7 @@ from typing import Any
 
 from core.clock import Clock
 from core.domain import (
+    AssetKind,
     PartUsed,
     WaitingFor,
     WorkOrder,
@@ -24,9 +25,10 @@ from core.domain import (
     WorkOrderSource,
     WorkOrderStatus,
 )
-from core.errors import InvalidRequest
+from core.errors import Conflict, InvalidRequest
 from core.events import EventBus
 from storage.records import Database
+from workorders.codes import check_failure_code
 from workorders.lifecycle import allowed, check_transition
 
 OPENED = "workorder.opened"
@@ -144,11 +146,13 @@ class WorkOrderBook:
 
     def open(self, kind: WorkOrderKind, priority: WorkOrderPriority, title: str, site_id: str,
              asset_id: str | None = None, description: str = "", alarm_id: int | None = None,
-             actor: str = "system", source: WorkOrderSource = WorkOrderSource.DESK,
+             actor: str = "system", source: WorkOrderSource | None = None,
              **fields: Any) -> tuple[WorkOrder, bool]:
         """Open a work order (requested), due on site by the priority's first deadline; one per alarm
         (``(existing, False)``). ``fields``: source_ref, channel, requester, caller_phone, address,
-        related_assets."""
+        related_assets. ``source`` defaults to alarm with an ``alarm_id``, else desk."""
+        if source is None:
+            source = WorkOrderSource.DESK if alarm_id is None else WorkOrderSource.ALARM
         opened_at = self._clock.now()
         wo, created = self._db.work_orders.create(kind, priority, title, site_id, asset_id, opened_at,
                                                   opened_at + FIRST_DUE[priority], description, alarm_id, actor,
@@ -161,10 +165,16 @@ class WorkOrderBook:
         """Take one step of the lifecycle (TransitionError naming the allowed ones; InvalidRequest for what
         the step lacks; Conflict if the order changed meanwhile; NotFound if unknown)."""
         current = self._db.work_orders.get(work_order_id)
+        if step.expected_version is not None and current.version != step.expected_version:
+            # The caller acted on an older read: say so, rather than judge the step from a state it never saw.
+            raise Conflict(f"work order {work_order_id} changed meanwhile: it is at version {current.version} "
+                           f"({current.status.value!r}), not {step.expected_version}")
         check_transition(current.status, step.to_status)
         missing = requirements(step, current)
         if missing:
             raise InvalidRequest(f"to go to {step.to_status.value!r} the work order needs " + ", ".join(missing))
+        if step.to_status is _S.COMPLETED and step.failure_code is not None:
+            check_failure_code(self._asset_kind(current), step.failure_code)
         now = self._clock.now()
         for check in self._checks:
             check(current, step, now)
@@ -173,6 +183,12 @@ class WorkOrderBook:
                                          **step_fields(step, current, now))
         self._bus.publish(CHANGED, work_order_json(wo))
         return wo
+
+    def _asset_kind(self, order: WorkOrder) -> AssetKind | None:
+        """The kind whose failure codes a completion of ``order`` takes (None: a site-level order, or an
+        asset the records do not know)."""
+        asset = None if order.asset_id is None else self._db.assets.find(order.asset_id)
+        return None if asset is None else asset.kind
 
     def record(self, work_order_id: int, action: WorkOrderAction, actor: str, note: str = "",
                data: dict[str, Any] | None = None, **fields: Any) -> WorkOrder:

@@ -1,80 +1,182 @@
-"""Work orders: the book technicians work from, and where residents' repair requests enter."""
+"""Work orders: the desk's book, the loop's steps, residents' repair requests and the failure codes.
+
+``router`` needs the API token; ``public_router`` (POST /requests) is open, because residents have no
+token: through it they may file a request from the web or the mobile form, while a call logged by the
+desk (phone, walk-in, API) still needs the token.
+"""
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
+from api.auth import BearerDep, require_token
 from api.deps import Services, ServicesDep
 from api.errors import unprocessable
-from api.schemas import WorkOrderCreate, WorkOrderDetail, WorkOrderPublic, WorkOrderTransition
-from core.domain import WorkOrderStatus
+from api.schemas.workorders import (
+    RESIDENT_CHANNELS,
+    FailureCodePublic,
+    RepairRequestCreate,
+    WorkOrderComment,
+    WorkOrderCreate,
+    WorkOrderDetail,
+    WorkOrderPage,
+    WorkOrderPublic,
+    WorkOrderRestore,
+    WorkOrderTransition,
+)
+from core.domain import AssetKind, WorkOrderKind, WorkOrderPriority, WorkOrderSource, WorkOrderStatus
+from storage.records.work_orders import Cursor, WorkOrderFilter
 from workorders.book import Step
+from workorders.codes import failure_codes
 
-router = APIRouter(prefix="/workorders", tags=["work orders"])
+router = APIRouter(tags=["work orders"])
+public_router = APIRouter(tags=["work orders"])
 
 
-@router.get("", response_model=list[WorkOrderPublic])
+@router.get("/workorders", response_model=WorkOrderPage)
 def list_work_orders(
     services: ServicesDep,
     status_: Annotated[WorkOrderStatus | None, Query(alias="status")] = None,
     site: str | None = None,
-    asset: str | None = None,
+    asset: Annotated[str | None, Query(description="The order's asset, or one of a site-level order's.")] = None,
+    assignee: str | None = None,
+    kind: WorkOrderKind | None = None,
+    priority: WorkOrderPriority | None = None,
+    source: WorkOrderSource | None = None,
+    overdue: Annotated[bool, Query(description="Only open orders past their due time.")] = False,
     open_only: Annotated[bool, Query(description="Only work orders not closed or cancelled.")] = False,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
-) -> list[WorkOrderPublic]:
-    """Work orders, newest first, filtered by status, site or asset."""
-    orders = services.db.work_orders.list(status=status_, site_id=site, asset_id=asset,
-                                          open_only=open_only, limit=limit)
-    return [WorkOrderPublic.of(order) for order in orders]
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    cursor: Annotated[str | None, Query(description="`next_cursor` of the previous page.")] = None,
+) -> WorkOrderPage:
+    """Work orders, newest first (by opening time, then id: stable across pages), with the total count."""
+    where = WorkOrderFilter(status=status_, site_id=site, asset_id=asset, assignee=assignee, kind=kind,
+                            priority=priority, source=source, open_only=open_only,
+                            overdue_at=services.clock.now() if overdue else None)
+    orders, after = services.db.work_orders.page(where, limit, decode_cursor(cursor))
+    return WorkOrderPage(items=[WorkOrderPublic.of(o) for o in orders], total=services.db.work_orders.total(where),
+                         next_cursor=None if after is None else encode_cursor(after))
 
 
-@router.post("", response_model=WorkOrderDetail, status_code=status.HTTP_201_CREATED)
+@router.post("/workorders", response_model=WorkOrderDetail, status_code=status.HTTP_201_CREATED)
 def create_work_order(services: ServicesDep, body: WorkOrderCreate) -> WorkOrderDetail:
-    """File a work order, typically a repair request or complaint from a resident or the front desk.
+    """Open a work order from the service desk (source `desk`).
 
-    Give the asset if known (its site is then implied), else the site. The due time follows from the
-    priority's response time.
+    Give the asset if known (its site is then implied), else the site. The first deadline follows from the
+    priority. Residents' repair requests go to `POST /requests`.
     """
-    site_id = _site_of(services, body)
+    site_id = _site_of(services, body.site_id, body.asset_id)
     order, _ = services.book.open(body.kind, body.priority, body.title, site_id, asset_id=body.asset_id,
-                                  description=body.description, actor=body.actor)
+                                  description=body.description, actor=body.actor, source=WorkOrderSource.DESK,
+                                  related_assets=tuple(body.related_assets))
     return _detail(services, order.id)
 
 
-@router.get("/{work_order_id}", response_model=WorkOrderDetail)
+@public_router.post("/requests", response_model=WorkOrderDetail, status_code=status.HTTP_201_CREATED)
+def create_repair_request(services: ServicesDep, body: RepairRequestCreate,
+                          credentials: BearerDep) -> WorkOrderDetail:
+    """File a resident's repair request (source `request`).
+
+    Residents send it online (`channel` web or mobile: name, phone, flat, the site or asset, what is wrong)
+    without a token; the desk logs a phone call (`channel` phone: the caller's number and address
+    required) with the API token. The answer's `id` is the order number to quote.
+    """
+    if body.channel not in RESIDENT_CHANNELS:
+        require_token(services, credentials)
+    site_id = _site_of(services, body.site_id, body.asset_id)
+    order, _ = services.book.open(WorkOrderKind.REQUEST, body.priority, body.headline(), site_id,
+                                  asset_id=body.asset_id, description=body.description,
+                                  actor=body.actor or body.requester or "front desk", source=WorkOrderSource.REQUEST,
+                                  channel=body.channel, requester=body.requester, caller_phone=body.phone,
+                                  address=body.address)
+    return _detail(services, order.id)
+
+
+@router.get("/workorders/{work_order_id}", response_model=WorkOrderDetail)
 def get_work_order(services: ServicesDep, work_order_id: int) -> WorkOrderDetail:
-    """One work order with its history of status changes."""
+    """One work order with its history: every step, comment and attachment (who, when, why)."""
     return _detail(services, work_order_id)
 
 
-@router.post("/{work_order_id}/transitions", response_model=WorkOrderDetail)
+@router.post("/workorders/{work_order_id}/transitions", response_model=WorkOrderDetail)
 def transition_work_order(services: ServicesDep, work_order_id: int,
                           body: WorkOrderTransition) -> WorkOrderDetail:
-    """Move a work order on: assign, start, hold, complete (with cause and remedy), close or cancel.
+    """Take one step of the loop: dispatch, accept, arrive, work, wait, complete, verify, follow up, close,
+    cancel.
 
-    Answers 409, naming the current and requested status, when the lifecycle does not allow the step.
+    409 when the lifecycle does not allow the step (naming `current`, `requested` and `allowed`) or when
+    `expected_version` is stale; 422 naming what the step lacks (a completion needs failure code, cause,
+    remedy and labour hours).
     """
-    services.book.transition(work_order_id, Step(body.to_status, body.actor, note=body.note,
-                                                 assignee=body.assignee, cause=body.cause, remedy=body.remedy))
+    services.book.transition(work_order_id, Step(
+        body.to_status, body.actor, note=body.note, expected_version=body.expected_version, assignee=body.assignee,
+        waiting_for=body.waiting_for, failure_code=body.failure_code, cause=body.cause, remedy=body.remedy,
+        parts=body.parts_used(), labour_hours=body.labour_hours, satisfaction=body.satisfaction))
     return _detail(services, work_order_id)
 
 
-def _site_of(services: Services, body: WorkOrderCreate) -> str:
+@router.post("/workorders/{work_order_id}/comments", response_model=WorkOrderDetail,
+             status_code=status.HTTP_201_CREATED)
+def comment_work_order(services: ServicesDep, work_order_id: int, body: WorkOrderComment) -> WorkOrderDetail:
+    """Add a note to the order's history without changing its status."""
+    services.book.comment(work_order_id, body.actor, body.note)
+    return _detail(services, work_order_id)
+
+
+@router.post("/workorders/{work_order_id}/restore", response_model=WorkOrderDetail)
+def restore_work_order(services: ServicesDep, work_order_id: int, body: WorkOrderRestore) -> WorkOrderDetail:
+    """Service is back (the passenger is out, water flows) before the repair is complete; the restore
+    clock stops. Only on site, in progress or waiting (422 otherwise); a second call changes nothing."""
+    services.book.mark_restored(work_order_id, body.actor, body.note)
+    return _detail(services, work_order_id)
+
+
+@router.get("/failure-codes", response_model=list[FailureCodePublic])
+def list_failure_codes(
+    kind: Annotated[AssetKind | None, Query(description="The asset kind; none: orders without an asset.")] = None,
+) -> list[FailureCodePublic]:
+    """The failure codes a completion may record for an asset of `kind`."""
+    return [FailureCodePublic(code=code, label=label) for code, label in failure_codes(kind).items()]
+
+
+def encode_cursor(after: Cursor) -> str:
+    """An opaque cursor for the page after the order ``after`` = (opened_at, id)."""
+    raw = json.dumps([after[0].isoformat(), after[1]]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None) -> Cursor | None:
+    if cursor is None:
+        return None
+    try:
+        at, work_order_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        opened_at = datetime.fromisoformat(at)
+        if opened_at.tzinfo is None or not isinstance(work_order_id, int):
+            raise ValueError(cursor)
+    except (ValueError, TypeError, binascii.Error) as error:
+        raise unprocessable("invalid cursor: pass the next_cursor of the previous page as it is") from error
+    return opened_at, work_order_id
+
+
+def _site_of(services: Services, site_id: str | None, asset_id: str | None) -> str:
     """The site a new work order belongs to; refuses an unknown or contradictory asset or site."""
-    if body.asset_id is not None:
-        asset = services.db.assets.find(body.asset_id)
+    if asset_id is not None:
+        asset = services.db.assets.find(asset_id)
         if asset is None:
-            raise unprocessable(f"unknown asset {body.asset_id!r}")
-        if body.site_id is not None and body.site_id != asset.site_id:
-            raise unprocessable(f"asset {asset.id!r} is at site {asset.site_id!r}, not {body.site_id!r}")
+            raise unprocessable(f"unknown asset {asset_id!r}")
+        if site_id is not None and site_id != asset.site_id:
+            raise unprocessable(f"asset {asset.id!r} is at site {asset.site_id!r}, not {site_id!r}")
         return asset.site_id
-    if body.site_id is None:
+    if site_id is None:
         raise unprocessable("give 'asset_id' or 'site_id'")
-    if body.site_id not in {site.id for site in services.db.assets.sites()}:
-        raise unprocessable(f"unknown site {body.site_id!r}")
-    return body.site_id
+    if site_id not in {site.id for site in services.db.assets.sites()}:
+        raise unprocessable(f"unknown site {site_id!r}")
+    return site_id
 
 
 def _detail(services: Services, work_order_id: int) -> WorkOrderDetail:

@@ -7,6 +7,20 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator, model_validator
 
+from api.schemas.workorders import (
+    AttachmentPublic,
+    FailureCodePublic,
+    PartPublic,
+    RepairRequestCreate,
+    WorkOrderComment,
+    WorkOrderCreate,
+    WorkOrderDetail,
+    WorkOrderEventPublic,
+    WorkOrderPage,
+    WorkOrderPublic,
+    WorkOrderRestore,
+    WorkOrderTransition,
+)
 from core.domain import (
     Alarm,
     AlarmEvent,
@@ -19,12 +33,13 @@ from core.domain import (
     MetricValue,
     Reading,
     Severity,
-    WorkOrder,
-    WorkOrderEvent,
-    WorkOrderKind,
-    WorkOrderPriority,
-    WorkOrderStatus,
 )
+
+__all__ = [  # the service desk's bodies live in api.schemas.workorders, re-exported here
+    "AttachmentPublic", "FailureCodePublic", "PartPublic", "RepairRequestCreate", "WorkOrderComment",
+    "WorkOrderCreate", "WorkOrderDetail", "WorkOrderEventPublic", "WorkOrderPage", "WorkOrderPublic",
+    "WorkOrderRestore", "WorkOrderTransition",
+]
 
 _ACTOR = Field("operator", min_length=1, max_length=80, description="Who does this, for the record.")
 _NOTE = Field("", max_length=2000)
@@ -234,66 +249,6 @@ class RulesReloaded(BaseModel):
     changed: int
     added: int
     removed: int
-
-
-class WorkOrderPublic(_Public):
-    id: int
-    kind: WorkOrderKind
-    priority: WorkOrderPriority
-    status: WorkOrderStatus
-    title: str
-    asset_id: str | None
-    site_id: str
-    opened_at: datetime
-    due_at: datetime = Field(description="Deadline for a technician's arrival (the priority's response time).")
-    description: str
-    assignee: str | None
-    alarm_id: int | None
-    closed_at: datetime | None
-    cause: str | None
-    remedy: str | None
-
-    @classmethod
-    def of(cls, work_order: WorkOrder) -> WorkOrderPublic:
-        return cls.model_validate(work_order)
-
-
-class WorkOrderEventPublic(_Public):
-    at: datetime
-    actor: str
-    from_status: WorkOrderStatus | None
-    to_status: WorkOrderStatus
-    note: str
-
-
-class WorkOrderDetail(WorkOrderPublic):
-    history: list[WorkOrderEventPublic]
-
-    @classmethod
-    def with_history(cls, work_order: WorkOrder, history: list[WorkOrderEvent]) -> WorkOrderDetail:
-        events = [WorkOrderEventPublic.model_validate(e) for e in history]
-        return cls(history=events, **_fields(work_order, WorkOrderPublic))
-
-
-class WorkOrderCreate(BaseModel):
-    """A repair request or complaint, e.g. filed by a resident through the front desk."""
-
-    title: str = Field(min_length=1, max_length=200)
-    description: str = Field("", max_length=5000)
-    asset_id: str | None = Field(None, description="The machine concerned, if known.")
-    site_id: str | None = Field(None, description="Required when no asset is given; else the asset's site.")
-    kind: WorkOrderKind = WorkOrderKind.REQUEST
-    priority: WorkOrderPriority = WorkOrderPriority.NORMAL
-    actor: str = Field("front desk", min_length=1, max_length=80)
-
-
-class WorkOrderTransition(BaseModel):
-    to_status: WorkOrderStatus
-    note: str = _NOTE
-    assignee: str | None = Field(None, max_length=80, description="Technician, when assigning.")
-    cause: str | None = Field(None, max_length=2000, description="What was wrong (when completing).")
-    remedy: str | None = Field(None, max_length=2000, description="What was done (when completing).")
-    actor: str = _ACTOR
 
 
 class ForecastPublic(_Public):

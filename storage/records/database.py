@@ -13,6 +13,7 @@ from sqlalchemy.orm import sessionmaker
 
 from storage.records.alarms import AlarmRepository
 from storage.records.assets import AssetRepository
+from storage.records.attachments import AttachmentRepository
 from storage.records.checkpoints import CheckpointRepository
 from storage.records.dead_letters import DeadLetterRepository
 from storage.records.emergency import EmergencyRunRepository
@@ -50,6 +51,13 @@ def _prepare_sqlite(engine: Engine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def _driver_execute(connection: Connection, statement: str) -> None:
+    """Run ``statement`` on the driver's connection, outside any transaction SQLAlchemy would begin."""
+    driver = connection.connection.driver_connection
+    assert driver is not None
+    driver.execute(statement)
+
+
 class Database:
     """The records store; every repository method uses its own short session and is thread-safe."""
 
@@ -68,11 +76,23 @@ class Database:
         self.checkpoints = CheckpointRepository(sessions)
         self.maintenance = MaintenanceWindowRepository(sessions)
         self.emergency = EmergencyRunRepository(sessions)
+        self.attachments = AttachmentRepository(sessions)
 
     def upgrade(self) -> None:
         """Migrate the schema to the newest revision (alembic ``upgrade head``)."""
-        with self.engine.begin() as connection:
-            command.upgrade(alembic_config(connection), "head")
+        sqlite = self.engine.dialect.name == "sqlite"
+        with self.engine.connect() as connection:
+            if sqlite:
+                # SQLite alters a table by copying it and dropping the old one: with foreign keys on, the drop
+                # would cascade and delete the rows that refer to it (every work order's events). The pragma
+                # is ignored inside a transaction, so it is set on the bare connection before it begins.
+                _driver_execute(connection, "PRAGMA foreign_keys=OFF")
+            try:
+                with connection.begin():
+                    command.upgrade(alembic_config(connection), "head")
+            finally:
+                if sqlite:
+                    _driver_execute(connection, "PRAGMA foreign_keys=ON")
 
     def dispose(self) -> None:
         self.engine.dispose()

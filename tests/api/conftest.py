@@ -25,6 +25,7 @@ from rules.pack import default_rules
 from rules.service import RulesService
 from storage.records import Database
 from storage.sqlite_telemetry import SqliteTelemetryStore
+from workorders.attachments import Attachments, DiskBlobStore
 from workorders.book import WorkOrderBook
 
 with warnings.catch_warnings():
@@ -32,6 +33,7 @@ with warnings.catch_warnings():
     from fastapi.testclient import TestClient
 
 TOKEN = "test-token-7f3a"
+ATTACHMENT_MAX_BYTES = 64 * 1024
 START = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 SITES = [Site("north", "North Tower"), Site("south", "South Court")]
 ASSETS = [
@@ -75,7 +77,9 @@ def services(tmp_path: Path, clock: ManualClock, seeded_records: Path) -> Iterat
     bus = EventBus()
     book = WorkOrderBook(db, bus, clock)
     rules = RulesService(default_rules(), db, book, bus, clock)
-    yield Services(db=db, store=store, book=book, rules=rules, bus=bus, clock=clock, token=TOKEN)
+    attachments = Attachments(db, book, DiskBlobStore(tmp_path / "blobs"), clock, max_bytes=ATTACHMENT_MAX_BYTES)
+    yield Services(db=db, store=store, book=book, rules=rules, bus=bus, clock=clock, token=TOKEN,
+                   attachments=attachments)
     store.close()
     db.dispose()
 

@@ -23,16 +23,20 @@ from core.domain import (
     AssetKind,
     DeadLetter,
     Forecast,
+    RequestChannel,
     Severity,
     Site,
+    WorkOrderAction,
     WorkOrderEvent,
     WorkOrderKind,
     WorkOrderPriority,
+    WorkOrderSource,
     WorkOrderStatus,
 )
-from core.errors import NotFound
+from core.errors import Conflict, NotFound
 from storage.records import Database
 from storage.records.models import Base
+from storage.records.work_orders import WorkOrderFilter
 
 T0 = datetime(2026, 11, 27, 8, 0, 0, 123456, tzinfo=UTC)
 R = TypeVar("R")
@@ -252,12 +256,17 @@ def test_unknown_alarm_raises_not_found(db: Database) -> None:
 
 def test_create_records_first_event_and_get_returns_it(db: Database) -> None:
     wo, created = db.work_orders.create(WorkOrderKind.REQUEST, WorkOrderPriority.NORMAL, "leaking tap", "s1",
-                                        None, T0, T0 + timedelta(days=2), "flat 4", actor="frontdesk")
+                                        None, T0, T0 + timedelta(days=2), "flat 4", actor="frontdesk",
+                                        source=WorkOrderSource.REQUEST, channel=RequestChannel.PHONE,
+                                        requester="Ms Wang", caller_phone="555-0101", address="flat 4",
+                                        related_assets=("p1", "p2"))
     assert created
-    assert wo.status is WorkOrderStatus.OPEN
-    assert wo.alarm_id is None
+    assert (wo.status, wo.version, wo.alarm_id) == (WorkOrderStatus.REQUESTED, 1, None)
+    assert (wo.source, wo.channel, wo.requester, wo.caller_phone, wo.related_assets) == (
+        WorkOrderSource.REQUEST, RequestChannel.PHONE, "Ms Wang", "555-0101", ("p1", "p2"))
     assert db.work_orders.get(wo.id) == wo
-    assert db.work_orders.history(wo.id) == [WorkOrderEvent(wo.id, T0, "frontdesk", None, WorkOrderStatus.OPEN)]
+    assert db.work_orders.history(wo.id) == [
+        WorkOrderEvent(wo.id, T0, "frontdesk", None, WorkOrderStatus.REQUESTED)]
     second, created_second = create_work_order(db)  # no alarm: never deduplicated
     assert created_second
     assert second.id != wo.id
@@ -270,6 +279,7 @@ def test_create_is_idempotent_per_alarm_and_links_the_alarm(db: Database) -> Non
     again, created_again = create_work_order(db, alarm_id, opened_at=T0 + timedelta(minutes=5))
     assert (created, created_again) == (True, False)
     assert again == first
+    assert (first.source, first.source_ref) == (WorkOrderSource.ALARM, f"alarm:{alarm_id}")
     assert db.alarms.get(alarm_id).work_order_id == first.id
     assert db.work_orders.count() == 1
     assert len(db.work_orders.history(first.id)) == 1
@@ -286,7 +296,8 @@ def test_database_refuses_a_second_work_order_for_an_alarm(db: Database) -> None
     alarm_id = raise_pump_alarm(db)
     create_work_order(db, alarm_id)
     insert = text("INSERT INTO work_orders (kind, priority, status, title, description, site_id, opened_at, "
-                  "due_at, alarm_id) VALUES ('corrective', 'urgent', 'open', 'dup', '', 's1', :at, :at, :alarm)")
+                  "due_at, alarm_id) VALUES ('corrective', 'urgent', 'requested', 'dup', '', 's1', :at, :at, "
+                  ":alarm)")
     with pytest.raises(IntegrityError), db.engine.begin() as connection:
         connection.execute(insert, {"at": T0, "alarm": alarm_id})
     with db.engine.begin() as connection:  # rows without an alarm are not constrained
@@ -300,31 +311,81 @@ def test_create_for_unknown_alarm_raises_not_found(db: Database) -> None:
         create_work_order(db, 12345)
 
 
-def test_update_records_history_and_sets_fields(db: Database) -> None:
+def test_change_is_one_compare_and_set_recording_the_event(db: Database) -> None:
     wo, _ = create_work_order(db)
-    db.work_orders.update(wo.id, WorkOrderStatus.ASSIGNED, T0 + timedelta(minutes=1), "planner", assignee="tech7")
-    done = db.work_orders.update(wo.id, WorkOrderStatus.COMPLETED, T0 + timedelta(hours=2), "tech7", "replaced",
-                                 cause="worn bearing", remedy="bearing replaced")
-    assert (done.assignee, done.cause, done.remedy, done.closed_at) == (
-        "tech7", "worn bearing", "bearing replaced", None)
-    closed = db.work_orders.update(wo.id, WorkOrderStatus.CLOSED, T0 + timedelta(hours=3), "planner")
-    assert closed.closed_at == T0 + timedelta(hours=3)
-    assert closed.assignee == "tech7"
-    assert [(e.from_status, e.to_status, e.actor) for e in db.work_orders.history(wo.id)] == [
-        (None, WorkOrderStatus.OPEN, "system"),
-        (WorkOrderStatus.OPEN, WorkOrderStatus.ASSIGNED, "planner"),
-        (WorkOrderStatus.ASSIGNED, WorkOrderStatus.COMPLETED, "tech7"),
-        (WorkOrderStatus.COMPLETED, WorkOrderStatus.CLOSED, "planner"),
+    at = T0 + timedelta(minutes=1)
+    dispatched = db.work_orders.change(wo.id, WorkOrderStatus.REQUESTED, at, "planner",
+                                       to_status=WorkOrderStatus.DISPATCHED, expected_version=1, note="nearest",
+                                       data={"proposed": "tech7"}, assignee="tech7", dispatched_at=at)
+    assert (dispatched.status, dispatched.assignee, dispatched.dispatched_at, dispatched.version) == (
+        WorkOrderStatus.DISPATCHED, "tech7", at, 2)
+    commented = db.work_orders.change(wo.id, WorkOrderStatus.DISPATCHED, at, "desk",
+                                      action=WorkOrderAction.COMMENT, note="resident home after 6")
+    assert (commented.status, commented.version) == (WorkOrderStatus.DISPATCHED, 3)
+    cancelled = db.work_orders.change(wo.id, WorkOrderStatus.DISPATCHED, T0 + timedelta(hours=1), "desk",
+                                      to_status=WorkOrderStatus.CANCELLED, note="duplicate")
+    assert cancelled.closed_at == T0 + timedelta(hours=1)
+    assert db.work_orders.history(wo.id)[1:] == [
+        WorkOrderEvent(wo.id, at, "planner", WorkOrderStatus.REQUESTED, WorkOrderStatus.DISPATCHED, "nearest",
+                       WorkOrderAction.TRANSITION, {"proposed": "tech7"}),
+        WorkOrderEvent(wo.id, at, "desk", WorkOrderStatus.DISPATCHED, WorkOrderStatus.DISPATCHED,
+                       "resident home after 6", WorkOrderAction.COMMENT, {}),
+        WorkOrderEvent(wo.id, T0 + timedelta(hours=1), "desk", WorkOrderStatus.DISPATCHED,
+                       WorkOrderStatus.CANCELLED, "duplicate"),
     ]
+
+
+@pytest.mark.parametrize(("expected_status", "expected_version"), [
+    (WorkOrderStatus.DISPATCHED, None), (WorkOrderStatus.REQUESTED, 2), (WorkOrderStatus.REQUESTED, None)])
+def test_change_from_a_stale_read_is_a_conflict_and_changes_nothing(
+        db: Database, expected_status: WorkOrderStatus, expected_version: int | None) -> None:
+    wo, _ = create_work_order(db)
+    if expected_version is None and expected_status is WorkOrderStatus.REQUESTED:
+        db.work_orders.change(wo.id, WorkOrderStatus.REQUESTED, T0, "x", to_status=WorkOrderStatus.ACCEPTED)
+    before = db.work_orders.get(wo.id)
+    with pytest.raises(Conflict, match=f"work order {wo.id} changed meanwhile"):
+        db.work_orders.change(wo.id, expected_status, T0, "y", to_status=WorkOrderStatus.ON_SITE,
+                              expected_version=expected_version)
+    assert db.work_orders.get(wo.id) == before
+    assert len(db.work_orders.history(wo.id)) == before.version
     with pytest.raises(NotFound):
-        db.work_orders.update(999, WorkOrderStatus.CLOSED, T0, "x")
+        db.work_orders.change(999, WorkOrderStatus.REQUESTED, T0, "x", to_status=WorkOrderStatus.CANCELLED)
+
+
+def test_concurrent_changes_at_one_version_let_exactly_one_win(db: Database) -> None:
+    wo, _ = create_work_order(db)
+
+    def accept() -> str:
+        try:
+            db.work_orders.change(wo.id, WorkOrderStatus.REQUESTED, T0, "tech", expected_version=1,
+                                  to_status=WorkOrderStatus.ACCEPTED)
+        except Conflict:
+            return "conflict"
+        return "won"
+
+    assert sorted(in_threads(4, accept)) == ["conflict"] * 3 + ["won"]
+    assert db.work_orders.get(wo.id).version == 2
+    assert len(db.work_orders.history(wo.id)) == 2
+
+
+def test_recurrence_counts_on_the_open_order_of_the_rule(db: Database) -> None:
+    alarm_id = raise_pump_alarm(db)
+    wo, _ = create_work_order(db, alarm_id)
+    assert db.work_orders.open_for_rule("pump_vibration_high", "p1") == wo
+    again = db.work_orders.add_recurrence(wo.id, T0 + timedelta(hours=1), "rules", "again", {"alarm_id": 9})
+    assert (again.recurrences, again.version, again.status) == (1, 2, WorkOrderStatus.REQUESTED)
+    assert db.work_orders.history(wo.id)[-1].action is WorkOrderAction.RECURRENCE
+    assert db.work_orders.open_for_rule("pump_vibration_high", "p2") is None
+    db.work_orders.change(wo.id, WorkOrderStatus.REQUESTED, T0, "x", to_status=WorkOrderStatus.CANCELLED)
+    assert db.work_orders.open_for_rule("pump_vibration_high", "p1") is None
 
 
 def test_list_filters_and_orders_newest_first(db: Database) -> None:
     w1, _ = create_work_order(db, site="s1", asset="p1", opened_at=T0)
     w2, _ = create_work_order(db, site="s2", asset="p2", opened_at=T0 + timedelta(hours=1))
     w3, _ = create_work_order(db, site="s1", asset=None, opened_at=T0 + timedelta(hours=2))
-    db.work_orders.update(w2.id, WorkOrderStatus.CANCELLED, T0 + timedelta(hours=3), "x")
+    db.work_orders.change(w2.id, WorkOrderStatus.REQUESTED, T0 + timedelta(hours=3), "x",
+                          to_status=WorkOrderStatus.CANCELLED)
     assert [w.id for w in db.work_orders.list()] == [w3.id, w2.id, w1.id]
     assert [w.id for w in db.work_orders.list(open_only=True)] == [w3.id, w1.id]
     assert [w.id for w in db.work_orders.list(status=WorkOrderStatus.CANCELLED)] == [w2.id]
@@ -335,6 +396,41 @@ def test_list_filters_and_orders_newest_first(db: Database) -> None:
         db.work_orders.get(999)
     with pytest.raises(NotFound):
         db.work_orders.history(999)
+
+
+def test_pages_walk_every_order_once_in_a_stable_order_with_ties(db: Database) -> None:
+    # Three orders share one opened_at: the id breaks the tie, so no page repeats or skips one.
+    ids = [create_work_order(db, opened_at=T0 + timedelta(minutes=i // 3))[0].id for i in range(8)]
+    seen: list[int] = []
+    cursor = None
+    while True:
+        page, cursor = db.work_orders.page(WorkOrderFilter(), limit=3, after=cursor)
+        seen += [w.id for w in page]
+        if cursor is None:
+            break
+    assert seen == sorted(ids, key=lambda i: (-(ids.index(i) // 3), -i))
+    assert db.work_orders.total(WorkOrderFilter()) == 8
+
+
+def test_filters_by_every_field_and_overdue(db: Database) -> None:
+    a, _ = db.work_orders.create(WorkOrderKind.REQUEST, WorkOrderPriority.NORMAL, "tap", "s1", None, T0,
+                                 T0 + timedelta(days=2), source=WorkOrderSource.REQUEST, related_assets=("p7",))
+    b, _ = create_work_order(db, site="s2", asset="p2")  # corrective, urgent, due T0 + 4 h
+    db.work_orders.change(b.id, WorkOrderStatus.REQUESTED, T0, "d", to_status=WorkOrderStatus.DISPATCHED,
+                          assignee="tech7")
+
+    def ids(**where: Any) -> list[int]:
+        return [w.id for w in db.work_orders.page(WorkOrderFilter(**where))[0]]
+
+    assert ids(assignee="tech7") == [b.id]
+    assert ids(kind=WorkOrderKind.REQUEST) == [a.id]
+    assert ids(priority=WorkOrderPriority.URGENT) == [b.id]
+    assert ids(source=WorkOrderSource.REQUEST) == [a.id]
+    assert ids(asset_id="p7") == [a.id]  # a site-level order found by one of its assets
+    assert ids(overdue_at=T0 + timedelta(hours=5)) == [b.id]
+    assert ids(overdue_at=T0 + timedelta(days=3)) == [b.id, a.id]
+    assert ids(statuses=[WorkOrderStatus.DISPATCHED, WorkOrderStatus.ACCEPTED]) == [b.id]
+    assert db.work_orders.total(WorkOrderFilter(site_id="s1")) == 1
 
 
 # --- forecasts and dead letters -----------------------------------------------------------------------

@@ -1,0 +1,52 @@
+"""Photos on work orders: upload (multipart), list, download."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import APIRouter, File, Form, UploadFile, status
+from fastapi.responses import Response
+
+from api.deps import Services, ServicesDep
+from api.schemas.workorders import AttachmentPublic
+from core.errors import ServiceUnavailable
+from workorders.attachments import Attachments
+
+router = APIRouter(prefix="/workorders/{work_order_id}/attachments", tags=["work orders"])
+
+
+def _attachments(services: Services) -> Attachments:
+    if services.attachments is None:
+        raise ServiceUnavailable("attachments are not configured on this service")
+    return services.attachments
+
+
+@router.post("", response_model=AttachmentPublic, status_code=status.HTTP_201_CREATED)
+async def upload_attachment(services: ServicesDep, work_order_id: int, file: Annotated[UploadFile, File()],
+                            actor: Annotated[str, Form(min_length=1, max_length=80)] = "operator") -> AttachmentPublic:
+    """Attach a photo (JPEG, PNG, WebP, HEIC or GIF, judged from its bytes) to the order; recorded in its
+    history. 413 over the size limit, 422 for anything that is not an image."""
+    attachments = _attachments(services)
+    # Read at most one byte past the limit: enough to refuse a larger file without holding all of it.
+    data = await file.read(attachments.max_bytes + 1)
+    attachment = attachments.add(work_order_id, file.filename or "photo", data, actor)
+    return AttachmentPublic.model_validate(attachment)
+
+
+@router.get("", response_model=list[AttachmentPublic])
+def list_attachments(services: ServicesDep, work_order_id: int) -> list[AttachmentPublic]:
+    """The order's attachments, oldest first."""
+    return [AttachmentPublic.model_validate(a) for a in _attachments(services).list(work_order_id)]
+
+
+@router.get("/{attachment_id}", response_class=Response,
+            responses={200: {"content": {"image/*": {}}, "description": "The file as uploaded."}})
+def download_attachment(services: ServicesDep, work_order_id: int, attachment_id: int) -> Response:
+    """The attached file itself, with its image type."""
+    attachment, data = _attachments(services).read(work_order_id, attachment_id)
+    disposition = f"inline; filename*=UTF-8''{quote(attachment.filename, safe='')}"
+    return Response(data, media_type=attachment.content_type,
+                    headers={"Content-Disposition": disposition, "X-Content-Type-Options": "nosniff",
+                             "Cache-Control": "private, max-age=3600"})
+
