@@ -95,6 +95,11 @@ class PredictorSettings(_Section):
     history_days: float = Field(30, gt=0)
 
 
+class SlaSettings(_Section):
+    # The site override file applied on top of the packaged policy (docs/workorders.md, "SLA clocks").
+    policy_file: Path | None = None
+
+
 class ApiSettings(_Section):
     host: str = "127.0.0.1"
     port: int = Field(8080, ge=0, le=65535)
@@ -112,6 +117,7 @@ class Settings(BaseSettings):
     rules: RulesSettings = Field(default_factory=RulesSettings)
     predictor: PredictorSettings = Field(default_factory=PredictorSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
+    sla: SlaSettings = Field(default_factory=SlaSettings)
     portfolio: Path | None = None  # sites and assets to register at start (YAML)
 
     @classmethod

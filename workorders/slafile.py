@@ -11,6 +11,7 @@ from __future__ import annotations
 import enum
 import re
 from datetime import date, timedelta
+from functools import cache
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -30,6 +31,12 @@ _CALENDAR_KEYS = {"time_zone", "hours", "holidays"}
 E = TypeVar("E", bound=enum.StrEnum)
 
 Partial = dict[str, Any]  # calendar keys read so far: time_zone, hours (a week), holidays
+
+
+@cache
+def default_policy() -> SlaPolicy:
+    """The packaged policy alone (read once; a policy is immutable)."""
+    return load_policy()
 
 
 def load_policy(override: Path | None = None) -> SlaPolicy:
