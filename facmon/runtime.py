@@ -33,10 +33,13 @@ from rules.service import RulesService
 from storage.records import Database
 from storage.telemetry import TelemetryStore, open_telemetry_store
 from workorders.book import WorkOrderBook
+from workorders.escalation import SlaWatch
+from workorders.slafile import load_policy
 
 log = logging.getLogger(__name__)
 RULES_TICK_S = 30.0  # clock seconds between rule ticks (shelf expiry, no-data watermark)
 RULES_CHECKPOINT_S = 30.0  # wall seconds between rule-engine checkpoints
+SLA_CHECK_S = 30.0  # wall seconds between SLA checks (each reads the clock: accelerated under the demo)
 
 
 def configured_rules(settings: Settings) -> list[Rule]:
@@ -60,6 +63,7 @@ class Runtime:
     rules: RulesService
     predictor: Predictor
     ingest: Ingest
+    sla: SlaWatch | None = None
     _threads: list[Any] = field(default_factory=list)
     _consumer: MqttConsumer | None = None
     _server: uvicorn.Server | None = None
@@ -86,6 +90,8 @@ class Runtime:
         # Reload the rules when a configured rule file changes (same path as POST /rules/reload).
         watcher = RuleFileWatcher(self.settings.rules.files, self.rules.reload)
         self._threads = [forecasting, ticking, checkpointing, watcher]
+        if self.sla is not None:
+            self._threads.append(Periodic("sla-watch", SLA_CHECK_S, self.sla.run_once))
         for part in self._threads:
             part.start()
         # Spool consumers first, then MQTT (acknowledged after the spool sync).
@@ -133,7 +139,8 @@ class Runtime:
         services = Services(db=self.db, store=self.store, book=self.book, rules=self.rules, bus=self.bus,
                             clock=self.clock, token=token, stats=self.stats,
                             decoder=self.new_decoder,  # dead-letter reprocessing
-                            metrics=self.ingest.metrics.exposition)  # GET /metrics
+                            metrics=self.ingest.metrics.exposition,  # GET /metrics
+                            sla_policy=self.sla.policy if self.sla is not None else None)
         # Open console event streams never end by themselves: bound the wait for them at shutdown.
         config = uvicorn.Config(create_app(services), host=api.host, port=api.port, log_level="warning",
                                 timeout_graceful_shutdown=2)
@@ -153,7 +160,8 @@ def build_runtime(settings: Settings, clock: Clock) -> Runtime:
     db = Database(settings.database.url)
     db.upgrade()
     store = open_telemetry_store(settings.telemetry)
-    book = WorkOrderBook(db, bus, clock)
+    policy = load_policy(settings.sla.policy_file)
+    book = WorkOrderBook(db, bus, clock, deadline=policy.first_due)
     rules = RulesService(configured_rules(settings), db, book, bus, clock,
                          source=lambda: configured_rules(settings))  # reload from the files
     predictor = Predictor(store, db, bus, clock, history=timedelta(days=settings.predictor.history_days))
@@ -161,4 +169,5 @@ def build_runtime(settings: Settings, clock: Clock) -> Runtime:
     spool = Spool(collector.spool_dir, [STORE, RULES], collector.spool_max_bytes, collector.spool_segment_bytes)
     decoder = build_decoder(AssetRegistry(db.assets.list), collector, clock)
     ingest = Ingest(decoder, spool, store, db.dead_letters, rules.process, clock, collector, bus)
-    return Runtime(settings, clock, bus, db, store, book, rules, predictor, ingest)
+    sla = SlaWatch(db=db, book=book, bus=bus, policy=policy, clock=clock)
+    return Runtime(settings, clock, bus, db, store, book, rules, predictor, ingest, sla)

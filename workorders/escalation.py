@@ -38,6 +38,10 @@ class SlaWatch:
         self._policy = policy
         self._clock = clock
 
+    @property
+    def policy(self) -> SlaPolicy:
+        return self._policy
+
     def run_once(self) -> int:
         """``check`` at the clock's now (the runtime's periodic task)."""
         return self.check(self._clock.now())
