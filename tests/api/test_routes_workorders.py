@@ -29,7 +29,7 @@ def test_resident_request_defaults_to_a_normal_request_due_in_two_days(client: T
     order = create(client, site_id="north", description="kitchen, since Monday")
     assert (order["kind"], order["priority"], order["status"]) == ("request", "normal", "open")
     assert order["opened_at"] == "2026-03-02T08:00:00Z"
-    assert order["due_at"] == "2026-03-04T08:00:00Z"
+    assert order["due_at"] == "2026-03-02T09:00:00Z"  # accepted within 1 working hour (16:00 in Shanghai)
     assert order["history"] == [{"at": "2026-03-02T08:00:00Z", "actor": "front desk", "from_status": None,
                                  "to_status": "open", "note": ""}]
 
@@ -37,7 +37,7 @@ def test_resident_request_defaults_to_a_normal_request_due_in_two_days(client: T
 def test_request_about_an_asset_takes_the_asset_site(client: TestClient) -> None:
     order = create(client, asset_id="south-pump-1", priority="urgent", kind="corrective")
     assert order["site_id"] == "south"
-    assert order["due_at"] == "2026-03-02T12:00:00Z"
+    assert order["due_at"] == "2026-03-02T08:30:00Z"  # urgent: accepted within 30 minutes
 
 
 @pytest.mark.parametrize(("body", "detail"), [
