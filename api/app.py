@@ -26,6 +26,7 @@ from api.routes import (
     metrics,
     notices,
     rules,
+    sla,
     stats,
     webhooks,
     workorders,
@@ -47,6 +48,7 @@ ROUTERS = (
     notices,
     emergency,
     attachments,
+    sla,
 )
 CONSOLE_DIR = Path(__file__).parent / "console"
 

@@ -19,6 +19,7 @@ from workorders.book import WorkOrderBook
 from workorders.complaint_desk import ComplaintDesk
 from workorders.emergency_runs import EmergencyRunner
 from workorders.notice_board import NoticeBoard
+from workorders.sla import SlaPolicy
 from workorders.webhooks import WebhookNotifier
 
 
@@ -44,6 +45,7 @@ class Services:
     notices: NoticeBoard | None = None
     emergency: EmergencyRunner | None = None  # emergency plans: runs, drills, after-action records
     attachments: Attachments | None = None  # photos on work orders (None: uploads answered 503)
+    sla_policy: SlaPolicy | None = None  # the SLA policy in force (None: the packaged one)
 
 
 def get_services(request: Request) -> Services:

@@ -22,5 +22,5 @@ def load_yaml(text: str, source: str) -> Any:
     """The YAML document in ``text`` (safe loader); ConfigError naming ``source`` if it is not valid YAML."""
     try:
         return yaml.safe_load(text)
-    except yaml.YAMLError as error:
+    except (yaml.YAMLError, ValueError) as error:  # ValueError: a date PyYAML cannot build (2026-13-01)
         raise ConfigError(f"{source}: not valid YAML: {error}") from None

@@ -99,6 +99,9 @@ class EmergencySettings(_Section):
     # Laid over the packaged plans (workorders/emergency_plans.yaml): plans replace by name.
     plans_file: Path | None = None
     late_check_s: float = Field(30, gt=0)  # in clock time: how often late plan steps are escalated
+class SlaSettings(_Section):
+    # The site override file applied on top of the packaged policy (docs/workorders.md, "SLA clocks").
+    policy_file: Path | None = None
 
 
 class ApiSettings(_Section):
@@ -161,6 +164,7 @@ class Settings(BaseSettings):
     notify: NotifySettings = Field(default_factory=NotifySettings)
     emergency: EmergencySettings = Field(default_factory=EmergencySettings)
     attachments: AttachmentSettings = Field(default_factory=AttachmentSettings)
+    sla: SlaSettings = Field(default_factory=SlaSettings)
     portfolio: Path | None = None  # sites and assets to register at start (YAML)
 
     @classmethod

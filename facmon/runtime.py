@@ -37,12 +37,15 @@ from workorders.book import WorkOrderBook
 from workorders.complaint_desk import ComplaintDesk
 from workorders.emergency import configured_plans
 from workorders.emergency_runs import EmergencyRunner
+from workorders.escalation import SlaWatch
 from workorders.notice_board import NoticeBoard
+from workorders.slafile import load_policy
 from workorders.webhooks import WebhookNotifier, build_notifier
 
 log = logging.getLogger(__name__)
 RULES_TICK_S = 30.0  # clock seconds between rule ticks (shelf expiry, no-data watermark)
 RULES_CHECKPOINT_S = 30.0  # wall seconds between rule-engine checkpoints
+SLA_CHECK_S = 30.0  # wall seconds between SLA checks (each reads the clock: accelerated under the demo)
 
 
 def configured_rules(settings: Settings) -> list[Rule]:
@@ -68,6 +71,7 @@ class Runtime:
     ingest: Ingest
     emergency: EmergencyRunner
     notifier: WebhookNotifier | None = None
+    sla: SlaWatch | None = None
     _threads: list[Any] = field(default_factory=list)
     _consumer: MqttConsumer | None = None
     _server: uvicorn.Server | None = None
@@ -102,6 +106,8 @@ class Runtime:
         if self.notifier is not None:  # outbound webhooks: queue bus events, send and retry on a thread
             self.notifier.attach(self.bus)
             self._threads.append(Periodic("webhooks", self.settings.notify.send_interval_s, self.notifier.run_once))
+        if self.sla is not None:
+            self._threads.append(Periodic("sla-watch", SLA_CHECK_S, self.sla.run_once))
         for part in self._threads:
             part.start()
         # Spool consumers first, then MQTT (acknowledged after the spool sync).
@@ -159,6 +165,7 @@ class Runtime:
             emergency=self.emergency,
             attachments=Attachments(self.db, self.book, open_blob_store(self.settings.attachments), self.clock,
                                     self.settings.attachments.max_bytes),
+            sla_policy=self.sla.policy if self.sla is not None else None,
         )
         # Open console event streams never end by themselves: bound the wait for them at shutdown.
         config = uvicorn.Config(create_app(services), host=api.host, port=api.port, log_level="warning",
@@ -179,7 +186,8 @@ def build_runtime(settings: Settings, clock: Clock) -> Runtime:
     db = Database(settings.database.url)
     db.upgrade()
     store = open_telemetry_store(settings.telemetry)
-    book = WorkOrderBook(db, bus, clock)
+    policy = load_policy(settings.sla.policy_file)
+    book = WorkOrderBook(db, bus, clock, deadline=policy.first_due)
     rules = RulesService(configured_rules(settings), db, book, bus, clock,
                          source=lambda: configured_rules(settings))  # reload from the files
     predictor = Predictor(store, db, bus, clock, history=timedelta(days=settings.predictor.history_days))
@@ -189,4 +197,5 @@ def build_runtime(settings: Settings, clock: Clock) -> Runtime:
     ingest = Ingest(decoder, spool, store, db.dead_letters, rules.process, clock, collector, bus)
     emergency = EmergencyRunner(configured_plans(settings.emergency.plans_file), db, book, bus, clock)
     notifier = build_notifier(settings.notify, db, clock)
-    return Runtime(settings, clock, bus, db, store, book, rules, predictor, ingest, emergency, notifier)
+    sla = SlaWatch(db=db, book=book, bus=bus, policy=policy, clock=clock)
+    return Runtime(settings, clock, bus, db, store, book, rules, predictor, ingest, emergency, notifier, sla)

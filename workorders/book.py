@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from core.clock import Clock
@@ -30,18 +30,11 @@ from core.events import EventBus
 from storage.records import Database
 from workorders.codes import check_failure_code
 from workorders.lifecycle import allowed, check_transition
+from workorders.slafile import default_policy
 
 OPENED = "workorder.opened"
 CHANGED = "workorder.changed"
 _S = WorkOrderStatus
-
-# The first deadline of a new order: on site within this time (workorders.sla refines it per policy).
-FIRST_DUE: dict[WorkOrderPriority, timedelta] = {
-    WorkOrderPriority.EMERGENCY: timedelta(minutes=30),
-    WorkOrderPriority.URGENT: timedelta(hours=4),
-    WorkOrderPriority.NORMAL: timedelta(days=2),
-    WorkOrderPriority.PLANNED: timedelta(days=14),
-}
 
 # The milestone each status stamps the first time an order enters it.
 MILESTONE: dict[WorkOrderStatus, str] = {
@@ -115,6 +108,8 @@ def step_fields(step: Step, order: WorkOrder, at: datetime) -> dict[str, Any]:
 
 
 Check = Callable[[WorkOrder, Step, datetime], None]  # raises InvalidRequest to refuse a step
+# The first deadline of a new order from its kind, priority, site and opening time (``SlaPolicy.first_due``).
+Deadline = Callable[[WorkOrderKind, WorkOrderPriority, str, datetime], datetime]
 
 
 def work_order_json(wo: WorkOrder) -> dict[str, Any]:
@@ -134,11 +129,13 @@ def work_order_json(wo: WorkOrder) -> dict[str, Any]:
 
 
 class WorkOrderBook:
-    def __init__(self, db: Database, bus: EventBus, clock: Clock, checks: Sequence[Check] = ()) -> None:
+    def __init__(self, db: Database, bus: EventBus, clock: Clock, checks: Sequence[Check] = (),
+                 deadline: Deadline | None = None) -> None:
         self._db = db
         self._bus = bus
         self._clock = clock
         self._checks = list(checks)
+        self._deadline = deadline or default_policy().first_due  # the packaged SLA policy unless given
 
     def add_check(self, check: Check) -> None:
         """Refuse steps that ``check`` refuses (e.g. dispatch to an unqualified technician)."""
@@ -148,15 +145,15 @@ class WorkOrderBook:
              asset_id: str | None = None, description: str = "", alarm_id: int | None = None,
              actor: str = "system", source: WorkOrderSource | None = None,
              **fields: Any) -> tuple[WorkOrder, bool]:
-        """Open a work order (requested), due on site by the priority's first deadline; one per alarm
+        """Open a work order (requested), due by its first SLA deadline (``deadline``); one per alarm
         (``(existing, False)``). ``fields``: source_ref, channel, requester, caller_phone, address,
         related_assets. ``source`` defaults to alarm with an ``alarm_id``, else desk."""
         if source is None:
             source = WorkOrderSource.DESK if alarm_id is None else WorkOrderSource.ALARM
         opened_at = self._clock.now()
-        wo, created = self._db.work_orders.create(kind, priority, title, site_id, asset_id, opened_at,
-                                                  opened_at + FIRST_DUE[priority], description, alarm_id, actor,
-                                                  source=source, **fields)
+        due_at = self._deadline(kind, priority, site_id, opened_at)
+        wo, created = self._db.work_orders.create(kind, priority, title, site_id, asset_id, opened_at, due_at,
+                                                  description, alarm_id, actor, source=source, **fields)
         if created:
             self._bus.publish(OPENED, work_order_json(wo))
         return wo, created
@@ -178,8 +175,11 @@ class WorkOrderBook:
         now = self._clock.now()
         for check in self._checks:
             check(current, step, now)
+        data = dict(step.data)
+        if step.waiting_for is not None and step.to_status is _S.WAITING:
+            data["waiting_for"] = step.waiting_for.value  # SLA clocks pause on some reasons only
         wo = self._db.work_orders.change(work_order_id, current.status, now, step.actor, to_status=step.to_status,
-                                         expected_version=step.expected_version, note=step.note, data=step.data,
+                                         expected_version=step.expected_version, note=step.note, data=data,
                                          **step_fields(step, current, now))
         self._bus.publish(CHANGED, work_order_json(wo))
         return wo

@@ -19,6 +19,7 @@ from storage.records.dead_letters import DeadLetterRepository
 from storage.records.emergency import EmergencyRunRepository
 from storage.records.forecasts import ForecastRepository
 from storage.records.maintenance import MaintenanceWindowRepository
+from storage.records.sla import SlaRepository
 from storage.records.work_orders import WorkOrderRepository
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -77,6 +78,7 @@ class Database:
         self.maintenance = MaintenanceWindowRepository(sessions)
         self.emergency = EmergencyRunRepository(sessions)
         self.attachments = AttachmentRepository(sessions)
+        self.sla = SlaRepository(sessions)
 
     def upgrade(self) -> None:
         """Migrate the schema to the newest revision (alembic ``upgrade head``)."""

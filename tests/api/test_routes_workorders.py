@@ -37,14 +37,15 @@ def test_the_desk_opens_a_requested_order_with_source_desk(client: TestClient) -
         "corrective", "normal", "requested", 1)
     assert (order["source"], order["source_ref"]) == ("desk", None)
     assert order["allowed"] == ["dispatched", "accepted", "cancelled"]
-    assert (order["opened_at"], order["due_at"]) == ("2026-03-02T08:00:00Z", "2026-03-04T08:00:00Z")
+    # accepted within 1 working hour: 16:00 in Shanghai, so 17:00 (09:00Z)
+    assert (order["opened_at"], order["due_at"]) == ("2026-03-02T08:00:00Z", "2026-03-02T09:00:00Z")
     assert order["history"] == [{"at": "2026-03-02T08:00:00Z", "actor": "front desk", "action": "transition",
                                  "from_status": None, "to_status": "requested", "note": "", "data": {}}]
 
 
 def test_an_order_about_an_asset_takes_the_asset_site(client: TestClient) -> None:
     order = create(client, asset_id="south-pump-1", priority="urgent")
-    assert (order["site_id"], order["due_at"]) == ("south", "2026-03-02T12:00:00Z")
+    assert (order["site_id"], order["due_at"]) == ("south", "2026-03-02T08:30:00Z")  # urgent: accepted in 30 min
 
 
 def test_a_site_level_order_names_its_assets_and_is_found_by_them(client: TestClient) -> None:
