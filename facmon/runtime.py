@@ -25,6 +25,7 @@ from core.errors import ServiceUnavailable
 from core.events import STOPPING, EventBus
 from core.settings import Settings
 from facmon.periodic import Periodic
+from people.records import PeopleRecords
 from predictor.service import Predictor
 from rules.model import Rule
 from rules.pack import default_rules, load_rules, merge
@@ -33,6 +34,7 @@ from rules.service import RulesService
 from storage.records import Database
 from storage.telemetry import TelemetryStore, open_telemetry_store
 from workorders.book import WorkOrderBook
+from workorders.dispatcher import DispatchService
 
 log = logging.getLogger(__name__)
 RULES_TICK_S = 30.0  # clock seconds between rule ticks (shelf expiry, no-data watermark)
@@ -60,6 +62,7 @@ class Runtime:
     rules: RulesService
     predictor: Predictor
     ingest: Ingest
+    dispatch: DispatchService | None = None
     _threads: list[Any] = field(default_factory=list)
     _consumer: MqttConsumer | None = None
     _server: uvicorn.Server | None = None
@@ -133,7 +136,8 @@ class Runtime:
         services = Services(db=self.db, store=self.store, book=self.book, rules=self.rules, bus=self.bus,
                             clock=self.clock, token=token, stats=self.stats,
                             decoder=self.new_decoder,  # dead-letter reprocessing
-                            metrics=self.ingest.metrics.exposition)  # GET /metrics
+                            metrics=self.ingest.metrics.exposition,  # GET /metrics
+                            dispatch=self.dispatch)
         # Open console event streams never end by themselves: bound the wait for them at shutdown.
         config = uvicorn.Config(create_app(services), host=api.host, port=api.port, log_level="warning",
                                 timeout_graceful_shutdown=2)
@@ -154,6 +158,8 @@ def build_runtime(settings: Settings, clock: Clock) -> Runtime:
     db.upgrade()
     store = open_telemetry_store(settings.telemetry)
     book = WorkOrderBook(db, bus, clock)
+    dispatch = DispatchService(db, PeopleRecords(db), book, clock)
+    book.add_check(dispatch.check)  # no order goes to someone without the skill, on any path
     rules = RulesService(configured_rules(settings), db, book, bus, clock,
                          source=lambda: configured_rules(settings))  # reload from the files
     predictor = Predictor(store, db, bus, clock, history=timedelta(days=settings.predictor.history_days))
@@ -161,4 +167,4 @@ def build_runtime(settings: Settings, clock: Clock) -> Runtime:
     spool = Spool(collector.spool_dir, [STORE, RULES], collector.spool_max_bytes, collector.spool_segment_bytes)
     decoder = build_decoder(AssetRegistry(db.assets.list), collector, clock)
     ingest = Ingest(decoder, spool, store, db.dead_letters, rules.process, clock, collector, bus)
-    return Runtime(settings, clock, bus, db, store, book, rules, predictor, ingest)
+    return Runtime(settings, clock, bus, db, store, book, rules, predictor, ingest, dispatch=dispatch)

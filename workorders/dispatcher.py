@@ -44,6 +44,11 @@ class DispatchService:
         self._book = book
         self._clock = clock
 
+    @property
+    def people(self) -> PeopleRecords:
+        """The users, technicians and shifts dispatch reads (the API edits them through this too)."""
+        return self._people
+
     def job(self, order: WorkOrder) -> Job:
         """``order`` with the skill it needs, from the kinds of the assets it concerns."""
         kinds: dict[str, AssetKind] = {}
