@@ -22,7 +22,7 @@ from people.model import Role, Shift, Skill, Technician, User
 
 Day = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 DAYS: tuple[Day, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-ROTA_ANCHOR = date(1970, 1, 5)  # a Monday: weekly rotas turn on Mondays
+ROTA_ANCHOR = date(1970, 1, 5)  # a Monday: by default weekly rotas turn on Mondays
 
 
 def on_shift(shifts: Iterable[Shift], at: datetime) -> set[str]:
@@ -69,6 +69,7 @@ class ShiftEntry(Hours):
 class OnCall(_File):
     rota: list[str] = Field(min_length=1)  # in turn, one at a time
     rotate: Literal["daily", "weekly"] = "weekly"
+    starts: date = ROTA_ANCHOR  # the first of the rota takes the turn (day or week) that starts here
     hours: list[Hours] = Field(min_length=1)
 
 
@@ -102,7 +103,7 @@ class Roster:
                     shifts += [Shift(user_id, starts, ends) for user_id in entry.technicians]
             duty = self.file.on_call
             if duty is not None:
-                turn = (day - ROTA_ANCHOR).days // (7 if duty.rotate == "weekly" else 1)
+                turn = (day - duty.starts).days // (7 if duty.rotate == "weekly" else 1)
                 user_id = duty.rota[turn % len(duty.rota)]
                 shifts += [Shift(user_id, *self._window(day, hours), on_call=True)
                            for hours in duty.hours if weekday in hours.days]
