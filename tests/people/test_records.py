@@ -83,7 +83,7 @@ def test_shifts_between_returns_those_overlapping_the_window(people: PeopleRecor
     add_technician(people)
     day = people.shifts.add(Shift("tom", T0, T0 + timedelta(hours=9)))
     night = people.shifts.add(Shift("tom", T0 + timedelta(hours=9), T0 + timedelta(hours=24), on_call=True))
-    assert day.id is not None and night.id is not None
+    assert None not in (day.id, night.id)
     assert people.shifts.between(T0 + timedelta(hours=8), T0 + timedelta(hours=8)) == [day]
     assert people.shifts.between(T0 + timedelta(hours=9), T0 + timedelta(hours=9)) == [night]
     assert people.shifts.between(T0 - timedelta(days=1), T0 + timedelta(days=2)) == [day, night]

@@ -112,7 +112,7 @@ def test_who_is_on_shift_or_on_call_at_a_time() -> None:
     ({"shift": []}, "invalid roster"),
 ])
 def test_roster_mistakes_name_the_file_and_the_fault(changes: dict[str, Any], message: str) -> None:
-    with pytest.raises(ConfigError, match="roster.yaml") as caught:
+    with pytest.raises(ConfigError, match=r"roster\.yaml") as caught:
         roster_of(**changes)
     assert message in str(caught.value)
 
