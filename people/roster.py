@@ -22,6 +22,7 @@ from people.model import Role, Shift, Skill, Technician, User
 
 Day = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 DAYS: tuple[Day, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+DEFAULT_ROSTER = Path(__file__).parent / "rosters" / "default.yaml"  # for the simulated portfolio
 ROTA_ANCHOR = date(1970, 1, 5)  # a Monday: by default weekly rotas turn on Mondays
 
 

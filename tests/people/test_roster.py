@@ -11,7 +11,7 @@ import yaml
 
 from core.errors import ConfigError
 from people.model import Role, Shift, Skill
-from people.roster import load_roster, on_call, on_shift, parse_roster
+from people.roster import DEFAULT_ROSTER, load_roster, on_call, on_shift, parse_roster
 
 ROSTER = """
 timezone: Europe/Berlin
@@ -123,3 +123,12 @@ def test_load_roster_reads_the_file(tmp_path: Path) -> None:
     assert [t.user_id for t in load_roster(path).technicians] == ["tom", "pia"]
     with pytest.raises(ConfigError, match="cannot read roster"):
         load_roster(tmp_path / "missing.yaml")
+
+
+def test_default_roster_covers_every_site_of_the_simulated_portfolio_on_weekdays() -> None:
+    roster = load_roster(DEFAULT_ROSTER)
+    assert {site for tech in roster.technicians for site in tech.sites} == {"riverside", "harbour"}
+    shifts = roster.expand(MONDAY, MONDAY + timedelta(days=7))
+    tuesday_noon = utc(2026, 3, 24, 4)  # 12:00 in Shanghai
+    assert on_shift(shifts, tuesday_noon) == {"tom", "ming", "pia", "eli"}
+    assert len(on_call(shifts, utc(2026, 3, 28, 20))) == 1  # Saturday night: one on call
