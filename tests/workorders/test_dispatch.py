@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from core.domain import AssetKind, WorkOrder, WorkOrderKind, WorkOrderPriority, WorkOrderStatus
@@ -89,6 +89,7 @@ def test_on_call_counts_only_for_emergencies() -> None:
 
 # -- hypothesis over random rosters --------------------------------------------------------------------------
 SITES = ("s1", "s2", "s3")
+ROSTERS = settings(max_examples=60)  # three properties over the same rosters: keep the suite quick
 
 
 @st.composite
@@ -121,6 +122,7 @@ def rosters(draw: st.DrawFn) -> tuple[Job, list[Technician], list[Shift], dict[s
     return job_of(wo, KINDS), techs, shifts, open_work
 
 
+@ROSTERS
 @given(rosters())
 def test_proposal_holds_exactly_the_qualified_technicians(roster: Any) -> None:
     job, techs, shifts, open_work = roster
@@ -129,6 +131,7 @@ def test_proposal_holds_exactly_the_qualified_technicians(roster: Any) -> None:
     assert proposed.isdisjoint(user_id for user_id, _ in unqualified(job, techs, AT))
 
 
+@ROSTERS
 @given(rosters())
 def test_first_candidate_is_on_shift_when_anyone_qualified_is(roster: Any) -> None:
     job, techs, shifts, open_work = roster
@@ -140,6 +143,7 @@ def test_first_candidate_is_on_shift_when_anyone_qualified_is(roster: Any) -> No
         assert candidates[0].duty is Duty.ON_CALL
 
 
+@ROSTERS
 @given(rosters())
 def test_among_equals_the_least_loaded_comes_first(roster: Any) -> None:
     job, techs, shifts, open_work = roster
