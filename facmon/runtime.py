@@ -62,7 +62,7 @@ class Runtime:
     rules: RulesService
     predictor: Predictor
     ingest: Ingest
-    dispatch: DispatchService | None = None
+    dispatch: DispatchService
     _threads: list[Any] = field(default_factory=list)
     _consumer: MqttConsumer | None = None
     _server: uvicorn.Server | None = None
@@ -167,4 +167,4 @@ def build_runtime(settings: Settings, clock: Clock) -> Runtime:
     spool = Spool(collector.spool_dir, [STORE, RULES], collector.spool_max_bytes, collector.spool_segment_bytes)
     decoder = build_decoder(AssetRegistry(db.assets.list), collector, clock)
     ingest = Ingest(decoder, spool, store, db.dead_letters, rules.process, clock, collector, bus)
-    return Runtime(settings, clock, bus, db, store, book, rules, predictor, ingest, dispatch=dispatch)
+    return Runtime(settings, clock, bus, db, store, book, rules, predictor, ingest, dispatch)
