@@ -25,6 +25,7 @@ from api.routes import (
     maintenance,
     metrics,
     notices,
+    people,
     rules,
     sla,
     stats,
@@ -49,6 +50,7 @@ ROUTERS = (
     emergency,
     attachments,
     sla,
+    people,
 )
 CONSOLE_DIR = Path(__file__).parent / "console"
 

@@ -17,6 +17,7 @@ from storage.telemetry import TelemetryStore
 from workorders.attachments import Attachments
 from workorders.book import WorkOrderBook
 from workorders.complaint_desk import ComplaintDesk
+from workorders.dispatcher import DispatchService
 from workorders.emergency_runs import EmergencyRunner
 from workorders.notice_board import NoticeBoard
 from workorders.sla import SlaPolicy
@@ -46,6 +47,7 @@ class Services:
     emergency: EmergencyRunner | None = None  # emergency plans: runs, drills, after-action records
     attachments: Attachments | None = None  # photos on work orders (None: uploads answered 503)
     sla_policy: SlaPolicy | None = None  # the SLA policy in force (None: the packaged one)
+    dispatch: DispatchService | None = None  # technicians, shifts, proposals and dispatch (/technicians ...)
 
 
 def get_services(request: Request) -> Services:

@@ -9,6 +9,7 @@ import secrets
 import shutil
 import time
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ from core.clock import AcceleratedClock
 from core.settings import load_settings
 from facmon.broker import EmbeddedBroker, free_port
 from facmon.runtime import Runtime, build_runtime
+from people.roster import DEFAULT_ROSTER, load_roster
 from simulators.portfolio import default_portfolio
 from simulators.runner import SimulatorRunner
 from simulators.scenario import DEMO_START, demo_scenario
@@ -27,6 +29,7 @@ DEFAULT_SPEED = 7 * 24 * 60 / 10
 # The demo sends a malformed message now and then (simulated seconds) to show the dead-letter path.
 MALFORMED_EVERY_S = 6 * 3600
 _DEMO_FILES = ("facmon.sqlite3", "telemetry.sqlite3")
+ROSTER_DAYS = timedelta(days=91)  # the shifts stored for the demo: a quarter from the simulated start
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +61,9 @@ def run_demo(options: DemoOptions, say: Any = print) -> dict[str, Any]:
     portfolio = default_portfolio()
     runtime = build_runtime(settings, clock)
     runtime.register(portfolio.sites, portfolio.assets)
+    # Technicians and their shifts for the simulated weeks, so orders can be dispatched.
+    runtime.dispatch.people.install(load_roster(DEFAULT_ROSTER), DEMO_START.date(),
+                                    DEMO_START.date() + ROSTER_DAYS, clock.now())
     runtime.start()
     simulators = SimulatorRunner(portfolio, clock, broker.host, broker.port, seed=options.seed,
                                  scenario=demo_scenario() if options.faults else None,

@@ -25,6 +25,7 @@ from core.errors import ServiceUnavailable
 from core.events import STOPPING, EventBus
 from core.settings import Settings
 from facmon.periodic import Periodic
+from people.records import PeopleRecords
 from predictor.service import Predictor
 from rules.model import Rule
 from rules.pack import default_rules, load_rules, merge
@@ -35,6 +36,7 @@ from storage.telemetry import TelemetryStore, open_telemetry_store
 from workorders.attachments import Attachments, open_blob_store
 from workorders.book import WorkOrderBook
 from workorders.complaint_desk import ComplaintDesk
+from workorders.dispatcher import DispatchService
 from workorders.emergency import configured_plans
 from workorders.emergency_runs import EmergencyRunner
 from workorders.escalation import SlaWatch
@@ -70,6 +72,7 @@ class Runtime:
     predictor: Predictor
     ingest: Ingest
     emergency: EmergencyRunner
+    dispatch: DispatchService
     notifier: WebhookNotifier | None = None
     sla: SlaWatch | None = None
     _threads: list[Any] = field(default_factory=list)
@@ -166,6 +169,7 @@ class Runtime:
             attachments=Attachments(self.db, self.book, open_blob_store(self.settings.attachments), self.clock,
                                     self.settings.attachments.max_bytes),
             sla_policy=self.sla.policy if self.sla is not None else None,
+            dispatch=self.dispatch,
         )
         # Open console event streams never end by themselves: bound the wait for them at shutdown.
         config = uvicorn.Config(create_app(services), host=api.host, port=api.port, log_level="warning",
@@ -188,6 +192,8 @@ def build_runtime(settings: Settings, clock: Clock) -> Runtime:
     store = open_telemetry_store(settings.telemetry)
     policy = load_policy(settings.sla.policy_file)
     book = WorkOrderBook(db, bus, clock, deadline=policy.first_due)
+    dispatch = DispatchService(db, PeopleRecords(db), book, clock)
+    book.add_check(dispatch.check)  # no order goes to someone without the skill, on any path
     rules = RulesService(configured_rules(settings), db, book, bus, clock,
                          source=lambda: configured_rules(settings))  # reload from the files
     predictor = Predictor(store, db, bus, clock, history=timedelta(days=settings.predictor.history_days))
@@ -198,4 +204,5 @@ def build_runtime(settings: Settings, clock: Clock) -> Runtime:
     emergency = EmergencyRunner(configured_plans(settings.emergency.plans_file), db, book, bus, clock)
     notifier = build_notifier(settings.notify, db, clock)
     sla = SlaWatch(db=db, book=book, bus=bus, policy=policy, clock=clock)
-    return Runtime(settings, clock, bus, db, store, book, rules, predictor, ingest, emergency, notifier, sla)
+    return Runtime(settings, clock, bus, db, store, book, rules, predictor, ingest, emergency=emergency,
+                   dispatch=dispatch, notifier=notifier, sla=sla)

@@ -1,0 +1,100 @@
+"""Technicians, their shifts, and dispatch: who may take an order, who is proposed, and sending them."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, status
+from pydantic import AwareDatetime
+
+from api.deps import ServicesDep
+from api.errors import unprocessable
+from api.schemas import WorkOrderPublic
+from api.schemas.people import (
+    DispatchRequest,
+    ProposalPublic,
+    ShiftCreate,
+    ShiftPublic,
+    TechnicianPublic,
+    TechnicianPut,
+)
+from core.errors import NotFound, ServiceUnavailable
+from workorders.dispatcher import DispatchService
+
+router = APIRouter(tags=["technicians and dispatch"])
+MAX_SHIFT_WINDOW = timedelta(days=92)
+
+
+def get_dispatch(services: ServicesDep) -> DispatchService:
+    if services.dispatch is None:
+        raise ServiceUnavailable("dispatch is not configured in this service")
+    return services.dispatch
+
+
+DispatchDep = Annotated[DispatchService, Depends(get_dispatch)]
+
+
+@router.get("/technicians", response_model=list[TechnicianPublic])
+def list_technicians(dispatch: DispatchDep,
+                     active_only: Annotated[bool, Query(description="Leave out inactive users.")] = False,
+                     ) -> list[TechnicianPublic]:
+    """The technicians with their skills, certificates (and expiry), sites and zone, by id."""
+    people = dispatch.people
+    return [TechnicianPublic.of(people.users.get(tech.user_id), tech)
+            for tech in people.technicians.list(active_only=active_only)]
+
+
+@router.get("/technicians/{user_id}", response_model=TechnicianPublic)
+def get_technician(dispatch: DispatchDep, user_id: str) -> TechnicianPublic:
+    """One technician."""
+    tech = dispatch.people.technicians.find(user_id)
+    if tech is None:
+        raise NotFound(f"technician {user_id!r} not found")
+    return TechnicianPublic.of(dispatch.people.users.get(user_id), tech)
+
+
+@router.put("/technicians/{user_id}", response_model=TechnicianPublic)
+def put_technician(services: ServicesDep, dispatch: DispatchDep, user_id: str,
+                   body: TechnicianPut) -> TechnicianPublic:
+    """Create or replace a technician: the user (who always has the 'technician' role) and the skills,
+    certificates, sites and zone. Orders already held are not re-checked; the next step on them is."""
+    people = dispatch.people
+    user = people.users.upsert(body.user(user_id), services.clock.now())
+    return TechnicianPublic.of(user, people.technicians.upsert(body.technician(user_id)))
+
+
+@router.get("/shifts", response_model=list[ShiftPublic])
+def list_shifts(dispatch: DispatchDep, since: AwareDatetime, until: AwareDatetime,
+                user: Annotated[str | None, Query(description="Only this technician's shifts.")] = None,
+                ) -> list[ShiftPublic]:
+    """Shifts and on-call duties overlapping [since, until], by start time (at most 92 days)."""
+    if until < since:
+        raise unprocessable("until must not be before since")
+    if until - since > MAX_SHIFT_WINDOW:
+        raise unprocessable("ask for at most 92 days of shifts at once")
+    return [ShiftPublic.of(shift) for shift in dispatch.people.shifts.between(since, until, user)]
+
+
+@router.post("/shifts", response_model=ShiftPublic, status_code=status.HTTP_201_CREATED)
+def create_shift(dispatch: DispatchDep, body: ShiftCreate) -> ShiftPublic:
+    """Add one shift, or an on-call duty, for a technician."""
+    if dispatch.people.technicians.find(body.user_id) is None:
+        raise unprocessable(f"{body.user_id!r} is not a technician")
+    return ShiftPublic.of(dispatch.people.shifts.add(body.shift()))
+
+
+@router.get("/workorders/{work_order_id}/candidates", response_model=ProposalPublic)
+def work_order_candidates(dispatch: DispatchDep, work_order_id: int) -> ProposalPublic:
+    """Who to send, best first, with the reasons (qualified, on shift or on call, near the site, open
+    orders held), and who is not qualified and why."""
+    return ProposalPublic.of(dispatch.propose(work_order_id))
+
+
+@router.post("/workorders/{work_order_id}/dispatch", response_model=WorkOrderPublic)
+def dispatch_work_order(dispatch: DispatchDep, work_order_id: int, body: DispatchRequest) -> WorkOrderPublic:
+    """Dispatch a requested order: to the named technician (the supervisor's override), or, with no
+    technician, to the best available candidate. 422 names the missing skill or the expired certificate;
+    409 if the order moved on meanwhile."""
+    order = dispatch.dispatch(work_order_id, body.actor, body.technician, body.note, body.expected_version)
+    return WorkOrderPublic.of(order)

@@ -1,0 +1,1 @@
+"""People: users and roles, technicians with skills and certificates, shifts and rosters."""

@@ -1,0 +1,168 @@
+"""Repositories over the people tables (users, technicians, shifts), on SQLite and PostgreSQL alike.
+
+They share the records database's engine (``PeopleRecords(db)``); ``storage`` cannot know this package,
+so the bundle is built here rather than hung on ``storage.records.Database``.
+"""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Iterable
+from datetime import UTC, date, datetime, time
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from core.errors import InvalidRequest, NotFound
+from people.model import Role, Shift, Skill, Technician, User
+from people.roster import Roster
+from storage.records import Database
+from storage.records.models import ShiftRow, TechnicianRow, UserRow
+from storage.records.sessions import Repository, get_row
+
+
+def _user(row: UserRow) -> User:
+    return User(row.id, row.name, frozenset(Role(r) for r in row.roles), row.phone, row.email, row.active,
+                row.supervisor_id, row.created_at)
+
+
+def _technician(row: TechnicianRow) -> Technician:
+    return Technician(row.user_id, frozenset(Skill(s) for s in row.skills),
+                      {code: date.fromisoformat(expiry) for code, expiry in row.certificates.items()},
+                      frozenset(row.sites), row.zone)
+
+
+def _shift(row: ShiftRow) -> Shift:
+    return Shift(row.user_id, row.starts_at, row.ends_at, row.on_call, row.id)
+
+
+def _require_user(session: Session, user_id: str) -> UserRow:
+    return get_row(session, UserRow, user_id, "user")
+
+
+class UserRepository(Repository):
+    def upsert(self, user: User, at: datetime) -> User:
+        """Insert or replace ``user``; ``at`` is its creation time if it is new."""
+        with self._transaction() as session:
+            row = session.get(UserRow, user.id)
+            if row is None:
+                row = UserRow(id=user.id, created_at=at)
+                session.add(row)
+            row.name, row.roles, row.phone, row.email = user.name, sorted(user.roles), user.phone, user.email
+            row.active, row.supervisor_id = user.active, user.supervisor_id
+            session.flush()
+            return _user(row)
+
+    def get(self, user_id: str) -> User:
+        with self._transaction() as session:
+            return _user(_require_user(session, user_id))
+
+    def find(self, user_id: str) -> User | None:
+        with self._transaction() as session:
+            row = session.get(UserRow, user_id)
+            return None if row is None else _user(row)
+
+    def list(self, role: Role | None = None, active_only: bool = False) -> builtins.list[User]:
+        """Users by id; ``role`` keeps those holding it (filtered here: roles are a JSON list)."""
+        query = select(UserRow).order_by(UserRow.id)
+        if active_only:
+            query = query.where(UserRow.active.is_(True))
+        with self._transaction() as session:
+            users = [_user(row) for row in session.scalars(query)]
+        return [user for user in users if role is None or user.has(role)]
+
+
+class TechnicianRepository(Repository):
+    def upsert(self, technician: Technician) -> Technician:
+        """Insert or replace what user ``technician.user_id`` may work on (NotFound if no such user)."""
+        with self._transaction() as session:
+            _require_user(session, technician.user_id)
+            row = session.get(TechnicianRow, technician.user_id)
+            if row is None:
+                row = TechnicianRow(user_id=technician.user_id)
+                session.add(row)
+            row.skills, row.sites, row.zone = sorted(technician.skills), sorted(technician.sites), technician.zone
+            row.certificates = {code: expiry.isoformat() for code, expiry in sorted(technician.certificates.items())}
+            session.flush()
+            return _technician(row)
+
+    def find(self, user_id: str) -> Technician | None:
+        with self._transaction() as session:
+            row = session.get(TechnicianRow, user_id)
+            return None if row is None else _technician(row)
+
+    def list(self, active_only: bool = True) -> builtins.list[Technician]:
+        """Technicians by user id; by default only those whose user is active."""
+        query = select(TechnicianRow).join(UserRow, UserRow.id == TechnicianRow.user_id).order_by(UserRow.id)
+        if active_only:
+            query = query.where(UserRow.active.is_(True))
+        with self._transaction() as session:
+            return [_technician(row) for row in session.scalars(query)]
+
+
+class ShiftRepository(Repository):
+    def add(self, shift: Shift) -> Shift:
+        """Store one shift (InvalidRequest unless it ends after it starts; NotFound for an unknown user)."""
+        return self.add_many([shift])[0]
+
+    def add_many(self, shifts: Iterable[Shift]) -> builtins.list[Shift]:
+        with self._transaction() as session:
+            rows = [self._row(session, shift) for shift in shifts]
+            session.add_all(rows)
+            session.flush()
+            return [_shift(row) for row in rows]
+
+    def replace(self, since: datetime, until: datetime, user_ids: Iterable[str],
+                shifts: Iterable[Shift]) -> builtins.list[Shift]:
+        """Replace the shifts of ``user_ids`` starting in [since, until) by ``shifts``, in one transaction
+        (loading a roster twice gives the same shifts, not two of each)."""
+        with self._transaction() as session:
+            session.execute(delete(ShiftRow).where(ShiftRow.user_id.in_(list(user_ids)),
+                                                   ShiftRow.starts_at >= since, ShiftRow.starts_at < until))
+            rows = [self._row(session, shift) for shift in shifts]
+            session.add_all(rows)
+            session.flush()
+            return [_shift(row) for row in rows]
+
+    def between(self, since: datetime, until: datetime, user_id: str | None = None) -> builtins.list[Shift]:
+        """Shifts overlapping [since, until] (a shift covering an instant: ``between(at, at)``), by start."""
+        query = (select(ShiftRow).where(ShiftRow.starts_at <= until, ShiftRow.ends_at > since)
+                 .order_by(ShiftRow.starts_at, ShiftRow.id))
+        if user_id is not None:
+            query = query.where(ShiftRow.user_id == user_id)
+        with self._transaction() as session:
+            return [_shift(row) for row in session.scalars(query)]
+
+    @staticmethod
+    def _row(session: Session, shift: Shift) -> ShiftRow:
+        if shift.ends_at <= shift.starts_at:
+            raise InvalidRequest(f"a shift must end after it starts ({shift.user_id}, {shift.starts_at.isoformat()})")
+        if session.get(UserRow, shift.user_id) is None:
+            raise NotFound(f"user {shift.user_id!r} not found")
+        return ShiftRow(user_id=shift.user_id, starts_at=shift.starts_at, ends_at=shift.ends_at,
+                        on_call=shift.on_call)
+
+
+class PeopleRecords:
+    """The people repositories on the engine of ``db`` (each method its own short transaction)."""
+
+    def __init__(self, db: Database) -> None:
+        sessions = sessionmaker(db.engine, expire_on_commit=False)
+        self.users = UserRepository(sessions)
+        self.technicians = TechnicianRepository(sessions)
+        self.shifts = ShiftRepository(sessions)
+
+    def install(self, roster: Roster, since: date, until: date, at: datetime) -> builtins.list[Shift]:
+        """Store the roster's users and technicians, and its shifts for the days [since, until): loading
+        the same roster again changes nothing."""
+        for user in roster.users:
+            self.users.upsert(user, at)
+        for technician in roster.technicians:
+            self.technicians.upsert(technician)
+        shifts = roster.expand(since, until)
+        window = (_midnight(since, roster), _midnight(until, roster))
+        return self.shifts.replace(*window, [t.user_id for t in roster.technicians], shifts)
+
+
+def _midnight(day: date, roster: Roster) -> datetime:
+    return datetime.combine(day, time(), roster.zone_info).astimezone(UTC)
