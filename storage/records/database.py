@@ -16,6 +16,7 @@ from storage.records.assets import AssetRepository
 from storage.records.checkpoints import CheckpointRepository
 from storage.records.dead_letters import DeadLetterRepository
 from storage.records.forecasts import ForecastRepository
+from storage.records.inspections import InspectionRepository
 from storage.records.maintenance import MaintenanceWindowRepository
 from storage.records.work_orders import WorkOrderRepository
 
@@ -65,6 +66,7 @@ class Database:
         self.dead_letters = DeadLetterRepository(sessions)
         self.checkpoints = CheckpointRepository(sessions)
         self.maintenance = MaintenanceWindowRepository(sessions)
+        self.inspections = InspectionRepository(sessions)
 
     def upgrade(self) -> None:
         """Migrate the schema to the newest revision (alembic ``upgrade head``)."""
