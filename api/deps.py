@@ -15,6 +15,7 @@ from rules.service import RulesService
 from storage.records import Database
 from storage.telemetry import TelemetryStore
 from workorders.book import WorkOrderBook
+from workorders.rounds import InspectionRounds
 
 
 @dataclass
@@ -34,6 +35,7 @@ class Services:
     decoder: Callable[[], Decoder] | None = None
     # The collector's Prometheus exposition for GET /metrics (None: no collector here).
     metrics: Callable[[], bytes] | None = None
+    inspections: InspectionRounds | None = None  # inspection rounds (None: the routes answer 503)
 
 
 def get_services(request: Request) -> Services:

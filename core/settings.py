@@ -95,6 +95,12 @@ class PredictorSettings(_Section):
     history_days: float = Field(30, gt=0)
 
 
+class InspectionSettings(_Section):
+    templates: Path | None = None  # a site's template file, merged over the packaged one by template id
+    horizon_days: int = Field(30, ge=1)  # rounds are generated this far ahead, once a day
+    missed_check_s: float = Field(900, gt=0)  # in clock time: how often overdue rounds are marked missed
+
+
 class ApiSettings(_Section):
     host: str = "127.0.0.1"
     port: int = Field(8080, ge=0, le=65535)
@@ -112,6 +118,7 @@ class Settings(BaseSettings):
     rules: RulesSettings = Field(default_factory=RulesSettings)
     predictor: PredictorSettings = Field(default_factory=PredictorSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
+    inspections: InspectionSettings = Field(default_factory=InspectionSettings)
     portfolio: Path | None = None  # sites and assets to register at start (YAML)
 
     @classmethod

@@ -33,10 +33,13 @@ from rules.service import RulesService
 from storage.records import Database
 from storage.telemetry import TelemetryStore, open_telemetry_store
 from workorders.book import WorkOrderBook
+from workorders.inspection_templates import load_templates
+from workorders.rounds import InspectionRounds
 
 log = logging.getLogger(__name__)
 RULES_TICK_S = 30.0  # clock seconds between rule ticks (shelf expiry, no-data watermark)
 RULES_CHECKPOINT_S = 30.0  # wall seconds between rule-engine checkpoints
+ROUNDS_PLAN_S = 24 * 3600.0  # clock seconds between generations of inspection rounds
 
 
 def configured_rules(settings: Settings) -> list[Rule]:
@@ -60,6 +63,7 @@ class Runtime:
     rules: RulesService
     predictor: Predictor
     ingest: Ingest
+    inspections: InspectionRounds | None = None
     _threads: list[Any] = field(default_factory=list)
     _consumer: MqttConsumer | None = None
     _server: uvicorn.Server | None = None
@@ -85,7 +89,7 @@ class Runtime:
         checkpointing = Periodic("rules-checkpoint", RULES_CHECKPOINT_S, self.rules.checkpoint)
         # Reload the rules when a configured rule file changes (same path as POST /rules/reload).
         watcher = RuleFileWatcher(self.settings.rules.files, self.rules.reload)
-        self._threads = [forecasting, ticking, checkpointing, watcher]
+        self._threads = [forecasting, ticking, checkpointing, watcher, *self.inspection_tasks()]
         for part in self._threads:
             part.start()
         # Spool consumers first, then MQTT (acknowledged after the spool sync).
@@ -94,6 +98,16 @@ class Runtime:
         self.ingest.attach(self._consumer.ack_many, self._consumer.publish)
         self._consumer.start()
         self._start_api()
+
+    def inspection_tasks(self) -> list[Periodic]:
+        """Rounds generated ahead once a day (from the start), overdue rounds marked missed."""
+        if self.inspections is None:
+            return []
+        rounds, settings = self.inspections, self.settings.inspections
+        horizon = timedelta(days=settings.horizon_days)
+        return [Periodic("inspections-plan", self.clock.wall_seconds(ROUNDS_PLAN_S),
+                         lambda: rounds.generate(horizon), first_after_s=0),
+                Periodic("inspections-missed", self.clock.wall_seconds(settings.missed_check_s), rounds.mark_missed)]
 
     def stop(self) -> None:
         """Stop receiving first, then flush and stop the rest, so nothing accepted is dropped."""
@@ -133,7 +147,8 @@ class Runtime:
         services = Services(db=self.db, store=self.store, book=self.book, rules=self.rules, bus=self.bus,
                             clock=self.clock, token=token, stats=self.stats,
                             decoder=self.new_decoder,  # dead-letter reprocessing
-                            metrics=self.ingest.metrics.exposition)  # GET /metrics
+                            metrics=self.ingest.metrics.exposition,  # GET /metrics
+                            inspections=self.inspections)
         # Open console event streams never end by themselves: bound the wait for them at shutdown.
         config = uvicorn.Config(create_app(services), host=api.host, port=api.port, log_level="warning",
                                 timeout_graceful_shutdown=2)
@@ -161,4 +176,5 @@ def build_runtime(settings: Settings, clock: Clock) -> Runtime:
     spool = Spool(collector.spool_dir, [STORE, RULES], collector.spool_max_bytes, collector.spool_segment_bytes)
     decoder = build_decoder(AssetRegistry(db.assets.list), collector, clock)
     ingest = Ingest(decoder, spool, store, db.dead_letters, rules.process, clock, collector, bus)
-    return Runtime(settings, clock, bus, db, store, book, rules, predictor, ingest)
+    inspections = InspectionRounds(db, book, clock, load_templates(settings.inspections.templates))
+    return Runtime(settings, clock, bus, db, store, book, rules, predictor, ingest, inspections)
