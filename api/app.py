@@ -22,6 +22,7 @@ from api.routes import (
     events,
     forecasts,
     health,
+    inspections,
     maintenance,
     metrics,
     notices,
@@ -51,6 +52,7 @@ ROUTERS = (
     attachments,
     sla,
     people,
+    inspections,
 )
 CONSOLE_DIR = Path(__file__).parent / "console"
 

@@ -20,6 +20,7 @@ from workorders.complaint_desk import ComplaintDesk
 from workorders.dispatcher import DispatchService
 from workorders.emergency_runs import EmergencyRunner
 from workorders.notice_board import NoticeBoard
+from workorders.rounds import InspectionRounds
 from workorders.sla import SlaPolicy
 from workorders.webhooks import WebhookNotifier
 
@@ -48,6 +49,7 @@ class Services:
     attachments: Attachments | None = None  # photos on work orders (None: uploads answered 503)
     sla_policy: SlaPolicy | None = None  # the SLA policy in force (None: the packaged one)
     dispatch: DispatchService | None = None  # technicians, shifts, proposals and dispatch (/technicians ...)
+    inspections: InspectionRounds | None = None  # inspection rounds (None: the routes answer 503)
 
 
 def get_services(request: Request) -> Services:

@@ -102,6 +102,10 @@ class EmergencySettings(_Section):
 class SlaSettings(_Section):
     # The site override file applied on top of the packaged policy (docs/workorders.md, "SLA clocks").
     policy_file: Path | None = None
+class InspectionSettings(_Section):
+    templates: Path | None = None  # a site's template file, merged over the packaged one by template id
+    horizon_days: int = Field(30, ge=1)  # rounds are generated this far ahead, once a day
+    missed_check_s: float = Field(900, gt=0)  # in clock time: how often overdue rounds are marked missed
 
 
 class ApiSettings(_Section):
@@ -165,6 +169,7 @@ class Settings(BaseSettings):
     emergency: EmergencySettings = Field(default_factory=EmergencySettings)
     attachments: AttachmentSettings = Field(default_factory=AttachmentSettings)
     sla: SlaSettings = Field(default_factory=SlaSettings)
+    inspections: InspectionSettings = Field(default_factory=InspectionSettings)
     portfolio: Path | None = None  # sites and assets to register at start (YAML)
 
     @classmethod

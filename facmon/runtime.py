@@ -40,7 +40,9 @@ from workorders.dispatcher import DispatchService
 from workorders.emergency import configured_plans
 from workorders.emergency_runs import EmergencyRunner
 from workorders.escalation import SlaWatch
+from workorders.inspection_templates import load_templates
 from workorders.notice_board import NoticeBoard
+from workorders.rounds import InspectionRounds
 from workorders.slafile import load_policy
 from workorders.webhooks import WebhookNotifier, build_notifier
 
@@ -48,6 +50,7 @@ log = logging.getLogger(__name__)
 RULES_TICK_S = 30.0  # clock seconds between rule ticks (shelf expiry, no-data watermark)
 RULES_CHECKPOINT_S = 30.0  # wall seconds between rule-engine checkpoints
 SLA_CHECK_S = 30.0  # wall seconds between SLA checks (each reads the clock: accelerated under the demo)
+ROUNDS_PLAN_S = 24 * 3600.0  # clock seconds between generations of inspection rounds
 
 
 def configured_rules(settings: Settings) -> list[Rule]:
@@ -75,6 +78,7 @@ class Runtime:
     dispatch: DispatchService
     notifier: WebhookNotifier | None = None
     sla: SlaWatch | None = None
+    inspections: InspectionRounds | None = None
     _threads: list[Any] = field(default_factory=list)
     _consumer: MqttConsumer | None = None
     _server: uvicorn.Server | None = None
@@ -105,7 +109,7 @@ class Runtime:
                               self.emergency.escalate_late)
         # Reload the rules when a configured rule file changes (same path as POST /rules/reload).
         watcher = RuleFileWatcher(self.settings.rules.files, self.rules.reload)
-        self._threads = [forecasting, ticking, checkpointing, late_steps, watcher]
+        self._threads = [forecasting, ticking, checkpointing, late_steps, watcher, *self.inspection_tasks()]
         if self.notifier is not None:  # outbound webhooks: queue bus events, send and retry on a thread
             self.notifier.attach(self.bus)
             self._threads.append(Periodic("webhooks", self.settings.notify.send_interval_s, self.notifier.run_once))
@@ -119,6 +123,16 @@ class Runtime:
         self.ingest.attach(self._consumer.ack_many, self._consumer.publish)
         self._consumer.start()
         self._start_api()
+
+    def inspection_tasks(self) -> list[Periodic]:
+        """Rounds generated ahead once a day (from the start), overdue rounds marked missed."""
+        if self.inspections is None:
+            return []
+        rounds, settings = self.inspections, self.settings.inspections
+        horizon = timedelta(days=settings.horizon_days)
+        return [Periodic("inspections-plan", self.clock.wall_seconds(ROUNDS_PLAN_S),
+                         lambda: rounds.generate(horizon), first_after_s=0),
+                Periodic("inspections-missed", self.clock.wall_seconds(settings.missed_check_s), rounds.mark_missed)]
 
     def stop(self) -> None:
         """Stop receiving first, then flush and stop the rest, so nothing accepted is dropped."""
@@ -170,6 +184,7 @@ class Runtime:
                                     self.settings.attachments.max_bytes),
             sla_policy=self.sla.policy if self.sla is not None else None,
             dispatch=self.dispatch,
+            inspections=self.inspections,
         )
         # Open console event streams never end by themselves: bound the wait for them at shutdown.
         config = uvicorn.Config(create_app(services), host=api.host, port=api.port, log_level="warning",
@@ -204,5 +219,6 @@ def build_runtime(settings: Settings, clock: Clock) -> Runtime:
     emergency = EmergencyRunner(configured_plans(settings.emergency.plans_file), db, book, bus, clock)
     notifier = build_notifier(settings.notify, db, clock)
     sla = SlaWatch(db=db, book=book, bus=bus, policy=policy, clock=clock)
+    inspections = InspectionRounds(db, book, clock, load_templates(settings.inspections.templates))
     return Runtime(settings, clock, bus, db, store, book, rules, predictor, ingest, emergency=emergency,
-                   dispatch=dispatch, notifier=notifier, sla=sla)
+                   dispatch=dispatch, notifier=notifier, sla=sla, inspections=inspections)

@@ -18,6 +18,7 @@ from storage.records.checkpoints import CheckpointRepository
 from storage.records.dead_letters import DeadLetterRepository
 from storage.records.emergency import EmergencyRunRepository
 from storage.records.forecasts import ForecastRepository
+from storage.records.inspections import InspectionRepository
 from storage.records.maintenance import MaintenanceWindowRepository
 from storage.records.sla import SlaRepository
 from storage.records.work_orders import WorkOrderRepository
@@ -79,6 +80,7 @@ class Database:
         self.emergency = EmergencyRunRepository(sessions)
         self.attachments = AttachmentRepository(sessions)
         self.sla = SlaRepository(sessions)
+        self.inspections = InspectionRepository(sessions)
 
     def upgrade(self) -> None:
         """Migrate the schema to the newest revision (alembic ``upgrade head``)."""
