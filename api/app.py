@@ -21,6 +21,7 @@ from api.routes import (
     health,
     maintenance,
     metrics,
+    reports,
     rules,
     stats,
     workorders,
@@ -51,7 +52,7 @@ def create_app(services: Services) -> FastAPI:
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(metrics.router)  # Prometheus scrapes /metrics (open, like /healthz)
-    for module in (assets, alarms, workorders, forecasts, deadletters, stats, maintenance, rules):
+    for module in (assets, alarms, workorders, forecasts, deadletters, stats, maintenance, rules, reports):
         app.include_router(module.router, prefix=API_PREFIX, dependencies=[Depends(require_token)])
     app.include_router(events.router, prefix=API_PREFIX, dependencies=[Depends(require_token_or_query)])
 

@@ -18,6 +18,7 @@ from sqlalchemy import Engine, and_, case, exists, func, literal, or_, select
 from sqlalchemy.engine import Connection
 
 from core.domain import WorkOrderKind, WorkOrderPriority, WorkOrderStatus
+from core.errors import NotFound
 from storage.records.models import AssetRow, ComplaintRow, SiteRow, SlaEscalationRow, WorkOrderEventRow, WorkOrderRow
 from storage.telemetry import TelemetryStore
 from workorders.kpi import (
@@ -53,9 +54,14 @@ def monthly_figures(engine: Engine, month: Month, site_ids: Sequence[str] | None
                     run_hours: Mapping[str, float] | None = None) -> list[Figures]:
     """Per site (every site of the sites table when ``site_ids`` is None), one Figures per asset kind of the
     site and one for ``ALL_KINDS``. ``run_hours``: each asset's run hours in the month, where it reports a
-    ``run_hours`` counter (``reported_run_hours``); the others count calendar hours."""
+    ``run_hours`` counter (``reported_run_hours``); the others count calendar hours. NotFound for an unknown
+    site."""
     with engine.connect() as connection:
-        sites = list(site_ids) if site_ids is not None else _all_sites(connection)
+        known = _all_sites(connection)
+        sites = list(site_ids) if site_ids is not None else known
+        unknown = sorted(set(sites) - set(known))
+        if unknown:
+            raise NotFound(f"site {', '.join(unknown)} not found")
         assets = _assets(connection, sites)
         loaded = _load(connection, month, sites)
         backlog = _backlog(connection, month, sites)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from core.domain import WorkOrderKind, WorkOrderPriority, WorkOrderStatus
+from core.errors import InvalidRequest
 
 ALL_KINDS = "all"  # the figures of every asset kind together (and of site-level orders)
 REPAIR_KINDS = frozenset({WorkOrderKind.CORRECTIVE, WorkOrderKind.EMERGENCY, WorkOrderKind.REQUEST})
@@ -35,9 +36,9 @@ class Month:
 
     @classmethod
     def parse(cls, text: str) -> Month:
-        """``YYYY-MM`` (ValueError otherwise)."""
+        """``YYYY-MM`` (InvalidRequest otherwise)."""
         if not re.fullmatch(r"\d{4}-\d{2}", text) or not 1 <= int(text[5:]) <= 12:
-            raise ValueError(f"month must be YYYY-MM, not {text!r}")
+            raise InvalidRequest(f"month must be YYYY-MM, not {text!r}")
         return cls(int(text[:4]), int(text[5:]))
 
     @property
