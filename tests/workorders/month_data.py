@@ -119,8 +119,9 @@ def seed_march(db: Database) -> dict[str, int]:
     ids["other_site"] = o = d.open(_at(3), K.CORRECTIVE, "q1", site="s2")
     d.work(o, _at(3, 10), _at(3, 14), "bearing")
     with db.engine.begin() as connection:
-        connection.execute(SlaEscalationRow.__table__.insert(), [dict(  # type: ignore[attr-defined]
-            work_order_id=ids["first"], target="complete", level="breached", at=_at(2, 11), due_at=_at(2, 10))])
+        connection.execute(SlaEscalationRow.__table__.insert(), [{  # type: ignore[attr-defined]
+            "work_order_id": ids["first"], "target": "complete", "level": "breached", "at": _at(2, 11),
+            "due_at": _at(2, 10)}])
         connection.execute(ComplaintRow.__table__.insert(), [  # type: ignore[attr-defined]
             _complaint("s1", _at(4)), _complaint("s1", _at(28)), _complaint("s1", _at(27, 8, month=2)),
             _complaint("s2", _at(9))])
@@ -128,9 +129,9 @@ def seed_march(db: Database) -> dict[str, int]:
 
 
 def _complaint(site: str, at: datetime) -> dict[str, object]:
-    return dict(site_id=site, channel="phone", category="noise", status="registered", complainant="r",
-                description="noise", received_at=at, respond_due_at=at + H, answer="", follow_up_comment="",
-                work_order_ids=[], version=1)
+    return {"site_id": site, "channel": "phone", "category": "noise", "status": "registered", "complainant": "r",
+            "description": "noise", "received_at": at, "respond_due_at": at + H, "answer": "",
+            "follow_up_comment": "", "work_order_ids": [], "version": 1}
 
 
 def pure_figures(db: Database, month: Month, ids: dict[str, int], complaints: dict[str, int]) -> list[Figures]:
@@ -145,7 +146,8 @@ def pure_figures(db: Database, month: Month, ids: dict[str, int], complaints: di
             def chosen(order: OrderFacts, kind: str = kind) -> bool:
                 return kind == ALL_KINDS or order.asset_kind == kind
             of_kind = [o for o in mine if chosen(facts[o.id])]
-            sla = [SlaOutcome(o.id, o.priority, arrival_targets(o.due_at, o.on_site_at, month.end, _breached(ids, o.id)))
+            sla = [SlaOutcome(o.id, o.priority,
+                              arrival_targets(o.due_at, o.on_site_at, month.end, _breached(ids, o.id)))
                    for o in of_kind if month.holds(o.opened_at) and o.status is not S.CANCELLED]
             pm = [PmOrder(o.id, o.due_at, timedelta(days=_interval(ids, o.id)), o.completed_at) for o in of_kind
                   if o.kind is WorkOrderKind.PREVENTIVE and o.status is not S.CANCELLED]
