@@ -195,7 +195,7 @@ def _complaints(connection: Connection, month: Month, sites: Sequence[str]) -> d
     query = (select(ComplaintRow.site_id, func.count())
              .where(ComplaintRow.site_id.in_(sites), _in(ComplaintRow.received_at, month.start, month.end))
              .group_by(ComplaintRow.site_id))
-    return {str(site): int(count) for site, count in connection.execute(query).tuples()}
+    return {str(site): int(count) for site, count in connection.execute(query)}
 
 
 def reported_run_hours(store: TelemetryStore, asset_ids: Iterable[str], month: Month) -> dict[str, float]:
