@@ -290,7 +290,9 @@ def summarise(site_id: str, month: Month, kind: str, asset_ids: Sequence[str], o
               sla: Iterable[SlaOutcome], pm: Iterable[PmOrder], counted: Counted,
               run_hours: Mapping[str, float]) -> Figures:
     """The figures of one site, month and kind from its records. ``orders`` holds the kind's orders touching
-    the month and the repairs around it (for repeats); each figure picks its own (see each function)."""
+    the month and the repairs around it (for repeats); each figure picks its own (see each function). ``sla``:
+    the outcomes of the orders opened in the month; ``pm``: preventive orders, judged in the month their
+    grace ends."""
     repairs = [o for o in orders if o.is_repair and month.holds(o.completed_at)]
     failures = sum(1 for o in orders if o.is_repair and o.asset_id and month.holds(o.opened_at)
                    and o.status is not WorkOrderStatus.CANCELLED)
@@ -301,7 +303,8 @@ def summarise(site_id: str, month: Month, kind: str, asset_ids: Sequence[str], o
         site_id=site_id, month=month, kind=kind, assets=len(asset_ids), orders_opened=counted.orders_opened,
         repairs=len(repairs), repair_rate=repair_rate(len(repairs), len(asset_ids)), mttr_hours=mttr_hours(repairs),
         failures=failures, mtbf_hours=mtbf_hours(asset_ids, failures, month, run_hours),
-        sla=sla_compliance(sla), pm=pm_compliance(pm), first_time_fix=first_time_fix(repairs, repeated),
+        sla=sla_compliance(sla), pm=pm_compliance(p for p in pm if month.holds(pm_deadline(p))),
+        first_time_fix=first_time_fix(repairs, repeated),
         repeat_failures=sum(1 for r in repairs if r.id in repeating), backlog=counted.backlog,
         complaints=counted.complaints,
         complaints_per_100_orders=None if counted.complaints is None

@@ -157,9 +157,7 @@ def pure_figures(db: Database, month: Month, ids: dict[str, int], complaints: di
                               complaints.get(site, 0) if kind == ALL_KINDS else None)
             assets = sorted(a for a in _site_assets(db, site) if kind == ALL_KINDS or kinds[a] == kind)
             result.append(summarise(site, month, kind, assets, [facts[o.id] for o in of_kind], sla,
-                                    [p for p in pm if month.holds(p.due_at + min(p.interval * 0.2,
-                                                                                  timedelta(days=28)))],
-                                    counted, RUN_HOURS))
+                                    pm, counted, RUN_HOURS))
     return result
 
 

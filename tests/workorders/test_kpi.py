@@ -180,7 +180,10 @@ def test_summarise_picks_each_figures_orders_from_the_month() -> None:
         order(3, kind=WorkOrderKind.PREVENTIVE, completed_at=T),
         order(4, opened_at=T, status=WorkOrderStatus.CANCELLED, closed_at=T + H),
     ]
-    f = summarise("s1", MARCH, "pump", ["p1", "p2"], orders, [], [], Counted({"0-2d": 1}, 4, None), {})
+    pms = [PmOrder(5, MARCH.end - 5 * D, timedelta(days=15), None),  # grace 3 d: judged in March, missed
+           PmOrder(6, MARCH.end - 2 * D, timedelta(days=15), None)]  # grace ends April 1: judged in April
+    f = summarise("s1", MARCH, "pump", ["p1", "p2"], orders, [], pms, Counted({"0-2d": 1}, 4, None), {})
+    assert f.pm == Ratio(0, 1)
     assert f.repairs == 2  # orders 1 and 2
     assert f.repair_rate == 1.0  # 2 repairs / 2 assets
     assert f.mttr_hours == pytest.approx(2.0)  # (3 + 1) / 2
