@@ -27,6 +27,7 @@ from api.routes import (
     metrics,
     notices,
     people,
+    reports,
     rules,
     sla,
     stats,
@@ -53,6 +54,7 @@ ROUTERS = (
     sla,
     people,
     inspections,
+    reports,
 )
 CONSOLE_DIR = Path(__file__).parent / "console"
 

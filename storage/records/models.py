@@ -151,6 +151,8 @@ class WorkOrderRow(Base):
     completed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     verified_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     followed_up_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # 0004_kpi: a preventive order's interval (PM compliance: done within 20 % of it, at most 28 days late).
+    pm_interval_days: Mapped[float | None] = mapped_column(Float)
 
 
 class WorkOrderEventRow(Base):
