@@ -147,8 +147,8 @@ class WorkOrderRepository(Repository):
                 row = WorkOrderRow(kind=kind.value, priority=priority.value, status=WorkOrderStatus.REQUESTED.value,
                                    title=title, description=description, site_id=site_id, asset_id=asset_id,
                                    opened_at=opened_at, due_at=due_at, alarm_id=alarm_id, version=1, recurrences=0,
-                                   parts=[], related_assets=[],
-                                   **{name: _column_value(value) for name, value in fields.items()})
+                                   **{"parts": [], "related_assets": [],
+                                      **{name: _column_value(value) for name, value in fields.items()}})
                 session.add(row)
                 session.flush()
                 session.add(WorkOrderEventRow(work_order_id=row.id, at=opened_at, actor=actor, from_status=None,
