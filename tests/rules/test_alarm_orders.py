@@ -110,7 +110,8 @@ def test_entrapment_during_a_door_repair_opens_an_emergency_order(db: Database) 
     harness.feed("lift-0", AssetKind.ELEVATOR, range(1, 4), TRAPPED)
     alarm = harness.only("elevator_entrapment")
     assert alarm.out_of_service == ""
-    assert alarm.work_order_id is not None and alarm.work_order_id != repair
+    assert alarm.work_order_id is not None
+    assert alarm.work_order_id != repair
     rescue = db.work_orders.get(alarm.work_order_id)
     assert (rescue.kind, rescue.priority, rescue.asset_id) == (WorkOrderKind.EMERGENCY, WorkOrderPriority.EMERGENCY,
                                                                "lift-0")
@@ -128,7 +129,8 @@ def test_a_door_alarm_during_the_door_repair_opens_no_order_until_the_repair_is_
     harness.complete(repair)  # the doors still fail after the repair: now the alarm gets its order
     door = db.alarms.get(door.id)
     assert door.out_of_service == ""
-    assert door.work_order_id is not None and door.work_order_id != repair
+    assert door.work_order_id is not None
+    assert door.work_order_id != repair
     assert db.work_orders.get(door.work_order_id).alarm_id == door.id
     assert harness.service.stats()["work_orders_after_mute"] == 1
 
