@@ -9,8 +9,8 @@ shelving, dedup): a muted alarm is recorded with its flag but opens no work orde
 while it is still active (shelf expired, window over, work done, cause released): it gets its order then.
 A new episode of a fault whose earlier episode's order is still open attaches to that order (a
 recurrence, counted on the order) instead of opening a second one; what the order says is
-``rules.orders``. The engine's state is
-checkpointed in the database (``checkpoint``/``restore``) so a restart continues half-elapsed timers.
+``rules.orders``. The engine's state is checkpointed in the database (``checkpoint``/``restore``) so a
+restart continues half-elapsed timers.
 The engine is not thread-safe: every call that touches it takes one lock.
 """
 
@@ -47,6 +47,7 @@ from rules.suppression import (
 from storage.records import Database
 from storage.records.work_orders import WorkOrderFilter
 from workorders.book import CHANGED as ORDER_CHANGED
+from workorders.book import OPENED as ORDER_OPENED
 from workorders.book import WorkOrderBook, work_order_json
 
 log = logging.getLogger(__name__)
@@ -183,8 +184,9 @@ class RulesService:
             self.collector_status(bool(data.get("connected", True)), bool(data.get("lagging", False)))
         elif event.topic == "device.status":
             self.device_status(str(data["asset_id"]), str(data["status"]))
-        elif event.topic.startswith("workorder."):
-            # The work's scope: the order's asset, or a site-level order's related assets.
+        elif event.topic.startswith("workorder.") and event.topic != ORDER_OPENED:
+            # A new order is requested: it occupies nothing yet. The work's scope: the order's asset, or a
+            # site-level order's related assets.
             for asset_id in {data.get("asset_id"), *data.get("related_assets", ())} - {None}:
                 self.refresh_out_of_service(asset_id=str(asset_id))
 
