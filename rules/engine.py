@@ -448,6 +448,11 @@ class RuleEngine:
                 return replace(state, last_at=track.last_at, values=dict(track.frame))
         return None
 
+    def holding(self, rule_id: str, key: str) -> tuple[str, ...]:
+        """For a site-level rule on a site (or group) key: the assets whose condition holds now, sorted."""
+        tracker = self._sites.get((rule_id, key))
+        return () if tracker is None else tuple(sorted(tracker.onsets))
+
     def values(self, asset_id: str) -> Mapping[str, MetricValue]:
         """The latest value of each metric the asset has reported; for a site id, ``count``/``total``
         of the most recently changed site rule there."""

@@ -81,6 +81,9 @@ class Rule:
     within: timedelta = timedelta(seconds=30)  # ... having started to hold within this span
     group_by: str | None = None  # site rules: one state per (site, value of this asset attribute)
     suppressed_by: frozenset[str] = frozenset()  # site rules whose active alarm explains this one
+    # Life or property at stake (entrapment, burst pipe, site power loss): never out of service, so work
+    # on the asset or a maintenance window cannot hide it.
+    safety_critical: bool = False
 
     @property
     def metrics(self) -> frozenset[str]:

@@ -18,6 +18,7 @@ Format (see docs/rules.md)::
         scope: site                      # one alarm per site; with quorum: 0.6, within: 5m
         group_by: duty_pair              # site rules: one alarm per (site, value of this attribute)
         suppressed_by: [site_power_cut]  # site rules whose alarm explains this one
+        safety_critical: true            # never out of service (work on the asset, maintenance windows)
 
 A ``limits:`` entry (with ``metric:`` instead of ``when:``) expands into one rule per limit:
 ``{id}.high_action``, ``{id}.high_warning``, ``{id}.low_warning``, ``{id}.low_action`` (see docs/rules.md).
@@ -57,7 +58,8 @@ from rules.model import (
 DEFAULT_PACK = "default_rules.yaml"
 _RULE_KEYS = frozenset({"id", "description", "applies_to", "when", "for", "clear_when", "severity",
                         "message", "work_order", "clear_for", "deadband", "during", "where", "scope",
-                        "quorum", "within", "group_by", "suppressed_by", "limits", "metric", "warning_severity"})
+                        "quorum", "within", "group_by", "suppressed_by", "limits", "metric", "warning_severity",
+                        "safety_critical"})
 _REQUIRED = ("id", "applies_to", "severity", "message")
 _LIMITS = {"high_action": ">", "high_warning": ">", "low_warning": "<", "low_action": "<"}
 _SIMPLE_COMPARISON = re.compile(r"^\s*(?P<value>.*\S)\s*(?P<op><=|>=|<|>)\s*(?P<limit>[-+]?\d+(?:\.\d+)?)\s*$")
@@ -219,6 +221,7 @@ class _RuleReader:
             within=self.within(scope),
             group_by=self.group_by(scope),
             suppressed_by=self.ids("suppressed_by"),
+            safety_critical=self.flag("safety_critical"),
         )
 
     def limit_rules(self, rule_id: str) -> list[Rule]:
@@ -324,6 +327,12 @@ class _RuleReader:
         if not all(isinstance(name, str) and _ID.match(name) for name in names):
             raise self.error(key, "must be a rule id or a list of them")
         return frozenset(names)
+
+    def flag(self, key: str) -> bool:
+        value = self.entry.get(key, False)
+        if not isinstance(value, bool):
+            raise self.error(key, f"must be true or false, got {value!r}")
+        return value
 
     def text(self, key: str, default: str | None = None) -> str:
         value = self.entry.get(key, default)

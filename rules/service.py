@@ -5,8 +5,12 @@ in the database, a raise on an episode that is already active is counted and dro
 order of an alarm is unique per alarm (a partial unique index in the database).
 
 Every RAISE passes the muting stages of ``rules.suppression`` (out of service, suppression by cause,
-shelving, dedup): a muted alarm is recorded with its flag but opens no work order. The engine's state is
-checkpointed in the database (``checkpoint``/``restore``) so a restart continues half-elapsed timers.
+shelving, dedup): a muted alarm is recorded with its flag but opens no work order, until its mute ends
+while it is still active (shelf expired, window over, work done, cause released): it gets its order then.
+A new episode of a fault whose earlier episode's order is still open attaches to that order (a
+recurrence, counted on the order) instead of opening a second one; what the order says is
+``rules.orders``. The engine's state is checkpointed in the database (``checkpoint``/``restore``) so a
+restart continues half-elapsed timers.
 The engine is not thread-safe: every call that touches it takes one lock.
 """
 
@@ -16,20 +20,35 @@ import logging
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from core.clock import Clock
-from core.domain import Alarm, Reading, Severity
+from core.domain import Alarm, Reading, Severity, WorkOrder, WorkOrderStatus
 from core.errors import ConfigError
 from core.events import Event, EventBus
 from rules import lifecycle
 from rules.engine import RuleEngine, Transition, TransitionKind
 from rules.kpi import CHATTER_WINDOW, Annunciation, is_chattering, performance
 from rules.model import Rule
-from rules.suppression import Candidate, CollectorGate, Context, Key, Verdict, mute, out_of_service
+from rules.orders import alarm_order
+from rules.suppression import (
+    Candidate,
+    CollectorGate,
+    Context,
+    Key,
+    Verdict,
+    busy_assets,
+    mute,
+    out_of_service,
+    owes_work_order,
+)
 from storage.records import Database
-from workorders.book import WorkOrderBook
+from storage.records.work_orders import WorkOrderFilter
+from workorders.book import CHANGED as ORDER_CHANGED
+from workorders.book import OPENED as ORDER_OPENED
+from workorders.book import WorkOrderBook, work_order_json
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +63,10 @@ COLLECTOR_SITE = "facmon"
 DEFAULT_GRACE = timedelta(minutes=5)
 # After a cause (e.g. a site power cut) clears, how long its dependents get to return to normal with it.
 CAUSE_SETTLE = timedelta(minutes=5)
+# Orders whose technicians occupy their assets (the scope that puts alarms out of service).
+UNDER_WAY = tuple(status for status in WorkOrderStatus if status.occupies_asset)
+# An asset has a handful of orders under way at most; this bounds the read of one asset's.
+ASSET_ORDERS_UNDER_WAY = 50
 
 
 def alarm_json(alarm: Alarm) -> dict[str, Any]:
@@ -82,6 +105,7 @@ class RulesService:
                  clock: Clock, source: Callable[[], list[Rule]] | None = None,
                  grace: timedelta = DEFAULT_GRACE) -> None:
         self.rules = list(rules)
+        self._by_id = {rule.id: rule for rule in self.rules}
         self.engine = RuleEngine(self.rules)
         self._db = db
         self._book = book
@@ -100,6 +124,7 @@ class RulesService:
         self._causes = self._cause_map(self.rules)
         self._counts = dict.fromkeys(("alarms_raised", "alarms_reraised", "alarms_cleared",
                                       "duplicate_raises", "stale_clears", "work_orders_opened",
+                                      "work_orders_after_mute", "work_order_recurrences",
                                       "alarms_acknowledged", "alarms_muted", "alarms_chattering",
                                       "shelves_expired", "held_ticks", "collector_alarms", "checkpoints", "errors"), 0)
 
@@ -159,8 +184,11 @@ class RulesService:
             self.collector_status(bool(data.get("connected", True)), bool(data.get("lagging", False)))
         elif event.topic == "device.status":
             self.device_status(str(data["asset_id"]), str(data["status"]))
-        elif event.topic.startswith("workorder.") and data.get("asset_id"):
-            self.refresh_out_of_service(asset_id=str(data["asset_id"]))
+        elif event.topic.startswith("workorder.") and event.topic != ORDER_OPENED:
+            # A new order is requested: it occupies nothing yet. The work's scope: the order's asset, or a
+            # site-level order's related assets.
+            for asset_id in {data.get("asset_id"), *data.get("related_assets", ())} - {None}:
+                self.refresh_out_of_service(asset_id=str(asset_id))
 
     # --- the collector's health -------------------------------------------------------------------
 
@@ -227,8 +255,11 @@ class RulesService:
 
     def unshelve(self, alarm_id: int, actor: str, note: str = "") -> Alarm:
         lifecycle.check_unshelve(self._db.alarms.get(alarm_id))
-        return self._publish(self._db.alarms.shelve(alarm_id, None, note or "by operator", self._clock.now(),
-                                                    actor))
+        now = self._clock.now()
+        with self._lock:
+            alarm = self._publish(self._db.alarms.shelve(alarm_id, None, note or "by operator", now, actor))
+            self._open_owed_orders([alarm], now)
+        return alarm
 
     def assign(self, alarm_id: int, assignee: str | None, actor: str) -> Alarm:
         lifecycle.check_assign(self._db.alarms.get(alarm_id))
@@ -237,27 +268,41 @@ class RulesService:
     def expire_shelves(self, now: datetime | None = None) -> list[Alarm]:
         """Unshelve every alarm whose shelf ended (judged on the clock)."""
         now = now or self._clock.now()
-        expired = [self._db.alarms.shelve(alarm.id, None, "shelf expired", now, ACTOR)
-                   for alarm in self._db.alarms.shelf_expired(now)]
-        self._counts["shelves_expired"] += len(expired)
-        for alarm in expired:
-            self._publish(alarm)
+        with self._lock:
+            expired = [self._db.alarms.shelve(alarm.id, None, "shelf expired", now, ACTOR)
+                       for alarm in self._db.alarms.shelf_expired(now)]
+            self._counts["shelves_expired"] += len(expired)
+            for alarm in expired:
+                self._publish(alarm)
+            self._open_owed_orders(expired, now)
         return expired
 
     def refresh_out_of_service(self, asset_id: str | None = None, now: datetime | None = None) -> None:
-        """Set or lift the out-of-service flag of open alarms (maintenance windows, work in progress)."""
+        """Set or lift the out-of-service flag of open alarms (maintenance windows, work under way); an
+        alarm back in service and still active gets the work order its muted raise did not open."""
         now = now or self._clock.now()
-        alarms = self._db.alarms.open_of(asset_id=asset_id)
-        if not alarms:
-            return
-        windows = self._db.maintenance.list(at=now)
-        busy = {wo.asset_id: wo.id for wo in self._db.work_orders.list(asset_id=asset_id, open_only=True,
-                                                                       limit=10_000)
-                if wo.asset_id is not None and wo.status.occupies_asset}
-        for alarm in alarms:
-            reason = out_of_service(alarm.site_id, alarm.asset_id, now, windows, busy)
-            if reason != alarm.out_of_service:
-                self._publish(self._db.alarms.set_flags(alarm.id, now, ACTOR, out_of_service=reason))
+        with self._lock:
+            alarms = self._db.alarms.open_of(asset_id=asset_id)
+            if not alarms:
+                return
+            windows = self._db.maintenance.list(at=now)
+            busy = self._busy(asset_id)
+            lifted = []
+            for alarm in alarms:
+                rule = self._by_id.get(alarm.rule_id)
+                reason = out_of_service(alarm.site_id, alarm.asset_id, now, windows, busy,
+                                        rule is not None and rule.safety_critical)
+                if reason != alarm.out_of_service:
+                    changed = self._publish(self._db.alarms.set_flags(alarm.id, now, ACTOR, out_of_service=reason))
+                    lifted += [changed] if not reason else []
+            self._open_owed_orders(lifted, now)
+
+    def _busy(self, asset_id: str | None) -> dict[str, int]:
+        """Assets under work now (``busy_assets``): of one asset, or of all (counted first: no cap)."""
+        where = WorkOrderFilter(statuses=UNDER_WAY, asset_id=asset_id)
+        limit = ASSET_ORDERS_UNDER_WAY if asset_id is not None else max(1, self._db.work_orders.total(where))
+        orders, _next = self._db.work_orders.page(where, limit=limit)
+        return busy_assets(orders)
 
     # --- rules, checkpoints, figures --------------------------------------------------------------------
 
@@ -272,6 +317,7 @@ class RulesService:
         with self._lock:
             counts = self.engine.reload(new)
             self.rules = new
+            self._by_id = {rule.id: rule for rule in new}
             self._causes = self._cause_map(new)
         return counts
 
@@ -334,8 +380,7 @@ class RulesService:
             alarm = self._db.alarms.find_open(cause, candidate.site_id)
             if alarm is not None and alarm.state.is_active:
                 causes[cause, candidate.site_id] = alarm.id
-        busy = {wo.asset_id: wo.id for wo in self._db.work_orders.list(asset_id=candidate.asset_id, open_only=True)
-                if wo.asset_id is not None and wo.status.occupies_asset}
+        busy = self._busy(candidate.asset_id)
         shelved = {} if open_alarm is None or not lifecycle.is_shelved(open_alarm, now) else {
             candidate.key: open_alarm.shelved_until}
         holding = self._gate.holding(now, self._grace) or self._gate.holding(at, self._grace)
@@ -349,7 +394,7 @@ class RulesService:
         if transition.assets:
             message += " (assets: " + ", ".join(transition.assets) + ")"
         candidate = Candidate(rule.id, reading.site_id, reading.asset_id, transition.at, rule.suppressed_by,
-                              rule.judges_absence)
+                              rule.judges_absence, rule.safety_critical)
         alarm = self._db.alarms.find_open(rule.id, reading.asset_id)
         verdict = mute(candidate, self._context(candidate, alarm))
         if verdict.duplicate:
@@ -374,7 +419,7 @@ class RulesService:
         self._bus.publish(RAISED, alarm_json(alarm))
         self._suppress_dependents(rule, alarm, transition.at)
         if rule.work_order is not None and alarm.work_order_id is None and not verdict.muted:
-            self._open_work_order(rule, reading, alarm, message)
+            self._open_work_order(rule, alarm, transition.assets)
 
     def _flag(self, alarm: Alarm, verdict: Verdict, at: datetime) -> Alarm:
         """Record the verdict's flags (a re-raised episode may have carried other ones)."""
@@ -404,10 +449,11 @@ class RulesService:
     def _release_dependents(self, cause: Alarm, at: datetime) -> None:
         """The cause is gone: what it suppressed and is still active is shown again. What returned to
         normal with the cause stays listed under it, so a power cut never leaves a flood to acknowledge."""
-        for alarm in self._db.alarms.list(suppressed_by=cause.id, limit=10_000):
-            if alarm.state.is_active:
-                self._publish(self._db.alarms.set_flags(alarm.id, at, ACTOR, f"cause #{cause.id} is over",
-                                                        suppressed_by=None))
+        released = [self._publish(self._db.alarms.set_flags(alarm.id, at, ACTOR, f"cause #{cause.id} is over",
+                                                            suppressed_by=None))
+                    for alarm in self._db.alarms.list(suppressed_by=cause.id, limit=10_000)
+                    if alarm.state.is_active]
+        self._open_owed_orders(released, at)
 
     def _toggle(self, alarm: Alarm, at: datetime) -> None:
         """Count a raise or clear; 3 toggles within a minute mark the episode chattering."""
@@ -421,16 +467,47 @@ class RulesService:
                         alarm.asset_id, len(times), CHATTER_WINDOW)
             self._publish(self._db.alarms.set_flags(alarm.id, at, ACTOR, "chattering", chattering=True))
 
-    def _open_work_order(self, rule: Rule, reading: Reading, alarm: Alarm, message: str) -> None:
+    def _open_work_order(self, rule: Rule, alarm: Alarm, assets: Sequence[str]) -> None:
+        """Open the order the rule calls for, or attach the alarm to the open order of an earlier
+        episode of the same fault (one order per alarm episode either way: a partial unique index)."""
         action = rule.work_order
         assert action is not None
-        title = rule.render_title(reading.site_id, reading.asset_id, self.engine.values(reading.asset_id))
-        work_order, created = self._book.open(action.kind, action.priority, title, reading.site_id,
-                                              reading.asset_id, description=message, alarm_id=alarm.id)
-        self._db.alarms.link_work_order(alarm.id, work_order.id)
+        earlier = self._db.work_orders.open_for_rule(rule.id, alarm.asset_id)
+        if earlier is not None:
+            self._attach_recurrence(earlier, alarm)
+            return
+        order = alarm_order(rule, alarm, assets, self.engine.values(alarm.asset_id))
+        # The order is linked to the alarm in the transaction that creates it.
+        work_order, created = self._book.open(action.kind, action.priority, order.title, alarm.site_id,
+                                              order.asset_id, description=order.description, alarm_id=alarm.id,
+                                              requester=None, related_assets=order.related_assets)
         if created:
             self._counts["work_orders_opened"] += 1
-            self._bus.publish(CHANGED, alarm_json(self._db.alarms.get(alarm.id)))
+            self._publish(replace(alarm, work_order_id=work_order.id))
+
+    def _attach_recurrence(self, order: WorkOrder, alarm: Alarm) -> None:
+        """A new episode of the fault an open order is about: counted and noted there, no second order."""
+        self._db.alarms.link_work_order(alarm.id, order.id)
+        note = f"the fault recurred: alarm #{alarm.id} ({alarm.rule_id} on {alarm.asset_id}) since " \
+               f"{alarm.started_at.isoformat()}"
+        order = self._db.work_orders.add_recurrence(order.id, self._clock.now(), ACTOR, note,
+                                                    data={"alarm_id": alarm.id})
+        self._counts["work_order_recurrences"] += 1
+        self._bus.publish(ORDER_CHANGED, work_order_json(order))
+        self._publish(replace(alarm, work_order_id=order.id))
+
+    def _open_owed_orders(self, alarms: Iterable[Alarm], at: datetime) -> None:
+        """Alarms whose mute just ended: those still active get the order their muted raise did not open."""
+        for alarm in alarms:
+            rule = self._by_id.get(alarm.rule_id)
+            if rule is None or rule.work_order is None or not owes_work_order(alarm, at):
+                continue
+            try:
+                self._open_work_order(rule, alarm, self.engine.holding(rule.id, alarm.asset_id))
+                self._counts["work_orders_after_mute"] += 1
+            except Exception:
+                self._counts["errors"] += 1
+                log.exception("could not open the work order of alarm %s after its mute", alarm.id)
 
     def _clear(self, rule: Rule, reading: Reading, transition: Transition) -> None:
         alarm = self._db.alarms.find_open(rule.id, reading.asset_id)

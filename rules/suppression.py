@@ -5,7 +5,9 @@ is shown. Each stage takes the candidate, the context (facts read from the datab
 and the verdict so far, and returns the verdict. In order:
 
 1. ``maintenance`` -- out of service: a planned maintenance window covers the asset (or its site), or
-   the asset has a work order in progress (Alertmanager's silences).
+   the asset is within the scope of work under way: an order on site or in progress on it, or a
+   site-level order naming it among its related assets (Alertmanager's silences). A safety-critical
+   rule (entrapment, burst pipe, site power loss) is never out of service.
 2. ``cause`` -- suppressed by design: an active alarm of a rule named in ``rule.suppressed_by`` on the
    same site (a power cut explains the pumps' and lights' mains alarms); and absence rules (no data,
    offline) while the collector itself is disconnected or lagging (its own alarm is the cause).
@@ -13,17 +15,18 @@ and the verdict so far, and returns the verdict. In order:
 4. ``dedup`` -- one episode per (rule, asset): a raise on an episode already active is a duplicate.
 
 A muted alarm is still recorded (so it can be listed under its cause) but opens no work order and is
-not shown among the live alarms by default. ``CollectorGate`` is the pure state of the collector's
+not shown among the live alarms by default; if it is still active when its mute ends (``owes_work_order``)
+it gets its work order then. ``CollectorGate`` is the pure state of the collector's
 health with the grace period after it recovers.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
-from core.domain import MaintenanceWindow
+from core.domain import Alarm, MaintenanceWindow, WorkOrder
 
 Key = tuple[str, str]  # (rule id, asset id); for a site rule the asset id is the site id
 
@@ -38,6 +41,7 @@ class Candidate:
     at: datetime
     suppressed_by: frozenset[str] = frozenset()
     judges_absence: bool = False
+    safety_critical: bool = False
 
     @property
     def key(self) -> Key:
@@ -49,7 +53,7 @@ class Context:
     """Facts at the time of the candidate, read by the caller (no I/O in here)."""
 
     windows: Sequence[MaintenanceWindow] = ()
-    busy: Mapping[str, int] = field(default_factory=dict)  # asset id -> work order id in progress
+    busy: Mapping[str, int] = field(default_factory=dict)  # asset id -> order under way on it (``busy_assets``)
     causes: Mapping[Key, int] = field(default_factory=dict)  # (site rule id, site id) -> its active alarm id
     collector_alarm: int | None = None  # id of the collector's own active alarm while absence rules hold
     shelved: Mapping[Key, datetime] = field(default_factory=dict)  # open episode -> its shelf's end
@@ -74,17 +78,33 @@ Stage = Callable[[Candidate, Context, Verdict], Verdict]
 
 def maintenance(candidate: Candidate, context: Context, verdict: Verdict) -> Verdict:
     return replace(verdict, out_of_service=out_of_service(candidate.site_id, candidate.asset_id, candidate.at,
-                                                          context.windows, context.busy))
+                                                          context.windows, context.busy,
+                                                          candidate.safety_critical))
 
 
 def out_of_service(site_id: str, asset_id: str, at: datetime, windows: Sequence[MaintenanceWindow],
-                   busy: Mapping[str, int]) -> str:
-    """Why the asset is out of service at ``at`` ("" when it is in service)."""
+                   busy: Mapping[str, int], safety_critical: bool = False) -> str:
+    """Why the asset is out of service at ``at`` ("" when it is in service, and always for a
+    safety-critical rule: a passenger trapped during a door repair still needs the rescue order)."""
+    if safety_critical:
+        return ""
     for window in windows:
         if window.covers(site_id, asset_id, at):
             return f"maintenance window #{window.id} until {window.until.isoformat()}: {window.reason}"
     work_order = busy.get(asset_id)
     return "" if work_order is None else f"work order #{work_order} in progress"
+
+
+def busy_assets(orders: Iterable[WorkOrder]) -> dict[str, int]:
+    """Asset id -> the order under way on it: the order's own asset, or a site-level order's related
+    assets (the scope of the work). Orders not occupying their assets (status) are left out."""
+    busy: dict[str, int] = {}
+    for order in orders:
+        if order.status.occupies_asset:
+            for asset_id in (order.asset_id, *order.related_assets):
+                if asset_id is not None:
+                    busy.setdefault(asset_id, order.id)
+    return busy
 
 
 def cause(candidate: Candidate, context: Context, verdict: Verdict) -> Verdict:
@@ -110,6 +130,18 @@ def dedup(candidate: Candidate, context: Context, verdict: Verdict) -> Verdict:
 
 
 STAGES: tuple[Stage, ...] = (maintenance, cause, shelving, dedup)
+
+
+def is_muted(alarm: Alarm, at: datetime) -> bool:
+    """Whether a recorded alarm is muted at ``at``: out of service, suppressed or shelved."""
+    shelved = alarm.shelved_until is not None and at < alarm.shelved_until
+    return bool(alarm.out_of_service) or alarm.suppressed_by is not None or shelved
+
+
+def owes_work_order(alarm: Alarm, at: datetime) -> bool:
+    """An alarm still active, no longer muted and without a work order: its raise, muted, opened none
+    (whether its rule calls for one is the caller's to check)."""
+    return alarm.work_order_id is None and alarm.state.is_active and not is_muted(alarm, at)
 
 
 def mute(candidate: Candidate, context: Context, stages: Sequence[Stage] = STAGES) -> Verdict:

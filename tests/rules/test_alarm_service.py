@@ -25,7 +25,7 @@ from core.events import Event, EventBus
 from rules.pack import default_rules, parse_rules
 from rules.service import COLLECTOR_ASSET, COLLECTOR_RULE, RulesService
 from storage.records import Database
-from workorders.book import WorkOrderBook
+from workorders.book import Step, WorkOrderBook
 
 T0 = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)  # daytime: lighting is off by schedule
 PUMP = {"flow_m3h": 30.0, "discharge_bar": 4.5, "suction_bar": 1.0, "vibration_mm_s": 1.5,
@@ -38,6 +38,7 @@ SITE_ASSETS = ([(f"pump-{i}", AssetKind.PUMP, PUMP) for i in range(3)]
                + [(f"light-{i}", AssetKind.LIGHTING, LIGHT) for i in range(5)]
                + [("lift-0", AssetKind.ELEVATOR, LIFT)])
 BURST = {**PUMP, "flow_m3h": 62.0, "discharge_bar": 1.2}
+DRY = {**PUMP, "flow_m3h": 0.5, "suction_bar": 0.1}  # pump_dry_running: not safety-critical
 VIB_10M = """
 rules:
   - id: vib_high
@@ -107,6 +108,10 @@ class Harness:
     def burst(self, start: float = 0, asset: str = "pump-0") -> None:
         self.feed([pump(start + m, PUMP, asset) for m in range(2)]
                   + [pump(start + m, BURST, asset) for m in range(2, 6)])
+
+    def dry_run(self, start: float = 0, asset: str = "pump-0", site: str = "site-a") -> None:
+        self.feed([Reading(site, AssetKind.PUMP, asset, T0 + timedelta(minutes=start + m), PUMP if m < 2 else DRY)
+                   for m in range(6)])
 
 
 # --- power cut: one site alarm, not a flood -----------------------------------------------------------
@@ -230,20 +235,21 @@ def test_alarm_in_a_maintenance_window_is_out_of_service_and_opens_no_work_order
     harness = Harness(db)
     window = db.maintenance.add(MaintenanceWindow(0, "site-a", "pump-0", T0, T0 + timedelta(hours=1),
                                                   "impeller swap"))
-    harness.burst()
+    harness.dry_run()
     [alarm] = db.alarms.list()
     assert alarm.out_of_service.startswith(f"maintenance window #{window.id}")
     assert db.work_orders.count() == 0
-    harness.service.tick(T0 + timedelta(hours=1))  # the window is over: back in service
+    harness.clock.advance(T0 + timedelta(hours=1) - harness.clock.now())
+    harness.service.tick()  # the window is over: back in service, and still active: its order now
     assert db.alarms.get(alarm.id).out_of_service == ""
+    assert db.alarms.get(alarm.id).work_order_id is not None
 
 
 def test_a_site_wide_window_covers_every_asset_of_the_site_only(db: Database) -> None:
     harness = Harness(db)
     db.maintenance.add(MaintenanceWindow(0, "site-a", None, T0, T0 + timedelta(hours=1), "shutdown"))
-    harness.burst(asset="pump-0")
-    harness.feed([Reading("site-b", AssetKind.PUMP, "pump-b", T0 + timedelta(minutes=10 + m),
-                          PUMP if m < 2 else BURST) for m in range(6)])
+    harness.dry_run(asset="pump-0")
+    harness.dry_run(10, asset="pump-b", site="site-b")
     by_asset = {a.asset_id: a for a in db.alarms.list()}
     assert by_asset["pump-0"].out_of_service != ""
     assert by_asset["pump-b"].out_of_service == ""
@@ -251,18 +257,25 @@ def test_a_site_wide_window_covers_every_asset_of_the_site_only(db: Database) ->
     assert work_order.asset_id == "pump-b"
 
 
-def test_work_order_in_progress_puts_the_assets_alarms_out_of_service(db: Database) -> None:
+def test_work_order_on_site_puts_the_assets_alarms_out_of_service_until_completed(db: Database) -> None:
     harness = Harness(db)
     harness.bus.subscribe(harness.service.on_event, "workorder.")
-    harness.burst()
+    harness.dry_run()
     [alarm] = db.alarms.list()
     assert alarm.work_order_id is not None
     assert alarm.out_of_service == ""
-    harness.book.transition(alarm.work_order_id, WorkOrderStatus.ASSIGNED, "desk", assignee="tech")
-    harness.book.transition(alarm.work_order_id, WorkOrderStatus.IN_PROGRESS, "tech")
+    harness.book.transition(alarm.work_order_id, Step(WorkOrderStatus.DISPATCHED, "desk", assignee="tech"))
+    harness.book.transition(alarm.work_order_id, Step(WorkOrderStatus.ACCEPTED, "tech"))
+    assert db.alarms.get(alarm.id).out_of_service == ""  # accepted: nobody at the asset yet
+    harness.book.transition(alarm.work_order_id, Step(WorkOrderStatus.ON_SITE, "tech"))
     assert db.alarms.get(alarm.id).out_of_service == f"work order #{alarm.work_order_id} in progress"
-    harness.book.transition(alarm.work_order_id, WorkOrderStatus.COMPLETED, "tech")
+    harness.book.transition(alarm.work_order_id, Step(WorkOrderStatus.IN_PROGRESS, "tech"))
+    assert db.alarms.get(alarm.id).out_of_service == f"work order #{alarm.work_order_id} in progress"
+    harness.book.transition(alarm.work_order_id, Step(WorkOrderStatus.COMPLETED, "tech", failure_code="dry_run",
+                                                      cause="suction valve shut", remedy="opened it",
+                                                      labour_hours=0.5))
     assert db.alarms.get(alarm.id).out_of_service == ""
+    assert db.work_orders.count() == 1  # the alarm had its order: none owed
 
 
 # --- the collector's own outage ---------------------------------------------------------------------------

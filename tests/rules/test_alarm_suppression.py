@@ -2,13 +2,33 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from core.domain import MaintenanceWindow
-from rules.suppression import STAGES, Candidate, CollectorGate, Context, Verdict, dedup, mute
+from core.domain import (
+    Alarm,
+    AlarmState,
+    MaintenanceWindow,
+    Severity,
+    WorkOrder,
+    WorkOrderKind,
+    WorkOrderPriority,
+    WorkOrderStatus,
+)
+from rules.suppression import (
+    STAGES,
+    Candidate,
+    CollectorGate,
+    Context,
+    Verdict,
+    busy_assets,
+    dedup,
+    mute,
+    owes_work_order,
+)
 
 T0 = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 PUMP = Candidate("pump_dry_running", "site-a", "pump-1", T0, frozenset({"site_power_cut"}))
@@ -42,6 +62,35 @@ def test_window_of_the_asset_or_its_site_puts_it_out_of_service() -> None:
 def test_work_in_progress_puts_the_asset_out_of_service() -> None:
     assert mute(PUMP, Context(busy={"pump-1": 12})).out_of_service == "work order #12 in progress"
     assert mute(PUMP, Context(busy={"pump-2": 12})).out_of_service == ""
+
+
+def test_a_safety_critical_rule_is_never_out_of_service() -> None:
+    trapped = Candidate("elevator_entrapment", "site-a", "pump-1", T0, safety_critical=True)
+    verdict = mute(trapped, Context(windows=[window("pump-1")], busy={"pump-1": 12}))
+    assert (verdict.out_of_service, verdict.muted) == ("", False)
+
+
+def order(order_id: int, status: WorkOrderStatus, asset: str | None, related: tuple[str, ...] = ()) -> WorkOrder:
+    return WorkOrder(order_id, WorkOrderKind.CORRECTIVE, WorkOrderPriority.NORMAL, status, "t", asset, "site-a", T0,
+                     T0, related_assets=related)
+
+
+def test_busy_assets_are_the_scope_of_orders_under_way_only() -> None:
+    orders = [order(1, WorkOrderStatus.IN_PROGRESS, "lift-1"), order(2, WorkOrderStatus.ON_SITE, None, ("p1", "p2")),
+              order(3, WorkOrderStatus.ACCEPTED, "lift-2"), order(4, WorkOrderStatus.WAITING, "lift-3"),
+              order(5, WorkOrderStatus.COMPLETED, "lift-4")]
+    assert busy_assets(orders) == {"lift-1": 1, "p1": 2, "p2": 2}
+
+
+def test_an_alarm_owes_its_order_only_when_active_unmuted_and_without_one() -> None:
+    alarm = Alarm(1, "r", "pump-1", "site-a", Severity.HIGH, AlarmState.UNACKNOWLEDGED, "m", T0)
+    assert owes_work_order(alarm, T0)
+    assert owes_work_order(replace(alarm, state=AlarmState.ACKNOWLEDGED), T0)
+    assert owes_work_order(replace(alarm, shelved_until=T0), T0)  # the shelf ended at T0
+    for settled in (replace(alarm, state=AlarmState.RTN_UNACKNOWLEDGED), replace(alarm, work_order_id=4),
+                    replace(alarm, out_of_service="window"), replace(alarm, suppressed_by=2),
+                    replace(alarm, shelved_until=T0 + timedelta(minutes=1))):
+        assert not owes_work_order(settled, T0)
 
 
 def test_an_active_cause_on_the_same_site_suppresses() -> None:

@@ -180,6 +180,10 @@ def test_the_service_opens_one_emergency_work_order_for_the_pair(db: Database) -
     assert alarm.message.startswith("No water supply from pump pair s1/zone: 2 of 2 pumps")
     assert (work_order.kind, work_order.priority) == (WorkOrderKind.EMERGENCY, WorkOrderPriority.EMERGENCY)
     assert work_order.alarm_id == alarm.id
+    # Filed under the site, not the pseudo asset "s1/zone", with the pair's pumps as its assets.
+    assert (work_order.asset_id, work_order.site_id) == (None, "s1")
+    assert work_order.related_assets == tuple(sorted(a.id for a in ASSETS if a.attributes.get("duty_pair") == "zone"))
+    assert work_order.title.endswith("(site s1)")
 
 
 def simulate(assets: list[Asset], length: timedelta, scenario: Scenario | None = None) -> list[Firing]:

@@ -10,7 +10,7 @@ import pytest
 
 from core.domain import AssetKind, Severity, WorkOrderKind, WorkOrderPriority
 from core.errors import ConfigError
-from rules.pack import load_rules, merge, parse_duration, parse_rules
+from rules.pack import default_rules, load_rules, merge, parse_duration, parse_rules
 
 GOOD = """\
 rules:
@@ -145,6 +145,7 @@ def _one(body: str) -> str:
     ('    metric: flow_m3h\n', 2, "needs exactly one of 'when' or 'limits'"),
     ('    when: "running"\n    metric: flow_m3h\n', 7, "metric: only with 'limits'"),
     ('    when: "running"\n    suppressed_by: [nope]\n', 0, "suppressed_by: unknown rule 'nope'"),
+    ('    when: "running"\n    safety_critical: "yes"\n', 7, "safety_critical: must be true or false"),
 ])
 def test_new_fields_report_their_errors_with_line_and_field(body: str, line: int, fragment: str) -> None:
     with pytest.raises(ConfigError, match=re.escape(fragment)) as caught:
@@ -159,3 +160,14 @@ def test_a_site_rule_may_name_count_and_total_in_its_message() -> None:
                           '    message: "{count:.0f} of {total:.0f} at {site}"\n')
     assert rule.within == timedelta(minutes=1)
     assert rule.render_message("s1", "s1", {"count": 3.0, "total": 5.0}) == "3 of 5 at s1"
+
+
+def test_safety_critical_is_read_and_off_by_default() -> None:
+    (marked,) = parse_rules(_one('    when: "running"\n    safety_critical: true\n'))
+    (plain,) = parse_rules(_one('    when: "running"\n'))
+    assert (marked.safety_critical, plain.safety_critical) == (True, False)
+
+
+def test_the_default_pack_marks_entrapment_burst_pipe_and_site_power_cut_safety_critical() -> None:
+    marked = {rule.id for rule in default_rules() if rule.safety_critical}
+    assert marked == {"elevator_entrapment", "pump_burst_pipe", "site_power_cut"}

@@ -14,6 +14,7 @@ from core.clock import ManualClock
 from core.domain import AlarmState, AssetKind, Reading, WorkOrderKind, WorkOrderPriority
 from core.errors import NotFound, TransitionError
 from core.events import Event, EventBus
+from rules.orders import VERIFICATION_NOTE
 from rules.pack import default_rules
 from rules.service import RulesService, alarm_json
 from storage.records import Database
@@ -71,7 +72,8 @@ def test_burst_pipe_raises_one_alarm_and_one_linked_emergency_work_order(db: Dat
     assert alarm.message == "Burst pipe suspected at pump-1: flow 62 m3/h, pressure 1.2 bar"
     assert (work_order.kind, work_order.priority) == (WorkOrderKind.EMERGENCY, WorkOrderPriority.EMERGENCY)
     assert work_order.title == "Burst pipe at pump-1"
-    assert work_order.description == alarm.message
+    assert work_order.description == f"{alarm.message}\n{VERIFICATION_NOTE}"
+    assert work_order.requester is None  # alarm-born: the supervisor verifies
     assert alarm.work_order_id == work_order.id
     assert work_order.alarm_id == alarm.id
     assert harness.topics() == ["alarm.raised", "workorder.opened", "alarm.changed"]
@@ -139,9 +141,10 @@ def test_acknowledged_and_cleared_alarm_ends_the_episode(db: Database) -> None:
     assert "crew on the way" in notes
     assert "valve closed" in notes
 
-    service.process(burst_stream(11))  # a new episode, with its own work order
+    service.process(burst_stream(11))  # a new episode of the same fault: attached to the open order
     assert db.alarms.count() == 2
-    assert db.work_orders.count() == 2
+    [work_order] = db.work_orders.list()
+    assert work_order.recurrences == 1
     with pytest.raises(NotFound):
         service.acknowledge(999, "operator")
 
