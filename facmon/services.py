@@ -356,7 +356,8 @@ bind-address = "{self.host}:{self.rpc_port}"
 
 
 class Postgres(ServiceProcess):
-    """PostgreSQL 15, trust authentication on loopback, no fsync.
+    """PostgreSQL 15, trust authentication on loopback; no fsync unless ``durable`` (tests need no
+    durability; a benchmark of commits does).
 
     PostgreSQL refuses to run as root, so under root initdb and the server run as the ``postgres`` user,
     which owns the data directory.
@@ -365,9 +366,10 @@ class Postgres(ServiceProcess):
     name = "postgres"
     stop_signal = signal.SIGINT  # "fast" shutdown: does not wait for clients to disconnect
 
-    def __init__(self, directory: Path, bin_dir: Path = PG_BIN) -> None:
+    def __init__(self, directory: Path, bin_dir: Path = PG_BIN, durable: bool = False) -> None:
         super().__init__(directory)
         self.bin_dir = bin_dir
+        self.durable = durable
         self.host = LOOPBACK
         self.port = free_port()
         self.data_dir = directory / "data"
@@ -392,8 +394,9 @@ class Postgres(ServiceProcess):
         return [
             str(self.bin_dir / "postgres"), "-D", str(self.data_dir), "-p", str(self.port),
             "-c", f"listen_addresses={self.host}", "-c", f"unix_socket_directories={self.socket_dir}",
-            "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
-            "-c", "max_connections=200",
+            *([] if self.durable else ["-c", "fsync=off", "-c", "synchronous_commit=off",
+                                       "-c", "full_page_writes=off"]),
+            "-c", "max_connections=200", "-c", "shared_buffers=512MB",
         ]
 
     def is_ready(self) -> bool:
