@@ -210,20 +210,26 @@ def measure_transitions(url: str, clients: int, walks: int, sites: int) -> dict[
     """``clients`` processes each open ``walks`` fresh orders, then walk them around the whole loop
     concurrently (8 transitions per order); the rate counts transitions only."""
     context = multiprocessing.get_context("spawn")
+    # A barrier reaches processes only as a Process argument (a Pool would have to pickle it).
     barrier = context.Barrier(clients + 1, timeout=600)  # a client that dies breaks the barrier, not the bench
-    with context.Pool(clients) as pool:
-        pending = pool.starmap_async(_client, [(url, client, walks, sites, barrier) for client in range(clients)])
-        barrier.wait()  # every client has opened its orders
-        started = time.perf_counter()
-        barrier.wait()  # ... and all are done walking
-        elapsed = time.perf_counter() - started
-        counts = pending.get()
+    results = context.SimpleQueue()
+    processes = [context.Process(target=_client, args=(url, client, walks, sites, barrier, results))
+                 for client in range(clients)]
+    for process in processes:
+        process.start()
+    barrier.wait()  # every client has opened its orders
+    started = time.perf_counter()
+    barrier.wait()  # ... and all are done walking
+    elapsed = time.perf_counter() - started
+    counts = [results.get() for _ in processes]
+    for process in processes:
+        process.join()
     transitions = sum(done for done, _ in counts)
     return {"transitions": transitions, "transition_clients": clients, "transitions_s": round(elapsed, 2),
             "transitions_per_s": round(transitions / elapsed), "transition_conflicts": sum(c for _, c in counts)}
 
 
-def _client(url: str, client: int, walks: int, sites: int, barrier: Any) -> tuple[int, int]:
+def _client(url: str, client: int, walks: int, sites: int, barrier: Any, results: Any) -> None:
     from core.clock import WallClock
     from core.domain import WorkOrderKind, WorkOrderPriority, WorkOrderSource, WorkOrderStatus
     from core.errors import Conflict
@@ -255,7 +261,7 @@ def _client(url: str, client: int, walks: int, sites: int, barrier: Any) -> tupl
                 conflicts += 1
     barrier.wait()
     database.dispose()
-    return done, conflicts
+    results.put((done, conflicts))
 
 
 # -- lists ------------------------------------------------------------------------------------------------
@@ -301,5 +307,25 @@ def _ms(ordered_ns: list[int], percent: float) -> float:
 
 # -- monthly figures -------------------------------------------------------------------------------------
 
-def measure_monthly_report(url: str, sites: int, days: int) -> dict[str, Any]:  # noqa: ARG001
-    return {}
+def measure_monthly_report(url: str, sites: int, days: int) -> dict[str, Any]:
+    """``workorders.figures.monthly_figures`` for the last full month loaded: one site, then every site."""
+    from storage.records import Database
+    from workorders.figures import monthly_figures
+    from workorders.kpi import Month
+
+    last = FIRST_DAY + timedelta(days=days) - timedelta(days=32)
+    month = Month(last.year, last.month)
+    database = Database(url)
+    try:
+        monthly_figures(database.engine, month, [_site(0)])  # warm the connection pool and the caches
+        started = time.perf_counter()
+        one = monthly_figures(database.engine, month, [_site(sites // 2)])
+        one_s = time.perf_counter() - started
+        started = time.perf_counter()
+        every = monthly_figures(database.engine, month)
+        all_s = time.perf_counter() - started
+    finally:
+        database.dispose()
+    return {"report_month": f"{month.year}-{month.month:02d}", "monthly_report_s": {
+        "one_site": round(one_s, 3), "all_sites": round(all_s, 2)},
+        "report_rows": {"one_site": len(one), "all_sites": len(every)}}
