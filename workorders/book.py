@@ -171,7 +171,8 @@ class WorkOrderBook:
         if missing:
             raise InvalidRequest(f"to go to {step.to_status.value!r} the work order needs " + ", ".join(missing))
         if step.to_status is _S.COMPLETED and step.failure_code is not None:
-            check_failure_code(self._asset_kind(current), step.failure_code)
+            kind = self._asset_kind(current)
+            check_failure_code(kind, step.failure_code, kind_known=kind is not None or current.asset_id is None)
         now = self._clock.now()
         for check in self._checks:
             check(current, step, now)

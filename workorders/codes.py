@@ -48,8 +48,11 @@ def failure_codes(kind: AssetKind | None) -> dict[str, str]:
     return FAILURE_CODES[kind]
 
 
-def check_failure_code(kind: AssetKind | None, code: str) -> None:
-    """InvalidRequest naming the allowed codes unless ``code`` is one of ``kind``'s."""
-    codes = FAILURE_CODES[kind]
+def check_failure_code(kind: AssetKind | None, code: str, kind_known: bool = True) -> None:
+    """InvalidRequest naming the allowed codes unless ``code`` is one of ``kind``'s. ``kind_known`` False (an
+    asset the records do not hold, so its kind cannot be told): any kind's code is taken."""
+    codes = FAILURE_CODES[kind] if kind_known else {c: label for table in FAILURE_CODES.values()
+                                                    for c, label in table.items()}
     if code not in codes:
-        raise InvalidRequest(f"failure code {code!r} is not one of {kind or 'site'}'s: {', '.join(codes)}")
+        whose = f"{kind or 'site'}'s" if kind_known else "the known"
+        raise InvalidRequest(f"failure code {code!r} is not one of {whose}: {', '.join(codes)}")

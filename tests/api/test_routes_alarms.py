@@ -173,9 +173,11 @@ def test_kpis_count_the_raises(client: TestClient, clock: ManualClock, burst_pip
 
 # --- maintenance windows ------------------------------------------------------------------------------
 
-def test_maintenance_window_crud_and_out_of_service(client: TestClient, clock: ManualClock,
+def test_maintenance_window_crud_and_out_of_service(client: TestClient, clock: ManualClock, services: Services,
                                                     burst_pipe: Callable[..., Alarm]) -> None:
-    alarm = burst_pipe()
+    burst = burst_pipe()  # safety-critical: never out of service, not even in a window
+    alarm, _ = services.db.alarms.raise_alarm("pump_bearing_temp", "north-pump-1", "north", Severity.HIGH,
+                                              "bearing hot", clock.now())
     since, until = clock.now() - timedelta(minutes=1), clock.now() + timedelta(hours=4)
     created = client.post("/api/v1/maintenance-windows", json={
         "site_id": "north", "asset_id": "north-pump-1", "since": _iso(since), "until": _iso(until),
@@ -185,6 +187,7 @@ def test_maintenance_window_crud_and_out_of_service(client: TestClient, clock: M
     assert (window["asset_id"], window["created_by"]) == ("north-pump-1", "planner")
     assert client.get(f"/api/v1/alarms/{alarm.id}").json()["out_of_service"].startswith(
         f"maintenance window #{window['id']}")
+    assert client.get(f"/api/v1/alarms/{burst.id}").json()["out_of_service"] == ""
     assert [w["id"] for w in client.get("/api/v1/maintenance-windows", params={"site": "north"}).json()] == [
         window["id"]]
     moved = client.put(f"/api/v1/maintenance-windows/{window['id']}", json={

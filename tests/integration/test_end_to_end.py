@@ -74,7 +74,7 @@ def test_burst_pipe_opens_one_emergency_work_order_visible_through_the_api(
         assert alarm["severity"] == "critical"
 
         def linked_orders() -> list[dict[str, Any]]:
-            orders: list[dict[str, Any]] = api.get("/api/v1/workorders").raise_for_status().json()
+            orders: list[dict[str, Any]] = api.get("/api/v1/workorders").raise_for_status().json()["items"]
             return [o for o in orders if o["alarm_id"] == alarm["id"]]
 
         [order] = poll(linked_orders)

@@ -271,7 +271,7 @@ def test_work_order_on_site_puts_the_assets_alarms_out_of_service_until_complete
     assert db.alarms.get(alarm.id).out_of_service == f"work order #{alarm.work_order_id} in progress"
     harness.book.transition(alarm.work_order_id, Step(WorkOrderStatus.IN_PROGRESS, "tech"))
     assert db.alarms.get(alarm.id).out_of_service == f"work order #{alarm.work_order_id} in progress"
-    harness.book.transition(alarm.work_order_id, Step(WorkOrderStatus.COMPLETED, "tech", failure_code="dry_run",
+    harness.book.transition(alarm.work_order_id, Step(WorkOrderStatus.COMPLETED, "tech", failure_code="control",
                                                       cause="suction valve shut", remedy="opened it",
                                                       labour_hours=0.5))
     assert db.alarms.get(alarm.id).out_of_service == ""
