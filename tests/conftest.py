@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 import pytest
 
+from tests.records import BACKENDS, fresh_database
 from tests.services import (
     INFLUXD,
     MOSQUITTO,
@@ -114,9 +115,10 @@ def unique_site() -> str:
     return f"site-{secrets.token_hex(4)}"
 
 
+
 @pytest.fixture(scope="session")
-def migrated_pg_url(postgres: Postgres) -> Iterator[str]:
-    """One migrated PostgreSQL database for the session; ``records_db`` empties it before each test."""
+def migrated_pg(postgres: Postgres) -> Iterator[str]:
+    """One migrated PostgreSQL database for the session; ``db`` empties it before each test."""
     from storage.records import Database
 
     dbname = f"t_records_{secrets.token_hex(4)}"
@@ -128,21 +130,9 @@ def migrated_pg_url(postgres: Postgres) -> Iterator[str]:
     postgres.drop_database(dbname)
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.integration)])
-def records_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
+@pytest.fixture(params=BACKENDS)
+def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
     """A migrated, empty records ``Database``: a SQLite file, then a real PostgreSQL (the test runs on both)."""
-    from sqlalchemy import text
-
-    from storage.records import Database
-    from storage.records.models import Base
-
-    if request.param == "sqlite":
-        database = Database(f"sqlite:///{tmp_path / 'records.sqlite3'}")
-        database.upgrade()
-    else:
-        database = Database(request.getfixturevalue("migrated_pg_url"))
-        tables = ", ".join(table.name for table in Base.metadata.sorted_tables)
-        with database.engine.begin() as connection:
-            connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    database = fresh_database(request, tmp_path)
     yield database
     database.dispose()

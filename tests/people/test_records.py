@@ -14,9 +14,8 @@ from people.model import Role, Shift, Skill, Technician, User
 from people.records import PeopleRecords
 from people.roster import parse_roster
 from storage.records import Database
-from tests.storage.test_records import BACKENDS, fresh_database, migrated_pg
+from tests.records import BACKENDS, fresh_database
 
-__all__ = ["migrated_pg"]  # the module-scoped PostgreSQL fixture the ``db`` fixture below uses
 T0 = datetime(2026, 11, 27, 8, 0, tzinfo=UTC)
 
 

@@ -41,16 +41,6 @@ TRAPPED = {**LIFT, "in_service": False, "alarm_button": True, "occupied": True}
 LIGHT = {"on": False, "power_w": 0.0, "driver_temp_c": 25.0, "mains_ok": True}
 SITE = [("pump-0", AssetKind.PUMP, PUMP), ("pump-1", AssetKind.PUMP, PUMP), ("lift-0", AssetKind.ELEVATOR, LIFT),
         *((f"light-{i}", AssetKind.LIGHTING, LIGHT) for i in range(3))]
-BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.integration)]
-
-
-@pytest.fixture(params=BACKENDS)
-def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
-    url = f"sqlite:///{tmp_path / 'records.db'}" if request.param == "sqlite" else request.getfixturevalue("pg_url")
-    database = Database(url)
-    database.upgrade()
-    yield database
-    database.dispose()
 
 
 @pytest.fixture

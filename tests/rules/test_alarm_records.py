@@ -3,9 +3,7 @@ SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -14,16 +12,6 @@ from core.errors import NotFound
 from storage.records import Database
 
 T0 = datetime(2026, 11, 27, 8, 0, 0, 123456, tzinfo=UTC)
-BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.integration)]
-
-
-@pytest.fixture(params=BACKENDS)
-def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
-    url = f"sqlite:///{tmp_path / 'r.db'}" if request.param == "sqlite" else request.getfixturevalue("pg_url")
-    database = Database(url)
-    database.upgrade()
-    yield database
-    database.dispose()
 
 
 def test_flags_shelf_assignee_and_filters(db: Database) -> None:

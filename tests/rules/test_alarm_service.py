@@ -25,6 +25,7 @@ from core.events import Event, EventBus
 from rules.pack import default_rules, parse_rules
 from rules.service import COLLECTOR_ASSET, COLLECTOR_RULE, RulesService
 from storage.records import Database
+from tests.records import BACKENDS
 from workorders.book import Step, WorkOrderBook
 
 T0 = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)  # daytime: lighting is off by schedule
@@ -58,7 +59,6 @@ rules:
     message: "vibration {vibration_mm_s}"
 """
 
-
 def without_mains(kind: AssetKind, metrics: dict[str, Any]) -> dict[str, Any]:
     cut = {**metrics, "mains_ok": False}
     if kind is AssetKind.PUMP:
@@ -67,23 +67,19 @@ def without_mains(kind: AssetKind, metrics: dict[str, Any]) -> dict[str, Any]:
         cut.update(in_service=False)
     return cut
 
-
 def pump(minute: float, metrics: dict[str, Any], asset: str = "pump-0") -> Reading:
     return Reading("site-a", AssetKind.PUMP, asset, T0 + timedelta(minutes=minute), dict(metrics))
-
 
 def open_db(url: str) -> Database:
     database = Database(url)
     database.upgrade()
     return database
 
-
 @pytest.fixture
 def db(tmp_path: Path) -> Iterator[Database]:
     database = open_db(f"sqlite:///{tmp_path / 'records.db'}")
     yield database
     database.dispose()
-
 
 class Harness:
     def __init__(self, db: Database, rules: Any = None) -> None:
@@ -113,7 +109,6 @@ class Harness:
         self.feed([Reading(site, AssetKind.PUMP, asset, T0 + timedelta(minutes=start + m), PUMP if m < 2 else DRY)
                    for m in range(6)])
 
-
 # --- power cut: one site alarm, not a flood -----------------------------------------------------------
 
 def test_power_cut_raises_one_site_alarm_with_the_mains_alarms_suppressed_under_it(db: Database) -> None:
@@ -134,7 +129,6 @@ def test_power_cut_raises_one_site_alarm_with_the_mains_alarms_suppressed_under_
     assert (work_order.kind, work_order.priority) == (WorkOrderKind.EMERGENCY, WorkOrderPriority.EMERGENCY)
     assert (work_order.alarm_id, cut.work_order_id) == (cut.id, work_order.id)
 
-
 def test_when_the_power_returns_only_alarms_still_active_are_shown_again(db: Database) -> None:
     harness = Harness(db)
     for minute in range(30):
@@ -152,7 +146,6 @@ def test_when_the_power_returns_only_alarms_still_active_are_shown_again(db: Dat
     under = db.alarms.list(suppressed_by=site.id)
     assert len(under) == len(SITE_ASSETS) - 1  # the others returned to normal with the cut and stay under it
     assert all(a.state is AlarmState.RTN_UNACKNOWLEDGED for a in under)
-
 
 # --- shelving -------------------------------------------------------------------------------------------
 
@@ -173,7 +166,6 @@ def test_shelve_records_who_and_expires_on_the_clock(db: Database) -> None:
     assert ("rules", "unshelved: shelf expired") in notes
     assert harness.service.stats()["shelves_expired"] == 1
 
-
 @pytest.mark.parametrize(("offset", "reason"), [(timedelta(0), "past"), (timedelta(days=8), "longer than")])
 def test_shelve_until_now_or_beyond_a_week_is_refused(db: Database, offset: timedelta, reason: str) -> None:
     harness = Harness(db)
@@ -181,7 +173,6 @@ def test_shelve_until_now_or_beyond_a_week_is_refused(db: Database, offset: time
     [alarm] = db.alarms.list()
     with pytest.raises(TransitionError, match=reason):
         harness.service.shelve(alarm.id, harness.clock.now() + offset, "x", "ana")
-
 
 def test_unshelve_needs_a_shelf_and_normal_alarms_cannot_be_shelved_or_assigned(db: Database) -> None:
     harness = Harness(db)
@@ -196,7 +187,6 @@ def test_unshelve_needs_a_shelf_and_normal_alarms_cannot_be_shelved_or_assigned(
         harness.service.shelve(alarm.id, harness.clock.now() + timedelta(hours=1), "x", "ana")
     with pytest.raises(TransitionError, match="'normal' to 'assigned'"):
         harness.service.assign(alarm.id, "bo", "ana")
-
 
 def test_a_shelved_episode_raised_again_stays_shelved_and_opens_no_work_order(db: Database) -> None:
     rules = parse_rules("""
@@ -219,7 +209,6 @@ rules:
                                                                      T0 + timedelta(hours=2))
     assert db.work_orders.count() == 1
 
-
 def test_assign_records_the_assignee(db: Database) -> None:
     harness = Harness(db)
     harness.burst()
@@ -227,7 +216,6 @@ def test_assign_records_the_assignee(db: Database) -> None:
     assert harness.service.assign(alarm.id, "bo", "ana").assignee == "bo"
     assert db.alarms.history(alarm.id)[-1].note == "assigned to bo"
     assert harness.service.assign(alarm.id, None, "ana").assignee is None
-
 
 # --- out of service -------------------------------------------------------------------------------------
 
@@ -244,7 +232,6 @@ def test_alarm_in_a_maintenance_window_is_out_of_service_and_opens_no_work_order
     assert db.alarms.get(alarm.id).out_of_service == ""
     assert db.alarms.get(alarm.id).work_order_id is not None
 
-
 def test_a_site_wide_window_covers_every_asset_of_the_site_only(db: Database) -> None:
     harness = Harness(db)
     db.maintenance.add(MaintenanceWindow(0, "site-a", None, T0, T0 + timedelta(hours=1), "shutdown"))
@@ -255,7 +242,6 @@ def test_a_site_wide_window_covers_every_asset_of_the_site_only(db: Database) ->
     assert by_asset["pump-b"].out_of_service == ""
     [work_order] = db.work_orders.list()
     assert work_order.asset_id == "pump-b"
-
 
 def test_work_order_on_site_puts_the_assets_alarms_out_of_service_until_completed(db: Database) -> None:
     harness = Harness(db)
@@ -277,13 +263,11 @@ def test_work_order_on_site_puts_the_assets_alarms_out_of_service_until_complete
     assert db.alarms.get(alarm.id).out_of_service == ""
     assert db.work_orders.count() == 1  # the alarm had its order: none owed
 
-
 # --- the collector's own outage ---------------------------------------------------------------------------
 
 def report_each_minute(harness: Harness, minutes: int, asset: str) -> None:
     for _ in range(minutes):
         harness.feed([pump((harness.clock.now() + timedelta(minutes=1) - T0).total_seconds() / 60, PUMP, asset)])
-
 
 def test_collector_outage_raises_its_own_alarm_and_holds_offline_alarms_until_the_grace_ends(
         db: Database) -> None:
@@ -324,7 +308,6 @@ def test_collector_outage_raises_its_own_alarm_and_holds_offline_alarms_until_th
     assert sorted(a.asset_id for a in later) == ["pump-0", "pump-1"]
     assert all(a.state is AlarmState.UNACKNOWLEDGED for a in later)
 
-
 def test_lagging_collector_also_holds(db: Database) -> None:
     harness = Harness(db)
     harness.service.collector_status(connected=True, lagging=False)
@@ -333,7 +316,6 @@ def test_lagging_collector_also_holds(db: Database) -> None:
     alarm = db.alarms.find_open(COLLECTOR_RULE, COLLECTOR_ASSET)
     assert alarm is not None
     assert "lagging" in alarm.message
-
 
 def test_starting_up_is_no_outage_unless_the_broker_stays_away_past_the_grace(db: Database) -> None:
     harness = Harness(db)
@@ -351,7 +333,6 @@ def test_starting_up_is_no_outage_unless_the_broker_stays_away_past_the_grace(db
     assert (alarm.rule_id, alarm.state) == (COLLECTOR_RULE, AlarmState.UNACKNOWLEDGED)
     assert service.stats()["collector_alarms"] == 1
 
-
 def test_a_normal_start_raises_no_collector_alarm(db: Database) -> None:
     harness = Harness(db)
     harness.service.collector_status(connected=False, lagging=False)
@@ -360,7 +341,6 @@ def test_a_normal_start_raises_no_collector_alarm(db: Database) -> None:
     harness.clock.advance(timedelta(minutes=5))
     assert not harness.service.holding_absence
     assert db.alarms.count() == 0
-
 
 # --- chatter ----------------------------------------------------------------------------------------------
 
@@ -373,13 +353,11 @@ def test_an_alarm_toggling_three_times_in_a_minute_is_marked_chattering(db: Data
     assert alarm.chattering
     assert harness.service.stats()["alarms_chattering"] == 1
 
-
 def test_two_toggles_in_a_minute_are_not_chatter(db: Database) -> None:
     rules = parse_rules(VIB_NO_DELAY)
     harness = Harness(db, rules)
     harness.feed([pump(i * 0.75, {**PUMP, "vibration_mm_s": v}) for i, v in enumerate([9.0, 1.0, 9.0])])
     assert not db.alarms.list()[0].chattering
-
 
 # --- work orders -------------------------------------------------------------------------------------------
 
@@ -395,11 +373,7 @@ def test_exactly_one_work_order_per_episode_across_reraises_and_restarts(db: Dat
     [work_order] = db.work_orders.list()
     assert (alarm.work_order_id, work_order.alarm_id) == (work_order.id, alarm.id)
 
-
 # --- checkpoints ----------------------------------------------------------------------------------------
-
-BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.integration)]
-
 
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_restart_in_the_middle_of_an_on_delay_continues_the_timer(request: pytest.FixtureRequest,
@@ -431,7 +405,6 @@ def test_restart_in_the_middle_of_an_on_delay_continues_the_timer(request: pytes
     assert not state.active
     second.dispose()
 
-
 def test_restored_active_alarm_is_not_raised_twice(db: Database) -> None:
     harness = Harness(db)
     harness.burst()
@@ -443,10 +416,8 @@ def test_restored_active_alarm_is_not_raised_twice(db: Database) -> None:
     assert restarted.stats()["alarms_raised"] == 0
     assert db.alarms.count() == 1
 
-
 def test_restore_without_a_checkpoint_says_so(db: Database) -> None:
     assert not Harness(db).service.restore()
-
 
 # --- reload ------------------------------------------------------------------------------------------------
 
@@ -462,12 +433,10 @@ def test_reload_without_a_source_is_a_config_error_and_with_one_keeps_timers(db:
     service.process([pump(m, {**PUMP, "vibration_mm_s": 9.0}) for m in range(5, 11)])
     assert [a.rule_id for a in db.alarms.list()] == ["vib_high"]
 
-
 # --- absence is judged against the stream, not the clock alone ------------------------------------------
 
 def _healthy_minute(minute: float, assets: list[str]) -> list[Reading]:
     return [pump(minute, PUMP, asset) for asset in assets]
-
 
 def test_a_stalled_stream_raises_no_device_offline_however_far_the_clock_runs(db: Database) -> None:
     harness = Harness(db)
@@ -476,7 +445,6 @@ def test_a_stalled_stream_raises_no_device_offline_however_far_the_clock_runs(db
         harness.clock.advance(timedelta(minutes=1))
         harness.service.tick()
     assert [a.rule_id for a in db.alarms.list()] == []
-
 
 def test_one_silent_device_among_reporting_ones_is_offline(db: Database) -> None:
     harness = Harness(db)

@@ -11,7 +11,7 @@ import pytest
 from core.domain import WorkOrderKind, WorkOrderPriority
 from core.errors import Conflict, NotFound
 from storage.records import Database
-from tests.storage.test_records import BACKENDS, fresh_database, migrated_pg  # noqa: F401 - migrated_pg: a fixture
+from tests.records import BACKENDS, fresh_database
 
 T0 = datetime(2026, 7, 14, 21, 30, tzinfo=UTC)
 STEPS = [("Check the elevators", "operator", T0 + timedelta(minutes=5)),

@@ -10,7 +10,6 @@ from core.errors import Conflict
 from core.inspections import PlannedRound, RoundStatus
 from storage.records import Database
 from storage.records.inspections import RoundFilter
-from tests.storage.test_records import db, migrated_pg  # noqa: F401  (the two-backend fixtures)
 
 DUE = datetime(2026, 3, 2, 10, tzinfo=UTC)
 
@@ -21,7 +20,7 @@ def planned(days: int = 3) -> list[PlannedRound]:
             for d in range(days) for template, asset in (("pump", "p1"), ("pump", "p2"), ("lights", None))]
 
 
-def test_adding_the_same_rounds_twice_stores_them_once_site_wide_ones_too(db: Database) -> None:  # noqa: F811
+def test_adding_the_same_rounds_twice_stores_them_once_site_wide_ones_too(db: Database) -> None:
     assert db.inspections.add_rounds(planned(), assignee="wang") == 9
     assert db.inspections.add_rounds(planned(5)) == 6  # only the two new days
     rounds = db.inspections.list(RoundFilter())
@@ -31,7 +30,7 @@ def test_adding_the_same_rounds_twice_stores_them_once_site_wide_ones_too(db: Da
         (None, RoundStatus.SCHEDULED, "wang")]
 
 
-def test_rounds_are_listed_by_due_time_within_the_window_and_status(db: Database) -> None:  # noqa: F811
+def test_rounds_are_listed_by_due_time_within_the_window_and_status(db: Database) -> None:
     db.inspections.add_rounds(planned())
     first = db.inspections.list(RoundFilter())[0]
     db.inspections.change(first.id, RoundStatus.SCHEDULED, status=RoundStatus.IN_PROGRESS)
@@ -41,7 +40,7 @@ def test_rounds_are_listed_by_due_time_within_the_window_and_status(db: Database
     assert db.inspections.list(RoundFilter(site_id="elsewhere")) == []
 
 
-def test_a_status_change_from_a_stale_status_is_a_conflict(db: Database) -> None:  # noqa: F811
+def test_a_status_change_from_a_stale_status_is_a_conflict(db: Database) -> None:
     db.inspections.add_rounds(planned(1))
     round_id = db.inspections.list(RoundFilter())[0].id
     started = db.inspections.change(round_id, RoundStatus.SCHEDULED, status=RoundStatus.IN_PROGRESS, started_at=DUE)
@@ -50,7 +49,7 @@ def test_a_status_change_from_a_stale_status_is_a_conflict(db: Database) -> None
         db.inspections.change(round_id, RoundStatus.SCHEDULED, status=RoundStatus.IN_PROGRESS)
 
 
-def test_recording_an_item_again_replaces_it_and_keeps_its_work_order(db: Database) -> None:  # noqa: F811
+def test_recording_an_item_again_replaces_it_and_keeps_its_work_order(db: Database) -> None:
     db.inspections.add_rounds(planned(1))
     round_id = db.inspections.list(RoundFilter())[0].id
     first = db.inspections.record(round_id, "vibration", "p1", False, 6.1, "", "wang", DUE)
@@ -64,7 +63,7 @@ def test_recording_an_item_again_replaces_it_and_keeps_its_work_order(db: Databa
     assert site_wide.asset_id is None
 
 
-def test_marking_missed_takes_only_open_rounds_of_the_template_due_before_the_cut(db: Database) -> None:  # noqa: F811
+def test_marking_missed_takes_only_open_rounds_of_the_template_due_before_the_cut(db: Database) -> None:
     db.inspections.add_rounds(planned())
     rounds = db.inspections.list(RoundFilter())
     db.inspections.change(rounds[0].id, RoundStatus.SCHEDULED, status=RoundStatus.IN_PROGRESS)

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import secrets
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, TypeVar
@@ -37,44 +36,10 @@ from core.errors import Conflict, NotFound
 from storage.records import Database
 from storage.records.models import Base
 from storage.records.work_orders import WorkOrderFilter
+from tests.records import BACKENDS
 
 T0 = datetime(2026, 11, 27, 8, 0, 0, 123456, tzinfo=UTC)
 R = TypeVar("R")
-
-
-@pytest.fixture(scope="module")
-def migrated_pg(postgres: Any) -> Iterator[str]:
-    """One migrated PostgreSQL database for this module; each test empties it (a fresh database per
-    test costs ~0.5 s here). The migrations themselves are tested on a fresh ``pg_url``."""
-    dbname = f"t_records_{secrets.token_hex(4)}"
-    postgres.create_database(dbname)
-    database = Database(postgres.url_for(dbname))
-    database.upgrade()
-    database.dispose()
-    yield postgres.url_for(dbname)
-    postgres.drop_database(dbname)
-
-
-def fresh_database(request: pytest.FixtureRequest, tmp_path: Path) -> Database:
-    if request.param == "sqlite":
-        database = Database(f"sqlite:///{tmp_path / 'records.sqlite3'}")
-        database.upgrade()
-        return database
-    database = Database(request.getfixturevalue("migrated_pg"))
-    tables = ", ".join(table.name for table in Base.metadata.sorted_tables)
-    with database.engine.begin() as connection:
-        connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-    return database
-
-
-BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.integration)]
-
-
-@pytest.fixture(params=BACKENDS)
-def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
-    database = fresh_database(request, tmp_path)
-    yield database
-    database.dispose()
 
 
 def raise_pump_alarm(db: Database, started_at: datetime = T0, rule: str = "pump_vibration_high",

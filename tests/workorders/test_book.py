@@ -31,7 +31,8 @@ from core.domain import (
 from core.errors import Conflict, InvalidRequest, NotFound, TransitionError
 from core.events import Event, EventBus
 from storage.records import Database
-from tests.storage.test_records import BACKENDS, fresh_database, in_threads, migrated_pg  # noqa: F401
+from tests.records import BACKENDS, fresh_database
+from tests.storage.test_records import in_threads
 from workorders.book import Step, WorkOrderBook, work_order_json
 from workorders.lifecycle import can_transition
 

@@ -11,7 +11,6 @@ from core.domain import RequestChannel, Site, WorkOrderPriority, WorkOrderSource
 from core.errors import Conflict, InvalidRequest, NotFound, TransitionError
 from core.events import Event, EventBus
 from storage.records import Database
-from tests.storage.test_records import db, migrated_pg  # noqa: F401 - the fixtures over both backends
 from workorders.book import WorkOrderBook
 from workorders.complaint_desk import ComplaintDesk
 from workorders.complaints import ComplaintCategory, ComplaintStatus
@@ -31,7 +30,7 @@ def events() -> list[Event]:
 
 
 @pytest.fixture
-def desk(db: Database, clock: ManualClock, events: list[Event]) -> ComplaintDesk:  # noqa: F811
+def desk(db: Database, clock: ManualClock, events: list[Event]) -> ComplaintDesk:
     for site in (Site("north", "North Tower"), Site("south", "South Court")):
         db.assets.upsert_site(site)
     bus = EventBus()
@@ -120,7 +119,7 @@ def test_list_filters_by_site_status_and_overdue_first_response(desk: ComplaintD
     assert [c.id for c in desk.list(site_id="north", overdue=True)] == [late]
 
 
-def test_complaint_opens_a_linked_work_order(desk: ComplaintDesk, db: Database) -> None:  # noqa: F811
+def test_complaint_opens_a_linked_work_order(desk: ComplaintDesk, db: Database) -> None:
     complaint_id = register(desk)
     complaint, order = desk.open_work_order(complaint_id, "Check pump room noise", "supervisor-wu",
                                             priority=WorkOrderPriority.URGENT)

@@ -21,7 +21,7 @@ from core.domain import (
 from core.errors import Conflict, InvalidRequest
 from core.events import Event, EventBus
 from storage.records import Database
-from tests.storage.test_records import BACKENDS, fresh_database, migrated_pg  # noqa: F401 - migrated_pg: a fixture
+from tests.records import BACKENDS, fresh_database
 from workorders.book import OPENED, Step, WorkOrderBook, work_order_json
 from workorders.emergency import default_plans
 from workorders.emergency_runs import STEP_LATE, EmergencyRunner

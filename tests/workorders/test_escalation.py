@@ -14,7 +14,7 @@ from core.domain import WorkOrderAction, WorkOrderKind, WorkOrderPriority, WorkO
 from core.events import Event, EventBus
 from storage.records import Database
 from storage.records.models import UserRow
-from tests.storage.test_records import BACKENDS, fresh_database, migrated_pg  # noqa: F401 - a fixture
+from tests.records import BACKENDS, fresh_database
 from workorders.book import Step, WorkOrderBook
 from workorders.escalation import ESCALATED, SlaWatch
 from workorders.slafile import default_policy

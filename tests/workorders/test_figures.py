@@ -10,8 +10,7 @@ import pytest
 from core.domain import WorkOrderPriority
 from core.errors import NotFound
 from storage.records import Database
-from tests.storage.test_records import BACKENDS, fresh_database
-from tests.storage.test_records import migrated_pg as migrated_pg  # the fixture fresh_database asks for
+from tests.records import BACKENDS, fresh_database
 from tests.workorders.month_data import MARCH, RUN_HOURS, pure_figures, seed_march
 from workorders.figures import monthly_figures
 from workorders.kpi import Ratio

@@ -11,7 +11,6 @@ from core.domain import Asset, AssetKind, Site, WorkOrderKind, WorkOrderPriority
 from core.errors import Conflict, InvalidRequest, NotFound, TransitionError
 from core.events import EventBus
 from storage.records import Database
-from tests.storage.test_records import db, migrated_pg  # noqa: F401 - the fixtures over both backends
 from workorders.notice_board import FEED_HISTORY, NoticeBoard
 from workorders.notices import NoticeStatus, Window
 
@@ -26,7 +25,7 @@ def clock() -> ManualClock:
 
 
 @pytest.fixture
-def board(db: Database, clock: ManualClock) -> NoticeBoard:  # noqa: F811
+def board(db: Database, clock: ManualClock) -> NoticeBoard:
     for site in (Site("north", "North Tower"), Site("south", "South Court")):
         db.assets.upsert_site(site)
     db.assets.upsert_asset(Asset("north-pump-1", "north", AssetKind.PUMP, "North booster pump 1"))
@@ -34,7 +33,7 @@ def board(db: Database, clock: ManualClock) -> NoticeBoard:  # noqa: F811
     return NoticeBoard(db, EventBus(), clock)
 
 
-def planned_order(db: Database, asset_id: str | None = "north-pump-1") -> int:  # noqa: F811
+def planned_order(db: Database, asset_id: str | None = "north-pump-1") -> int:
     order, _ = db.work_orders.create(WorkOrderKind.PREVENTIVE, WorkOrderPriority.PLANNED, "Pump overhaul", "north",
                                      asset_id, T0, T0 + timedelta(days=14), source=WorkOrderSource.PLANNED,
                                      source_ref="plan:4")
@@ -42,7 +41,7 @@ def planned_order(db: Database, asset_id: str | None = "north-pump-1") -> int:  
 
 
 def test_draft_from_a_planned_pump_order_says_water_off_with_the_window(board: NoticeBoard,
-                                                                         db: Database) -> None:  # noqa: F811
+                                                                         db: Database) -> None:
     order_id = planned_order(db)
     notice = board.draft_from_order(order_id, WINDOW, "desk-ann")
     assert (notice.status, notice.site_id, notice.work_order_id) == (N.DRAFT, "north", order_id)
@@ -53,13 +52,13 @@ def test_draft_from_a_planned_pump_order_says_water_off_with_the_window(board: N
     assert board.get(notice.id) == notice
 
 
-def test_draft_from_a_site_level_order_names_the_site(board: NoticeBoard, db: Database) -> None:  # noqa: F811
+def test_draft_from_a_site_level_order_names_the_site(board: NoticeBoard, db: Database) -> None:
     notice = board.draft_from_order(planned_order(db, None), WINDOW, "desk-ann")
     assert notice.title.startswith("Planned maintenance:")
     assert "North Tower" in notice.body
 
 
-def test_no_notice_from_a_closed_order(board: NoticeBoard, db: Database) -> None:  # noqa: F811
+def test_no_notice_from_a_closed_order(board: NoticeBoard, db: Database) -> None:
     order_id = planned_order(db)
     db.work_orders.change(order_id, WorkOrderStatus.REQUESTED, T0, "boss", to_status=WorkOrderStatus.CANCELLED,
                           note="postponed")

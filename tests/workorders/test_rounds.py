@@ -14,7 +14,6 @@ from core.events import EventBus
 from core.inspections import InspectionRound, RoundStatus
 from storage.records import Database
 from storage.records.inspections import RoundFilter
-from tests.storage.test_records import db, migrated_pg  # noqa: F401  (the two-backend fixtures)
 from workorders.book import WorkOrderBook
 from workorders.inspection_templates import packaged_templates
 from workorders.rounds import InspectionRounds
@@ -28,7 +27,7 @@ def clock() -> ManualClock:
 
 
 @pytest.fixture
-def rounds(db: Database, clock: ManualClock) -> InspectionRounds:  # noqa: F811
+def rounds(db: Database, clock: ManualClock) -> InspectionRounds:
     db.assets.upsert_site(Site("s1", "Site 1"))
     for asset in (Asset("p1", "s1", AssetKind.PUMP, "P1"), Asset("e1", "s1", AssetKind.ELEVATOR, "E1"),
                   Asset("l1", "s1", AssetKind.LIGHTING, "L1")):
@@ -36,14 +35,14 @@ def rounds(db: Database, clock: ManualClock) -> InspectionRounds:  # noqa: F811
     return InspectionRounds(db, WorkOrderBook(db, EventBus(), clock), clock, packaged_templates())
 
 
-def todays_pump_round(rounds: InspectionRounds, db: Database) -> InspectionRound:  # noqa: F811
+def todays_pump_round(rounds: InspectionRounds, db: Database) -> InspectionRound:
     rounds.generate(timedelta(days=1))
     [found] = [r for r in db.inspections.list(RoundFilter(until=MONDAY + timedelta(days=1)))
                if r.template == "pump_round"]
     return found
 
 
-def test_generating_rounds_twice_creates_nothing_new(rounds: InspectionRounds, db: Database,  # noqa: F811
+def test_generating_rounds_twice_creates_nothing_new(rounds: InspectionRounds, db: Database,
                                                      clock: ManualClock) -> None:
     # To 1 April 06:00: a pump round a day (30), lighting on 5 Tuesdays, elevator on 2 and 17 March.
     assert rounds.generate() == 30 + 5 + 2
@@ -54,7 +53,7 @@ def test_generating_rounds_twice_creates_nothing_new(rounds: InspectionRounds, d
 
 
 def test_an_out_of_limits_measurement_fails_and_opens_one_linked_order_even_if_recorded_twice(
-        rounds: InspectionRounds, db: Database, clock: ManualClock) -> None:  # noqa: F811
+        rounds: InspectionRounds, db: Database, clock: ManualClock) -> None:
     round_ = todays_pump_round(rounds, db)
     rounds.start(round_.id, "wang")
     first = rounds.record(round_.id, "vibration", "wang", value=6.2)
@@ -71,14 +70,14 @@ def test_an_out_of_limits_measurement_fails_and_opens_one_linked_order_even_if_r
     assert "6.2 mm/s, allowed at most 4.5 mm/s" in order.description
 
 
-def test_a_measurement_within_limits_passes_and_opens_nothing(rounds: InspectionRounds, db: Database) -> None:  # noqa: F811
+def test_a_measurement_within_limits_passes_and_opens_nothing(rounds: InspectionRounds, db: Database) -> None:
     round_ = todays_pump_round(rounds, db)
     rounds.start(round_.id, "wang")
     assert rounds.record(round_.id, "discharge_pressure", "wang", value=4.1).passed
     assert db.work_orders.list() == []
 
 
-def test_a_failed_safety_item_opens_an_urgent_order(rounds: InspectionRounds, db: Database) -> None:  # noqa: F811
+def test_a_failed_safety_item_opens_an_urgent_order(rounds: InspectionRounds, db: Database) -> None:
     round_ = todays_pump_round(rounds, db)
     assert round_.item_set == "weekly"  # Monday: the switch-over test is due
     rounds.start(round_.id, "wang")
@@ -88,7 +87,7 @@ def test_a_failed_safety_item_opens_an_urgent_order(rounds: InspectionRounds, db
 
 
 def test_items_are_recorded_only_in_a_started_round_and_only_its_own(rounds: InspectionRounds,
-                                                                     db: Database) -> None:  # noqa: F811
+                                                                     db: Database) -> None:
     round_ = todays_pump_round(rounds, db)
     with pytest.raises(InvalidRequest, match="is scheduled"):
         rounds.record(round_.id, "leaks", "wang", passed=True)
@@ -99,7 +98,7 @@ def test_items_are_recorded_only_in_a_started_round_and_only_its_own(rounds: Ins
         rounds.record(round_.id, "leaks", "wang", asset_id="p2", passed=True)
 
 
-def test_a_round_completes_only_when_every_item_is_recorded(rounds: InspectionRounds, db: Database,  # noqa: F811
+def test_a_round_completes_only_when_every_item_is_recorded(rounds: InspectionRounds, db: Database,
                                                             clock: ManualClock) -> None:
     round_ = todays_pump_round(rounds, db)
     assert rounds.start(round_.id, "wang").assignee == "wang"
@@ -113,7 +112,7 @@ def test_a_round_completes_only_when_every_item_is_recorded(rounds: InspectionRo
     assert (done.status, done.completed_at) == (RoundStatus.DONE, clock.now())
 
 
-def test_missed_and_late_rounds_are_reported_and_missed_ones_marked(rounds: InspectionRounds, db: Database,  # noqa: F811
+def test_missed_and_late_rounds_are_reported_and_missed_ones_marked(rounds: InspectionRounds, db: Database,
                                                                     clock: ManualClock) -> None:
     rounds.generate(timedelta(days=2))
     monday, tuesday = [r for r in db.inspections.list(RoundFilter()) if r.template == "pump_round"]

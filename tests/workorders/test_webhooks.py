@@ -75,9 +75,9 @@ def _openssl_hmac(secret: bytes, message: bytes) -> str:
 
 
 def test_event_is_posted_once_signed_and_the_signature_checks_out_with_openssl(
-        records_db: Database, receiver: Receiver) -> None:
+        db: Database, receiver: Receiver) -> None:
     clock = ManualClock(T0)
-    notifier = _notifier(records_db, clock, receiver.url)
+    notifier = _notifier(db, clock, receiver.url)
     bus = EventBus()
     notifier.attach(bus)
     bus.publish("workorder.opened", {"id": 5, "site_id": "north", "priority": "emergency"})
@@ -94,10 +94,10 @@ def test_event_is_posted_once_signed_and_the_signature_checks_out_with_openssl(
     assert [d.status for d in notifier.log.list()] == ["delivered"]
 
 
-def test_a_failing_receiver_is_retried_with_backoff_until_it_answers(records_db: Database,
+def test_a_failing_receiver_is_retried_with_backoff_until_it_answers(db: Database,
                                                                      receiver: Receiver) -> None:
     clock = ManualClock(T0)
-    notifier = _notifier(records_db, clock, receiver.url)
+    notifier = _notifier(db, clock, receiver.url)
     receiver.statuses = [500, 503]
     notifier.queue("evt-1", "alarm.raised", {"site_id": "north"})
     assert notifier.deliver_due() == 0
@@ -116,12 +116,12 @@ def test_a_failing_receiver_is_retried_with_backoff_until_it_answers(records_db:
     assert {body for _, body in receiver.requests} == {done.body}  # the same signed bytes each time
 
 
-def test_an_unreachable_receiver_ends_failed_in_the_log_after_max_attempts(records_db: Database) -> None:
+def test_an_unreachable_receiver_ends_failed_in_the_log_after_max_attempts(db: Database) -> None:
     clock = ManualClock(T0)
     unreachable = Receiver()
     url = unreachable.url
     unreachable.close()  # nothing listens there any more
-    notifier = _notifier(records_db, clock, url, max_attempts=3)
+    notifier = _notifier(db, clock, url, max_attempts=3)
     notifier.queue("evt-2", "alarm.raised", {"site_id": "north"})
     for _ in range(3):
         notifier.deliver_due()
@@ -133,10 +133,10 @@ def test_an_unreachable_receiver_ends_failed_in_the_log_after_max_attempts(recor
 
 
 def test_critical_alarm_unacknowledged_for_five_minutes_escalates_once_per_level(
-        records_db: Database, receiver: Receiver) -> None:
+        db: Database, receiver: Receiver) -> None:
     clock = ManualClock(T0)
-    notifier = _notifier(records_db, clock, receiver.url)
-    alarm, _ = records_db.alarms.raise_alarm("elevator_entrapment", "e1", "north", Severity.CRITICAL, "trapped", T0)
+    notifier = _notifier(db, clock, receiver.url)
+    alarm, _ = db.alarms.raise_alarm("elevator_entrapment", "e1", "north", Severity.CRITICAL, "trapped", T0)
     clock.advance(timedelta(minutes=4))
     notifier.run_once()
     assert receiver.requests == []
@@ -151,8 +151,8 @@ def test_critical_alarm_unacknowledged_for_five_minutes_escalates_once_per_level
     assert all(e["data"]["alarm_id"] == alarm.id for e in sent)
 
 
-def test_events_of_other_topics_are_not_queued(records_db: Database, receiver: Receiver) -> None:
-    notifier = _notifier(records_db, ManualClock(T0), receiver.url)
+def test_events_of_other_topics_are_not_queued(db: Database, receiver: Receiver) -> None:
+    notifier = _notifier(db, ManualClock(T0), receiver.url)
     notifier.on_event(Event("forecast.updated", {"site_id": "north"}))
     notifier.on_event(Event("collector.status", {"site_id": "north"}))
     assert notifier.log.list() == []
