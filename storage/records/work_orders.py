@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, String, and_, cast, func, or_, select, tuple_, update
+from sqlalchemy import Row, Select, String, and_, cast, func, insert, or_, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -45,7 +45,11 @@ def _enum_or_none(kind: type[E], value: str | None) -> E | None:
     return None if value is None else kind(value)
 
 
-def work_order_from_row(row: WorkOrderRow) -> WorkOrder:
+_COLUMNS = tuple(WorkOrderRow.__table__.columns)
+
+
+def work_order_from_row(row: WorkOrderRow | Row[Any]) -> WorkOrder:
+    """The work order of an ORM row or of a plain row of ``_COLUMNS`` (same attribute names)."""
     return WorkOrder(
         id=row.id, kind=WorkOrderKind(row.kind), priority=WorkOrderPriority(row.priority),
         status=WorkOrderStatus(row.status), title=row.title, asset_id=row.asset_id, site_id=row.site_id,
@@ -171,8 +175,12 @@ class WorkOrderRepository(Repository):
             return work_order_from_row(row)
 
     def get(self, work_order_id: int) -> WorkOrder:
+        # A plain SELECT of the columns: cheaper than loading an ORM object on the hot path of every step.
         with self._transaction() as session:
-            return work_order_from_row(_row(session, work_order_id))
+            row = session.execute(select(*_COLUMNS).where(WorkOrderRow.id == work_order_id)).one_or_none()
+        if row is None:
+            raise NotFound(f"work order {work_order_id} not found")
+        return work_order_from_row(row)
 
     def list(self, status: WorkOrderStatus | None = None, site_id: str | None = None,
              asset_id: str | None = None, open_only: bool = False, limit: int = 200) -> builtins.list[WorkOrder]:
@@ -217,21 +225,18 @@ class WorkOrderRepository(Repository):
         guard = [WorkOrderRow.id == work_order_id, WorkOrderRow.status == expected_status.value]
         if expected_version is not None:
             guard.append(WorkOrderRow.version == expected_version)
+        # Two statements: the compare-and-set hands back the changed row (RETURNING), then the event.
         with self._transaction() as session:
-            result = session.execute(update(WorkOrderRow).where(*guard).values(values)
-                                     .execution_options(synchronize_session=False))
-            changed = result.rowcount  # type: ignore[attr-defined]  # a CursorResult for an UPDATE
-            if changed != 1:
+            row = session.execute(update(WorkOrderRow).where(*guard).values(values).returning(*_COLUMNS)
+                                  .execution_options(synchronize_session=False)).one_or_none()
+            if row is None:
                 current = _row(session, work_order_id)  # NotFound if it does not exist
                 raise Conflict(f"work order {work_order_id} changed meanwhile: it is {current.status!r} at "
                                f"version {current.version}, not {expected_status.value!r}"
                                + ("" if expected_version is None else f" at version {expected_version}"))
-            session.add(WorkOrderEventRow(work_order_id=work_order_id, at=at, actor=actor,
-                                          from_status=expected_status.value, to_status=status.value, note=note,
-                                          action=action.value, data=dict(data or {})))
-            session.flush()
-            row = _row(session, work_order_id)
-            session.refresh(row)
+            session.execute(insert(WorkOrderEventRow).values(
+                work_order_id=work_order_id, at=at, actor=actor, from_status=expected_status.value,
+                to_status=status.value, note=note, action=action.value, data=dict(data or {})))
             return work_order_from_row(row)
 
     def add_recurrence(self, work_order_id: int, at: datetime, actor: str, note: str,
