@@ -15,11 +15,13 @@ from typing import Any
 from core.clock import Clock
 from core.domain import AssetKind, WorkOrder, WorkOrderStatus
 from core.errors import InvalidRequest
+from people.model import Role
 from people.records import PeopleRecords
+from people.roster import on_call, on_shift
 from storage.records import Database
 from storage.records.work_orders import WorkOrderFilter
 from workorders.book import Step, WorkOrderBook
-from workorders.dispatch import Candidate, Job, job_of, propose, shortfall, unqualified
+from workorders.dispatch import Candidate, Job, job_of, propose, shortfall, site_zones, unqualified
 
 _S = WorkOrderStatus
 # Work a technician holds: dispatched to them and not yet completed.
@@ -69,6 +71,25 @@ class DispatchService:
                      for tech in technicians}
         return Proposal(order, job, at, propose(job, technicians, shifts, open_work, at),
                         unqualified(job, technicians, at))
+
+    def recipients(self, site_id: str, level: int, at: datetime) -> list[dict[str, Any]]:
+        """Who an escalation about ``site_id`` pages: level 1 the technicians covering the site who are on
+        shift or on call at ``at``; level 2 and up their supervisors (every active supervisor if none is
+        named). JSON-safe dicts (id, name, phone) for the webhook body."""
+        technicians = self._people.technicians.list()
+        zones = site_zones(site_id, technicians)
+        shifts = self._people.shifts.between(at, at)
+        working = on_shift(shifts, at) | on_call(shifts, at)
+        first = [t.user_id for t in technicians if t.user_id in working and t.covers(site_id, zones)]
+        users = {user.id: user for user in self._people.users.list(active_only=True)}
+        if level <= 1:
+            chosen = first
+        else:
+            named = {users[u].supervisor_id for u in first if u in users and users[u].supervisor_id}
+            chosen = sorted(u for u in named if u is not None) or sorted(
+                u.id for u in users.values() if Role.SUPERVISOR in u.roles)
+        return [{"id": u, "name": users[u].name if u in users else u, "phone": users[u].phone if u in users else None}
+                for u in chosen]
 
     def dispatch(self, work_order_id: int, actor: str, technician: str | None = None, note: str = "",
                  expected_version: int | None = None) -> WorkOrder:

@@ -145,3 +145,16 @@ def test_emergency_outside_the_shifts_goes_to_the_one_on_call(service: DispatchS
     people.shifts.add(Shift("pia", clock.now() - timedelta(hours=1), clock.now() + timedelta(hours=12), on_call=True))
     burst = book.open(WorkOrderKind.EMERGENCY, WorkOrderPriority.EMERGENCY, "Burst pipe", "north", "pump-1")[0]
     assert service.dispatch(burst.id, "system").assignee == "pia"
+
+
+def test_escalations_page_the_sites_technicians_on_duty_then_the_supervisors(service: DispatchService,
+                                                                             people: PeopleRecords) -> None:
+    people.users.upsert(User("tom", "Tom", frozenset({Role.TECHNICIAN}), phone="+86 1", supervisor_id="sue"), T0)
+    people.users.upsert(User("ann", "Ann", frozenset({Role.TECHNICIAN})), T0)
+    people.technicians.upsert(Technician("ann", frozenset({Skill.PLUMBER}), {}, frozenset({"south"})))
+    people.shifts.add(Shift("ann", T0 - timedelta(hours=1), T0 + timedelta(hours=1)))  # on shift, other site
+    first = service.recipients("north", 1, T0)
+    assert [r["id"] for r in first] == ["old", "pat", "pia", "tom"]  # not ann: she works at another site
+    assert first[-1] == {"id": "tom", "name": "Tom", "phone": "+86 1"}
+    assert service.recipients("north", 2, T0) == [{"id": "sue", "name": "Sue", "phone": None}]
+    assert service.recipients("north", 1, T0 + timedelta(hours=7)) == []  # every shift is over
