@@ -177,7 +177,8 @@ class Runtime:
             decoder=self.new_decoder,  # dead-letter reprocessing
             metrics=self.ingest.metrics.exposition,  # GET /metrics
             notifier=self.notifier,
-            complaints=ComplaintDesk(self.db, self.book, self.bus, self.clock),
+            complaints=ComplaintDesk(self.db, self.book, self.bus, self.clock,
+                                     respond_due=self.sla.policy.respond_due if self.sla is not None else None),
             notices=NoticeBoard(self.db, self.bus, self.clock),
             emergency=self.emergency,
             attachments=Attachments(self.db, self.book, open_blob_store(self.settings.attachments), self.clock,

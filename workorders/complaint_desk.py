@@ -8,7 +8,8 @@ opens an order through the work-order book, with source COMPLAINT and source_ref
 from __future__ import annotations
 
 import builtins
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import datetime
 
 from core.clock import Clock
 from core.domain import RequestChannel, WorkOrder, WorkOrderKind, WorkOrderPriority, WorkOrderSource
@@ -35,12 +36,14 @@ CHANGED = "complaint.changed"
 
 class ComplaintDesk:
     def __init__(self, db: Database, book: WorkOrderBook, bus: EventBus, clock: Clock, *,
-                 respond_within: timedelta = RESPOND_WITHIN) -> None:
+                 respond_due: Callable[[str, datetime], datetime] | None = None) -> None:
+        """``respond_due(site, received_at)``: when the first response is due; the SLA policy's ``respond``
+        target in the service (``SlaPolicy.respond_due``), ``RESPOND_WITHIN`` around the clock by default."""
         self._db = db
         self._book = book
         self._bus = bus
         self._clock = clock
-        self._respond_within = respond_within
+        self._respond_due = respond_due or (lambda _site, at: respond_due_at(at, RESPOND_WITHIN))
         self.records = ComplaintRepository.of(db)
 
     def register(self, site_id: str, channel: RequestChannel, category: ComplaintCategory, complainant: str,
@@ -50,7 +53,7 @@ class ComplaintDesk:
             raise InvalidRequest(f"unknown site {site_id!r}")
         now = self._clock.now()
         complaint = self.records.create(site_id, channel, category, complainant, description, now,
-                                        respond_due_at(now, self._respond_within), actor, phone=phone)
+                                        self._respond_due(site_id, now), actor, phone=phone)
         self._tell(REGISTERED, complaint)
         return complaint
 
