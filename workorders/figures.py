@@ -135,7 +135,7 @@ def _judged(month: Month) -> Any:
     """The orders whose SLA or PM compliance the month may judge: opened in it, or preventive orders whose
     grace may end in it."""
     return or_(_in(W.opened_at, month.start, month.end),
-               and_(W.kind == WorkOrderKind.PREVENTIVE.value,
+               and_(W.kind == WorkOrderKind.PREVENTIVE.value, W.pm_interval_days.is_not(None),
                     _in(W.opened_at, month.start - PM_GRACE_CAP - PM_DUE_WITHIN, month.end)))
 
 
