@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from typing import Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -84,7 +85,7 @@ class BusinessCalendar:
     @property
     def day_length(self) -> timedelta:
         """The longest working day of the week (a target of "2 working days" is twice this)."""
-        return timedelta(minutes=max(sum(end - start for start, end in spans) for spans in self.hours))
+        return _longest_day(self.hours)
 
     def add(self, start: datetime, duration: timedelta) -> datetime:
         remaining = max(duration, _ZERO)
@@ -122,11 +123,22 @@ class BusinessCalendar:
                     floor = end
             day += timedelta(days=1)
 
-    def _day(self, day: date, zone: ZoneInfo) -> list[tuple[datetime, datetime]]:
-        if day in self.holidays:
-            return []
-        midnight = datetime.combine(day, time.min, tzinfo=zone)
-        # Aware arithmetic with the same tzinfo is wall-clock arithmetic: 08:30 stays 08:30 on a DST day.
-        return [((midnight + timedelta(minutes=start)).astimezone(UTC),
-                 (midnight + timedelta(minutes=end)).astimezone(UTC))
-                for start, end in self.hours[day.weekday()]]
+    def _day(self, day: date, zone: ZoneInfo) -> tuple[tuple[datetime, datetime], ...]:
+        return _working_spans(self.hours[day.weekday()], day in self.holidays, day, zone)
+
+
+@lru_cache(maxsize=64)
+def _longest_day(hours: tuple[tuple[Span, ...], ...]) -> timedelta:
+    return timedelta(minutes=max(sum(end - start for start, end in spans) for spans in hours))
+
+
+@lru_cache(maxsize=65_536)
+def _working_spans(spans: tuple[Span, ...], holiday: bool, day: date,
+                   zone: ZoneInfo) -> tuple[tuple[datetime, datetime], ...]:
+    """A day's working spans in UTC; cached, as the monthly figures run thousands of clocks over the same days."""
+    if holiday:
+        return ()
+    midnight = datetime.combine(day, time.min, tzinfo=zone)
+    # Aware arithmetic with the same tzinfo is wall-clock arithmetic: 08:30 stays 08:30 on a DST day.
+    return tuple(((midnight + timedelta(minutes=start)).astimezone(UTC),
+                  (midnight + timedelta(minutes=end)).astimezone(UTC)) for start, end in spans)

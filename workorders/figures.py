@@ -4,6 +4,10 @@ What needs every order of a site (the backlog at month end) and what has no per-
 is counted by the database with GROUP BY; whether an order was ever sent back is an EXISTS over its events,
 so no event row reaches Python. The month's orders themselves (a few thousand for all sites) come as slim
 rows and go through the pure formulas of ``workorders.kpi``. Months are calendar months in UTC.
+
+SLA compliance and PM due dates come from the SLA policy (``workorders.sla.sla_status`` at month end). The
+clocks need an order's history only for its pauses, so events are read only for the orders that ever entered
+a status the policy pauses in; the others get an empty history (a clock without pauses runs from opening).
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from typing import Any
 from sqlalchemy import Engine, and_, case, exists, func, literal, or_, select
 from sqlalchemy.engine import Connection
 
-from core.domain import WorkOrderKind, WorkOrderPriority, WorkOrderStatus
+from core.domain import WorkOrder, WorkOrderAction, WorkOrderEvent, WorkOrderKind, WorkOrderPriority, WorkOrderStatus
 from core.errors import NotFound
 from storage.records.models import AssetRow, ComplaintRow, SiteRow, SlaEscalationRow, WorkOrderEventRow, WorkOrderRow
 from storage.telemetry import TelemetryStore
@@ -33,12 +37,18 @@ from workorders.kpi import (
     OrderFacts,
     PmOrder,
     SlaOutcome,
-    arrival_targets,
+    pm_due,
+    sla_outcome,
     summarise,
 )
+from workorders.sla import SlaPolicy, TargetStatus, sla_status
+from workorders.slafile import default_policy
 
 W = WorkOrderRow
 REPAIR_VALUES = [kind.value for kind in REPAIR_KINDS]
+# A preventive order is judged when the grace after its ``complete`` deadline ends: a deadline is assumed to
+# fall within this long after opening (10 working days and a holiday week are three weeks).
+PM_DUE_WITHIN = timedelta(days=90)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,10 +61,11 @@ class _Loaded:
 
 
 def monthly_figures(engine: Engine, month: Month, site_ids: Sequence[str] | None = None,
-                    run_hours: Mapping[str, float] | None = None) -> list[Figures]:
+                    run_hours: Mapping[str, float] | None = None, policy: SlaPolicy | None = None) -> list[Figures]:
     """Per site (every site of the sites table when ``site_ids`` is None), one Figures per asset kind of the
     site and one for ``ALL_KINDS``. ``run_hours``: each asset's run hours in the month, where it reports a
-    ``run_hours`` counter (``reported_run_hours``); the others count calendar hours. NotFound for an unknown
+    ``run_hours`` counter (``reported_run_hours``); the others count calendar hours. ``policy``: the SLA
+    policy (``load_policy(settings.sla.policy_file)``; the packaged one by default). NotFound for an unknown
     site."""
     with engine.connect() as connection:
         known = _all_sites(connection)
@@ -63,7 +74,7 @@ def monthly_figures(engine: Engine, month: Month, site_ids: Sequence[str] | None
         if unknown:
             raise NotFound(f"site {', '.join(unknown)} not found")
         assets = _assets(connection, sites)
-        loaded = _load(connection, month, sites)
+        loaded = _load(connection, month, sites, policy or default_policy())
         backlog = _backlog(connection, month, sites)
         complaints = _complaints(connection, month, sites)
     result = []
@@ -111,7 +122,7 @@ def _order_columns() -> list[Any]:
                                WorkOrderEventRow.to_status == WorkOrderStatus.IN_PROGRESS.value)
     return [W.site_id, W.id, W.kind, W.priority, W.status, W.asset_id,
             func.coalesce(AssetRow.kind, "").label("asset_kind"),
-            W.opened_at, W.on_site_at, W.restored_at, W.completed_at, W.verified_at, W.followed_up_at,
+            W.opened_at, W.accepted_at, W.on_site_at, W.restored_at, W.completed_at, W.verified_at, W.followed_up_at,
             W.closed_at, W.failure_code, W.requester, W.satisfaction, sent_back.label("sent_back"), W.due_at,
             W.pm_interval_days]
 
@@ -120,13 +131,20 @@ def _in(column: Any, since: datetime, until: datetime) -> Any:
     return and_(column >= since, column < until)
 
 
-def _load(connection: Connection, month: Month, sites: Sequence[str]) -> dict[str, _Loaded]:
+def _judged(month: Month) -> Any:
+    """The orders whose SLA or PM compliance the month may judge: opened in it, or preventive orders whose
+    grace may end in it."""
+    return or_(_in(W.opened_at, month.start, month.end),
+               and_(W.kind == WorkOrderKind.PREVENTIVE.value, W.pm_interval_days.is_not(None),
+                    _in(W.opened_at, month.start - PM_GRACE_CAP - PM_DUE_WITHIN, month.end)))
+
+
+def _load(connection: Connection, month: Month, sites: Sequence[str], policy: SlaPolicy) -> dict[str, _Loaded]:
     """The orders touching the month (opened, completed, closed, followed up in it; preventive orders whose
     grace may end in it), and the repairs around it that a repeat failure can pair them with."""
     start, end = month.start, month.end
-    touching = or_(_in(W.opened_at, start, end), _in(W.completed_at, start, end), _in(W.closed_at, start, end),
-                   _in(W.followed_up_at, start, end),
-                   and_(W.kind == WorkOrderKind.PREVENTIVE.value, _in(W.due_at, start - PM_GRACE_CAP, end)))
+    touching = or_(_judged(month), _in(W.completed_at, start, end), _in(W.closed_at, start, end),
+                   _in(W.followed_up_at, start, end))
     base = select(*_order_columns()).outerjoin(AssetRow, AssetRow.id == W.asset_id).where(W.site_id.in_(sites))
     rows = {row.id: row for row in connection.execute(base.where(touching))}
     month_repairs = [r for r in rows.values() if r.kind in REPAIR_VALUES and month.holds(r.completed_at)]
@@ -136,13 +154,38 @@ def _load(connection: Connection, month: Month, sites: Sequence[str]) -> dict[st
     for row in connection.execute(base.where(coded_repair, around)):
         rows.setdefault(row.id, row)
     breaches = _breaches(connection, month, sites)
+    histories = _pausing_histories(connection, month, sites, policy)
+    clocks = _Clocks(policy, month.end)
     result: dict[str, _Loaded] = defaultdict(lambda: _Loaded([], [], []))
     for row in rows.values():
-        _add(result[row.site_id], row, month, breaches.get(row.id, ()))
+        _add(result[row.site_id], row, month, breaches.get(row.id, ()), clocks, histories.get(row.id, ()))
     return result
 
 
-def _add(loaded: _Loaded, row: Any, month: Month, breached: Iterable[str]) -> None:
+class _Clocks:
+    """``sla_status`` at month end, with each (kind, priority, site)'s terms and calendar looked up once."""
+
+    def __init__(self, policy: SlaPolicy, at: datetime) -> None:
+        self._policy = policy
+        self._at = at
+        self._terms: dict[tuple[str, str, str], Any] = {}
+
+    def status(self, row: Any, history: Sequence[WorkOrderEvent]) -> list[TargetStatus]:
+        key = (row.kind, row.priority, row.site_id)
+        if key not in self._terms:
+            terms = self._policy.terms_for(WorkOrderKind(row.kind), WorkOrderPriority(row.priority), row.site_id)
+            self._terms[key] = terms, self._policy.clock_for(terms, row.site_id)
+        terms, calendar = self._terms[key]
+        # sla_status reads the kind, status, opening, closing and the milestones of the order.
+        order = WorkOrder(row.id, WorkOrderKind(row.kind), WorkOrderPriority(row.priority),
+                          WorkOrderStatus(row.status), "", row.asset_id, row.site_id, row.opened_at, row.due_at,
+                          closed_at=row.closed_at, accepted_at=row.accepted_at, on_site_at=row.on_site_at,
+                          restored_at=row.restored_at, completed_at=row.completed_at)
+        return sla_status(order, history, terms, calendar, self._at)
+
+
+def _add(loaded: _Loaded, row: Any, month: Month, breached: Iterable[str], clocks: _Clocks,
+         history: Sequence[WorkOrderEvent]) -> None:
     facts = OrderFacts(
         id=row.id, kind=WorkOrderKind(row.kind), priority=WorkOrderPriority(row.priority),
         status=WorkOrderStatus(row.status), asset_id=row.asset_id, asset_kind=row.asset_kind, opened_at=row.opened_at,
@@ -151,13 +194,18 @@ def _add(loaded: _Loaded, row: Any, month: Month, breached: Iterable[str]) -> No
         failure_code=row.failure_code, requester=row.requester, satisfaction=row.satisfaction,
         sent_back=bool(row.sent_back))
     loaded.orders.append(facts)
-    if month.holds(row.opened_at) and facts.status is not WorkOrderStatus.CANCELLED:
-        targets = arrival_targets(row.due_at, row.on_site_at, month.end, breached)
-        loaded.sla.append((facts.asset_kind, SlaOutcome(facts.id, facts.priority, targets)))
-    if (facts.kind is WorkOrderKind.PREVENTIVE and row.pm_interval_days
-            and facts.status is not WorkOrderStatus.CANCELLED):
-        pm = PmOrder(facts.id, row.due_at, timedelta(days=row.pm_interval_days), row.completed_at)
-        loaded.pm.append((facts.asset_kind, pm))
+    if facts.status is WorkOrderStatus.CANCELLED:
+        return
+    preventive = facts.kind is WorkOrderKind.PREVENTIVE and bool(row.pm_interval_days)
+    if not (month.holds(row.opened_at) or preventive):
+        return
+    statuses = clocks.status(row, history)
+    if month.holds(row.opened_at):
+        loaded.sla.append((facts.asset_kind, sla_outcome(facts.id, facts.priority, statuses, breached)))
+    due = pm_due(statuses) if preventive else None
+    if due is not None:
+        loaded.pm.append((facts.asset_kind, PmOrder(facts.id, due, timedelta(days=row.pm_interval_days),
+                                                    row.completed_at)))
 
 
 def _breaches(connection: Connection, month: Month, sites: Sequence[str]) -> dict[int, list[str]]:
@@ -169,6 +217,28 @@ def _breaches(connection: Connection, month: Month, sites: Sequence[str]) -> dic
     result: dict[int, list[str]] = defaultdict(list)
     for order_id, target in connection.execute(query):
         result[order_id].append(target)
+    return result
+
+
+def _pausing_histories(connection: Connection, month: Month, sites: Sequence[str],
+                       policy: SlaPolicy) -> dict[int, list[WorkOrderEvent]]:
+    """The histories of the month's judged orders that ever entered a status some clock of ``policy`` pauses
+    in (waiting, say): one query, and no event of any other order."""
+    pausing = sorted({pause.status.value for rule in (*policy.rules, *(r for s in policy.sites.values()
+                                                                           for r in s.rules))
+                      for target in rule.targets.values() if target is not None for pause in target.paused_by})
+    if not pausing:
+        return {}
+    E = WorkOrderEventRow
+    paused = exists().where(E.work_order_id == W.id, E.to_status.in_(pausing))
+    ids = select(W.id).where(W.site_id.in_(sites), _judged(month), paused)
+    query = (select(E.work_order_id, E.at, E.actor, E.from_status, E.to_status, E.note, E.action, E.data)
+             .where(E.work_order_id.in_(ids)).order_by(E.work_order_id, E.id))
+    result: dict[int, list[WorkOrderEvent]] = defaultdict(list)
+    for row in connection.execute(query):
+        result[row.work_order_id].append(WorkOrderEvent(
+            row.work_order_id, row.at, row.actor, None if row.from_status is None else WorkOrderStatus(row.from_status),
+            WorkOrderStatus(row.to_status), row.note, WorkOrderAction(row.action), dict(row.data or {})))
     return result
 
 

@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 
 from core.domain import WorkOrderKind, WorkOrderPriority, WorkOrderStatus
 from core.errors import InvalidRequest
+from workorders.sla import SlaState, TargetName, TargetStatus
 
 ALL_KINDS = "all"  # the figures of every asset kind together (and of site-level orders)
 REPAIR_KINDS = frozenset({WorkOrderKind.CORRECTIVE, WorkOrderKind.EMERGENCY, WorkOrderKind.REQUEST})
@@ -101,18 +102,24 @@ class OrderFacts:
 
 @dataclass(frozen=True, slots=True)
 class SlaOutcome:
-    """One order's SLA targets as judged (target name -> met); a target still running is left out.
+    """One order's SLA targets at month end: those decided (target name -> met) and those still running.
 
-    ``workorders.sla.sla_status`` gives these per target; until then ``figures`` judges arrival alone.
+    The order is judged once every target is decided, or as soon as one is breached (it cannot comply any
+    more); it complies when every target it had was met (``sla_outcome`` makes one from ``sla_status``).
     """
 
     order_id: int
     priority: WorkOrderPriority
     targets: Mapping[str, bool] = field(default_factory=dict)
+    running: frozenset[str] = frozenset()
+
+    @property
+    def judged(self) -> bool:
+        return bool(self.targets) and (not self.running or not all(self.targets.values()))
 
     @property
     def met(self) -> bool:
-        return all(self.targets.values())
+        return self.judged and all(self.targets.values())
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,11 +192,11 @@ def first_time_fix(repairs: Iterable[OrderFacts], repeated: set[int]) -> Ratio:
 
 
 def sla_compliance(outcomes: Iterable[SlaOutcome]) -> dict[WorkOrderPriority, Ratio]:
-    """Per priority: orders whose every judged target was met / orders with a judged target."""
+    """Per priority: judged orders (``SlaOutcome.judged``) whose every target was met / judged orders."""
     met: dict[WorkOrderPriority, int] = defaultdict(int)
     judged: dict[WorkOrderPriority, int] = defaultdict(int)
     for outcome in outcomes:
-        if outcome.targets:
+        if outcome.judged:
             judged[outcome.priority] += 1
             met[outcome.priority] += outcome.met
     return {p: Ratio(met[p], judged[p]) for p in WorkOrderPriority}
@@ -312,15 +319,24 @@ def summarise(site_id: str, month: Month, kind: str, asset_ids: Sequence[str], o
         satisfaction=satisfaction(scores), follow_up=follow_up_coverage(closed))
 
 
-def arrival_targets(due_at: datetime, on_site_at: datetime | None, at: datetime,
-                    breached: Iterable[str] = ()) -> dict[str, bool]:
-    """The SLA targets judgeable from the order's own fields, until ``workorders.sla`` judges every target:
-    "arrive" is met when on_site_at <= due_at, breached when on_site_at > due_at or when nobody arrived and
-    due_at < ``at``, running otherwise (left out); each target with a recorded breach escalation is breached."""
+def sla_outcome(order_id: int, priority: WorkOrderPriority, statuses: Iterable[TargetStatus],
+                breached: Iterable[str] = ()) -> SlaOutcome:
+    """Each target as ``sla_status`` says at month end: ``met``, ``breached``, or still running (``running``,
+    ``at_risk``, ``paused``); a target ``stopped`` by a cancellation is left out. A target in ``breached``
+    (a breach the SLA watch recorded, perhaps after month end) is breached whatever the status says."""
     targets: dict[str, bool] = {}
-    if on_site_at is not None:
-        targets["arrive"] = on_site_at <= due_at
-    elif due_at < at:
-        targets["arrive"] = False
-    targets.update(dict.fromkeys(breached, False))
-    return targets
+    running: set[str] = set()
+    for status in statuses:
+        if status.state in (SlaState.MET, SlaState.BREACHED):
+            targets[status.target.value] = status.state is SlaState.MET
+        elif status.state is not SlaState.STOPPED:
+            running.add(status.target.value)
+    for name in breached:
+        targets[name] = False
+        running.discard(name)
+    return SlaOutcome(order_id, priority, targets, frozenset(running))
+
+
+def pm_due(statuses: Iterable[TargetStatus]) -> datetime | None:
+    """A preventive order's due date: the deadline of its ``complete`` target (None without one)."""
+    return next((status.due_at for status in statuses if status.target is TargetName.COMPLETE), None)

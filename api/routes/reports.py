@@ -22,7 +22,8 @@ MonthQuery = Annotated[str, Query(pattern=r"^\d{4}-\d{2}$", description="YYYY-MM
 def _figures(services: ServicesDep, site: str, month: Month) -> list[Figures]:
     sites = None if site == "all" else [site]
     assets = [a.id for a in services.db.assets.list() if sites is None or a.site_id in sites]
-    return monthly_figures(services.db.engine, month, sites, reported_run_hours(services.store, assets, month))
+    return monthly_figures(services.db.engine, month, sites, reported_run_hours(services.store, assets, month),
+                           services.sla_policy)  # None: the packaged policy
 
 
 @router.get("/monthly", response_model=MonthlyReportPublic)

@@ -26,15 +26,17 @@ def run_monthly(args: argparse.Namespace) -> int:
     from workorders.figures import monthly_figures, reported_run_hours
     from workorders.kpi import Month
     from workorders.report import to_csv, to_html
+    from workorders.slafile import load_policy
 
     month = Month.parse(args.month)
     settings = load_settings(args.config)
+    policy = load_policy(settings.sla.policy_file)
     db = Database(settings.database.url)
     store = open_telemetry_store(settings.telemetry)
     try:
         sites = None if args.site == "all" else [args.site]
         assets = [a.id for a in db.assets.list() if sites is None or a.site_id in sites]
-        figures = monthly_figures(db.engine, month, sites, reported_run_hours(store, assets, month))
+        figures = monthly_figures(db.engine, month, sites, reported_run_hours(store, assets, month), policy)
     finally:
         store.close()
         db.dispose()

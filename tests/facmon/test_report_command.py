@@ -38,7 +38,7 @@ def test_report_monthly_writes_csv_and_html_with_the_months_figures(config: Path
     # the hand-computed case of tests/workorders/test_figures.py; no run hours reported here: 744 h x 2 / 3
     assert (pumps["repairs"], pumps["repair_rate"], pumps["mttr_hours"]) == ("2", "1", "2.5")
     assert pumps["mtbf_hours"] == "496"
-    assert (pumps["pm_compliance"], pumps["sla_normal"], pumps["repeat_failures"]) == ("0.5", "0.3333", "1")
+    assert (pumps["pm_compliance"], pumps["sla_normal"], pumps["repeat_failures"]) == ("0.5", "0.6667", "1")
     assert (rows["all"]["complaints"], pumps["complaints"]) == ("2", "")
     html = (out / "figures-s1-2026-03.html").read_text()
     assert html.count("<svg") == 3

@@ -14,6 +14,7 @@ from tests.records import BACKENDS, fresh_database
 from tests.workorders.month_data import MARCH, RUN_HOURS, pure_figures, seed_march
 from workorders.figures import monthly_figures
 from workorders.kpi import Ratio
+from workorders.slafile import load_policy
 
 
 @pytest.fixture(params=BACKENDS)
@@ -43,10 +44,11 @@ def test_figures_of_the_pumps_match_the_hand_computed_case(db: Database) -> None
     assert pumps.repeat_failures == 1  # order 2: the same seal 18 days after order 1
     assert pumps.first_time_fix == Ratio(0, 2)  # 1 was repeated, 2 was sent back
     assert pumps.backlog == {"0-2d": 0, "3-7d": 1, "8-30d": 0, ">30d": 2}  # 4 (6.7 d); 5 (59 d), 8 (40 d)
-    assert pumps.pm == Ratio(1, 2)  # 7 done a day before its deadline; 8 never done
-    # normal: 1 met arrival but breached "complete" by escalation, 2 met, 4 nobody came: 1 of 3;
-    # planned: 7 arrived Mar 17 after its due time of Mar 15
-    assert pumps.sla[WorkOrderPriority.NORMAL] == Ratio(1, 3)
+    # PM due = the policy's complete deadline + grace: 7 done Mar 15 02:00, by Mar 13 09:30 + 3 d; 8 never done
+    assert pumps.pm == Ratio(1, 2)
+    # normal: 1 and 2 accepted and completed in time, 4 neither accepted nor completed by month end: 2 of 3;
+    # planned: 7 accepted Mar 14 (due Mar 2) and completed Mar 15 (due Mar 13); 9 cancelled is not judged
+    assert pumps.sla[WorkOrderPriority.NORMAL] == Ratio(2, 3)
     assert pumps.sla[WorkOrderPriority.PLANNED] == Ratio(0, 1)
     assert pumps.satisfaction == 4.0
     assert pumps.follow_up == Ratio(1, 2)  # 1 followed up, 2 closed without; both had a requester
@@ -59,11 +61,28 @@ def test_the_whole_site_adds_the_elevator_and_site_level_orders_and_the_complain
     assert site.assets == 3
     assert site.repairs == 3  # 1, 2 and the emergency 3
     assert site.mttr_hours == pytest.approx((3 + 2 + 1.25) / 3)  # emergency: 0:45 -> 2:00
-    assert site.sla[WorkOrderPriority.EMERGENCY] == Ratio(0, 1)  # on site after 45 min, due in 30
+    assert site.sla[WorkOrderPriority.EMERGENCY] == Ratio(0, 1)  # restored in time, but on site after 45 min
+    # + 6: its clocks still ran at month end, but the SLA watch recorded its accept breached on Apr 1
+    assert site.sla[WorkOrderPriority.NORMAL] == Ratio(2, 4)
     assert site.backlog == {"0-2d": 1, "3-7d": 1, "8-30d": 0, ">30d": 2}  # + the site-level request
     assert site.orders_opened == 7  # 1, 2, 3, 4, 6, 7, 9; not 5 and 8 (February)
     assert site.complaints == 2  # the February one is not March's
     assert site.complaints_per_100_orders == pytest.approx(2 * 100 / site.orders_opened)
+
+
+def test_a_clock_paused_while_waiting_for_the_resident_meets_what_it_would_have_breached(db: Database) -> None:
+    seed_march(db)
+    (site,) = [f for f in monthly_figures(db.engine, MARCH, ["s2"], {}) if f.kind == "all"]
+    # 10 on time; 11 completed Mar 13, due Mar 11 without its pause but Mar 16 with it (month_data)
+    assert site.sla[WorkOrderPriority.NORMAL] == Ratio(2, 2)
+
+
+def test_the_policy_given_judges_the_targets(db: Database, tmp_path: Path) -> None:
+    seed_march(db)
+    override = tmp_path / "sla.yaml"
+    override.write_text("targets:\n  - priority: emergency\n    arrive: 1 h\n")
+    (site,) = [f for f in monthly_figures(db.engine, MARCH, ["s1"], {}, load_policy(override)) if f.kind == "all"]
+    assert site.sla[WorkOrderPriority.EMERGENCY] == Ratio(1, 1)  # on site after 45 min: within 1 h
 
 
 def test_an_unknown_site_is_not_found(db: Database) -> None:

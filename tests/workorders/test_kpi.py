@@ -18,7 +18,6 @@ from workorders.kpi import (
     Ratio,
     SlaOutcome,
     age_bucket,
-    arrival_targets,
     backlog_by_age,
     complaint_rate,
     first_time_fix,
@@ -32,8 +31,10 @@ from workorders.kpi import (
     repeats,
     satisfaction,
     sla_compliance,
+    sla_outcome,
     summarise,
 )
+from workorders.sla import SlaState, TargetName, TargetStatus
 
 MARCH = Month(2026, 3)
 T = datetime(2026, 3, 10, 8, 0, tzinfo=UTC)
@@ -88,20 +89,33 @@ def test_sla_compliance_is_the_share_of_orders_with_every_target_met_per_priorit
                 SlaOutcome(2, P.EMERGENCY, {"arrive": True, "restore": False}),
                 SlaOutcome(3, P.EMERGENCY, {"arrive": True}),
                 SlaOutcome(4, P.NORMAL, {"arrive": False}),
-                SlaOutcome(5, P.NORMAL, {})]  # nothing judged yet: left out
+                SlaOutcome(5, P.NORMAL, {}),  # nothing judged yet: left out
+                SlaOutcome(6, P.NORMAL, {"accept": True}, frozenset({"complete"}))]  # complete still running
     result = sla_compliance(outcomes)
     assert result[P.EMERGENCY] == Ratio(2, 3)  # orders 1 and 3 of 3
     assert result[P.NORMAL] == Ratio(0, 1)
     assert result[P.URGENT].value is None
 
 
-def test_arrival_is_met_by_the_due_time_breached_after_it_and_running_before_it() -> None:
-    due = T + H
-    assert arrival_targets(due, T + H, MARCH.end) == {"arrive": True}  # exactly on time
-    assert arrival_targets(due, T + 2 * H, MARCH.end) == {"arrive": False}
-    assert arrival_targets(due, None, MARCH.end) == {"arrive": False}  # nobody came by month end
-    assert arrival_targets(MARCH.end + H, None, MARCH.end) == {}  # still running
-    assert arrival_targets(due, T, MARCH.end, ["restore"]) == {"arrive": True, "restore": False}
+def _status(name: TargetName, state: SlaState) -> TargetStatus:
+    return TargetStatus(name, H, T + H, H, 1.0, state, None)
+
+
+def test_an_outcome_takes_met_and_breached_from_the_clocks_and_a_recorded_breach_over_them() -> None:
+    arrive, restore = TargetName.ARRIVE, TargetName.RESTORE
+    both = sla_outcome(1, P.URGENT, [_status(arrive, SlaState.MET), _status(restore, SlaState.BREACHED)])
+    assert (dict(both.targets), both.judged, both.met) == ({"arrive": True, "restore": False}, True, False)
+    running = sla_outcome(2, P.URGENT, [_status(arrive, SlaState.MET), _status(restore, SlaState.PAUSED)])
+    assert (running.running, running.judged) == ({"restore"}, False)  # restore may still be met
+    breached_early = sla_outcome(3, P.URGENT, [_status(arrive, SlaState.BREACHED),
+                                               _status(restore, SlaState.AT_RISK)])
+    assert (breached_early.judged, breached_early.met) == (True, False)  # can no longer comply
+    recorded = sla_outcome(4, P.URGENT, [_status(arrive, SlaState.MET), _status(restore, SlaState.RUNNING)],
+                           breached=["restore"])  # the SLA watch saw it breached after month end
+    assert (dict(recorded.targets), recorded.running, recorded.judged) == ({"arrive": True, "restore": False},
+                                                                           frozenset(), True)
+    stopped = sla_outcome(5, P.URGENT, [_status(arrive, SlaState.STOPPED)])
+    assert not stopped.judged
 
 
 def test_pm_grace_is_a_fifth_of_the_interval_at_most_28_days() -> None:
