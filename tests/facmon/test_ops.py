@@ -35,7 +35,9 @@ def test_simulated_days_take_orders_through_every_stage_of_the_loop(played: OpsD
     orders, _ = played.db.work_orders.page(WorkOrderFilter(), limit=1000)
     reached = {event.to_status for order in orders for event in played.db.work_orders.history(order.id)}
     assert set(S) <= reached
-    assert played.counts.requests > 0 and played.counts.complaints > 0 and played.counts.follow_ups > 0
+    assert played.counts.requests > 0
+    assert played.counts.complaints > 0
+    assert played.counts.follow_ups > 0
 
 
 def test_every_closed_order_has_its_completion_record_and_a_follow_up_if_it_had_a_requester(
@@ -43,10 +45,15 @@ def test_every_closed_order_has_its_completion_record_and_a_follow_up_if_it_had_
     closed, _ = played.db.work_orders.page(WorkOrderFilter(status=S.CLOSED), limit=1000)
     assert len(closed) >= 10
     for order in closed:
-        assert order.failure_code and order.cause and order.remedy and order.labour_hours
-        assert order.completed_at is not None and order.verified_at is not None
+        assert order.failure_code
+        assert order.cause
+        assert order.remedy
+        assert order.labour_hours
+        assert order.completed_at is not None
+        assert order.verified_at is not None
         if order.requester is not None:
-            assert order.followed_up_at is not None and order.satisfaction is not None
+            assert order.followed_up_at is not None
+            assert order.satisfaction is not None
 
 
 def test_no_order_is_ever_assigned_to_an_unqualified_technician(played: OpsDriver) -> None:
