@@ -16,11 +16,15 @@ from typing import Any
 from core.clock import AcceleratedClock
 from core.settings import load_settings
 from facmon.broker import EmbeddedBroker, free_port
+from facmon.ops import OpsCounts, OpsDriver
+from facmon.periodic import Periodic
 from facmon.runtime import Runtime, build_runtime
 from people.roster import DEFAULT_ROSTER, load_roster
+from simulators.ops_model import OpsRates
 from simulators.portfolio import default_portfolio
 from simulators.runner import SimulatorRunner
 from simulators.scenario import DEMO_START, demo_scenario
+from workorders.complaint_desk import ComplaintDesk
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +34,11 @@ DEFAULT_SPEED = 7 * 24 * 60 / 10
 MALFORMED_EVERY_S = 6 * 3600
 _DEMO_FILES = ("facmon.sqlite3", "telemetry.sqlite3")
 ROSTER_DAYS = timedelta(days=91)  # the shifts stored for the demo: a quarter from the simulated start
+# Simulated operations of the demo: busier than a real portfolio and with people ten times quicker, so the
+# first simulated hours (the test runs about eleven) show requests, complaints, an emergency plan worked,
+# an inspection round and follow-up calls. The day shift starts at 00:00 UTC, seven hours in.
+DEMO_OPS = OpsRates(requests_per_day=30, complaint_share=0.3, emergencies_per_day=6, pace=0.1)
+OPS_TICK_S = 0.25  # wall seconds between looks of the simulated desk
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +79,9 @@ def run_demo(options: DemoOptions, say: Any = print) -> dict[str, Any]:
                                  malformed_every_s=MALFORMED_EVERY_S)
     simulators.follow_work_orders(runtime.bus)  # completed work orders reset the simulated wear
     simulators.start()
+    ops = _ops(runtime, clock, options.seed)
+    ops_thread = Periodic("ops", OPS_TICK_S, ops.step)
+    ops_thread.start()
     say(f"facmon demo: {len(portfolio.assets)} simulated assets on {len(portfolio.sites)} sites, "
         f"time x{options.speed:.0f} from {DEMO_START:%Y-%m-%d %H:%M} UTC"
         + ("" if options.faults else ", no faults scheduled"))
@@ -81,10 +93,11 @@ def run_demo(options: DemoOptions, say: Any = print) -> dict[str, Any]:
     except KeyboardInterrupt:
         say("stopping ...")
     finally:
+        ops_thread.stop()
         simulators.stop()
         time.sleep(0.5)  # let the broker deliver what the simulators last sent
         runtime.wait_until_drained()
-        summary = _summary(runtime, clock, simulators.stats.malformed_injected)
+        summary = _summary(runtime, clock, simulators.stats.malformed_injected, ops.counts)
         runtime.stop()
         broker.stop()
     say(" ".join(f"{key}={value}" for key, value in summary.items() if not isinstance(value, dict)))
@@ -110,7 +123,15 @@ def _wait(duration_s: float | None) -> None:
         time.sleep(min(0.2, left))
 
 
-def _summary(runtime: Runtime, clock: AcceleratedClock, malformed_injected: int) -> dict[str, Any]:
+def _ops(runtime: Runtime, clock: AcceleratedClock, seed: int) -> OpsDriver:
+    """Residents, the desk and the technicians at work on the runtime's own services."""
+    assert runtime.inspections is not None  # build_runtime always wires the rounds
+    desk = ComplaintDesk(runtime.db, runtime.book, runtime.bus, clock)
+    return OpsDriver(runtime.db, runtime.book, runtime.dispatch, runtime.inspections, runtime.emergency, desk,
+                     clock, DEMO_OPS, seed)
+
+
+def _summary(runtime: Runtime, clock: AcceleratedClock, malformed_injected: int, ops: OpsCounts) -> dict[str, Any]:
     db = runtime.db
     return {
         "readings": runtime.ingest.stats.stored,
@@ -119,6 +140,11 @@ def _summary(runtime: Runtime, clock: AcceleratedClock, malformed_injected: int)
         "alarms": db.alarms.count(),
         "work_orders": db.work_orders.count(),
         "forecasts": db.forecasts.count(),
+        "requests": ops.requests,
+        "complaints": ops.complaints,
+        "rounds_completed": ops.rounds_completed,
+        "plans_worked": ops.plans_worked,
+        "follow_ups": ops.follow_ups,
         "simulated_hours": round((clock.now() - clock.start).total_seconds() / 3600, 1),
         "dead_letters_by_reason": db.dead_letters.counts(),
     }

@@ -23,6 +23,9 @@ def test_demo_reports_readings_alarms_work_orders_and_forecasts(tmp_path: Path) 
     assert summary["alarms"] >= 1
     assert summary["work_orders"] >= 1
     assert summary["forecasts"] >= 1
+    # Simulated operations alongside: residents' requests and complaints, a round, a plan worked, call-backs.
+    for count in ("requests", "complaints", "rounds_completed", "plans_worked", "follow_ups"):
+        assert summary[count] > 0, count
     # The only dead letters are the malformed messages the demo injects on purpose.
     assert summary["dead_letters"] == summary["dead_letters_injected"]
     assert summary["dead_letters_injected"] >= 1
