@@ -12,6 +12,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 
 from core.domain import WorkOrderKind, WorkOrderPriority, WorkOrderStatus
 from core.errors import InvalidRequest
@@ -26,6 +27,12 @@ PM_TARGET = 0.9
 # Backlog age buckets: (label, lower bound inclusive); an order's age is month end - opened_at.
 BACKLOG_BUCKETS: tuple[tuple[str, timedelta], ...] = (
     ("0-2d", timedelta(0)), ("3-7d", timedelta(days=3)), ("8-30d", timedelta(days=8)), (">30d", timedelta(days=31)))
+
+
+@lru_cache(maxsize=256)
+def _month_start(year: int, month: int) -> datetime:
+    # Cached: the figures ask a month for its bounds about a million times over a large portfolio.
+    return datetime(year, month, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -44,11 +51,11 @@ class Month:
 
     @property
     def start(self) -> datetime:
-        return datetime(self.year, self.month, 1, tzinfo=UTC)
+        return _month_start(self.year, self.month)
 
     @property
     def end(self) -> datetime:
-        return datetime(self.year + self.month // 12, self.month % 12 + 1, 1, tzinfo=UTC)
+        return _month_start(self.year + self.month // 12, self.month % 12 + 1)
 
     @property
     def hours(self) -> float:

@@ -110,6 +110,11 @@ class WorkOrderRow(Base):
         # The board and the figures: orders of a site by time, of an assignee by status.
         Index("ix_work_orders_site_id_opened_at", "site_id", "opened_at"),
         Index("ix_work_orders_assignee_status", "assignee", "status"),
+        # The monthly figures select by these milestones (0005).
+        Index("ix_work_orders_opened_at", "opened_at"),
+        Index("ix_work_orders_completed_at", "completed_at"),
+        Index("ix_work_orders_closed_at", "closed_at"),
+        Index("ix_work_orders_followed_up_at", "followed_up_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
