@@ -56,7 +56,8 @@ def register(benchmarks: Any) -> None:
     bench.add_argument("--orders", type=int, default=1_000_000, help="work orders to load (two years)")
     bench.add_argument("--sites", type=int, default=200)
     bench.add_argument("--days", type=int, default=730)
-    bench.add_argument("--clients", type=int, default=8, help="concurrent client processes for transitions")
+    bench.add_argument("--clients", type=int, default=2,
+                       help="concurrent client processes for transitions (2 is the fastest on two cores)")
     bench.add_argument("--walks", type=int, default=400, help="orders each client walks around the loop")
     bench.add_argument("--list-queries", type=int, default=1000)
     bench.add_argument("--database-url", help="an empty PostgreSQL database (default: start one here)")
