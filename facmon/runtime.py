@@ -219,7 +219,7 @@ def build_runtime(settings: Settings, clock: Clock) -> Runtime:
     ingest = Ingest(decoder, spool, store, db.dead_letters, rules.process, clock, collector, bus)
     emergency = EmergencyRunner(configured_plans(settings.emergency.plans_file), db, book, bus, clock)
     notifier = build_notifier(settings.notify, db, clock, recipients=dispatch.recipients)
-    sla = SlaWatch(db=db, book=book, bus=bus, policy=policy, clock=clock)
+    sla = SlaWatch(db=db, bus=bus, policy=policy, clock=clock)
     inspections = InspectionRounds(db, book, clock, load_templates(settings.inspections.templates))
     return Runtime(settings, clock, bus, db, store, book, rules, predictor, ingest, emergency=emergency,
                    dispatch=dispatch, notifier=notifier, sla=sla, inspections=inspections)

@@ -2,8 +2,9 @@
 each order's ``due_at`` on its next pending deadline.
 
 An escalation is recorded once per order, target and level (the database's unique key decides, so a
-check that runs again or on two instances at once tells nobody twice). Recorded first, then written on
-the order's history and published as "workorder.escalated" for the notifications to route.
+check that runs again or on two instances at once tells nobody twice). The escalation and its line on the
+order's history are one transaction; then it is published as "workorder.escalated" for the notifications
+to route.
 """
 
 from __future__ import annotations
@@ -13,12 +14,11 @@ from datetime import datetime
 from typing import Any
 
 from core.clock import Clock
-from core.domain import WorkOrder, WorkOrderAction, WorkOrderStatus
-from core.errors import Conflict
+from core.domain import WorkOrder, WorkOrderStatus
 from core.events import EventBus
 from storage.records import Database
 from storage.records.work_orders import WorkOrderFilter
-from workorders.book import WorkOrderBook
+from workorders.book import CHANGED, work_order_json
 from workorders.sla import SlaPolicy, SlaState, TargetStatus
 
 log = logging.getLogger(__name__)
@@ -30,10 +30,8 @@ _LEVELS = {SlaState.AT_RISK: "at_risk", SlaState.BREACHED: "breached"}
 
 
 class SlaWatch:
-    def __init__(self, *, db: Database, book: WorkOrderBook, bus: EventBus, policy: SlaPolicy,
-                 clock: Clock) -> None:
+    def __init__(self, *, db: Database, bus: EventBus, policy: SlaPolicy, clock: Clock) -> None:
         self._db = db
-        self._book = book
         self._bus = bus
         self._policy = policy
         self._clock = clock
@@ -71,25 +69,15 @@ class SlaWatch:
     def _escalate(self, order: WorkOrder, status: TargetStatus, now: datetime) -> bool:
         level = _LEVELS[status.state]
         supervisor = self._db.sla.supervisor_of(order.assignee)
-        escalation = self._db.sla.record_escalation(order.id, status.target.value, level, now, status.due_at,
-                                                    notified=supervisor or "")
-        if escalation is None:
-            return False  # told before
         data: dict[str, Any] = {"work_order_id": order.id, "site_id": order.site_id, "target": status.target.value,
                                 "level": level, "due_at": status.due_at.isoformat(), "supervisor": supervisor,
                                 "assignee": order.assignee, "priority": order.priority.value}
         note = f"SLA {status.target.value} {level.replace('_', ' ')}: due {status.due_at.isoformat()}"
-        self._record(order.id, note, data)
+        # The escalation and its line on the order's history are one transaction: never one without the other.
+        escalation = self._db.sla.record_escalation(order.id, status.target.value, level, now, status.due_at,
+                                                    notified=supervisor or "", actor=ACTOR, note=note, data=data)
+        if escalation is None:
+            return False  # told before
+        self._bus.publish(CHANGED, work_order_json(self._db.work_orders.get(order.id)))
         self._bus.publish(ESCALATED, data)
         return True
-
-    def _record(self, work_order_id: int, note: str, data: dict[str, Any]) -> None:
-        # The order may change between the book's read and its write (a technician steps it on): once more.
-        for attempt in (1, 2):
-            try:
-                self._book.record(work_order_id, WorkOrderAction.ESCALATION, ACTOR, note, data)
-                return
-            except Conflict:
-                if attempt == 2:
-                    log.warning("escalation of work order %s not written on its history: it kept changing",
-                                work_order_id)

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
+from core.domain import WorkOrderAction
 from core.errors import NotFound
-from storage.records.models import SlaEscalationRow, UserRow, WorkOrderRow
+from storage.records.models import SlaEscalationRow, UserRow, WorkOrderEventRow, WorkOrderRow
 from storage.records.sessions import Repository
 
 
@@ -36,15 +38,21 @@ def _escalation(row: SlaEscalationRow) -> Escalation:
 
 class SlaRepository(Repository):
     def record_escalation(self, work_order_id: int, target: str, level: str, at: datetime, due_at: datetime,
-                          notified: str = "") -> Escalation | None:
-        """Record an escalation; None if this order's target was already escalated at this level. An
-        unknown work order raises NotFound."""
+                          notified: str = "", actor: str = "sla", note: str = "",
+                          data: dict[str, Any] | None = None) -> Escalation | None:
+        """Record an escalation and, in the same transaction, its event on the order's history (in the
+        status the order is in; its version is left alone, so nobody's read goes stale). None if this
+        order's target was already escalated at this level; an unknown work order raises NotFound."""
         try:
             with self._transaction() as session:
                 row = SlaEscalationRow(work_order_id=work_order_id, target=target, level=level, at=at,
                                        due_at=due_at, notified=notified)
                 session.add(row)
                 session.flush()
+                status = session.scalar(select(WorkOrderRow.status).where(WorkOrderRow.id == work_order_id))
+                session.add(WorkOrderEventRow(work_order_id=work_order_id, at=at, actor=actor, from_status=status,
+                                              to_status=status, note=note, action=WorkOrderAction.ESCALATION.value,
+                                              data=dict(data or {})))
                 return _escalation(row)
         except IntegrityError:
             with self._transaction() as session:

@@ -42,7 +42,7 @@ class Desk:
         self.bus.subscribe(self.escalated.append, ESCALATED)
         policy = default_policy()
         self.book = WorkOrderBook(db, self.bus, self.clock, deadline=policy.first_due)
-        self.watch = SlaWatch(db=db, book=self.book, bus=self.bus, policy=policy, clock=self.clock)
+        self.watch = SlaWatch(db=db, bus=self.bus, policy=policy, clock=self.clock)
 
     def burst_pipe(self) -> int:
         order, _ = self.book.open(WorkOrderKind.EMERGENCY, WorkOrderPriority.EMERGENCY, "burst pipe", "north")
@@ -65,6 +65,7 @@ def test_escalates_at_80_percent_and_at_breach_exactly_once_each(db: Database) -
         ("arrive", "breached", "boss", (T0 + 30 * MIN).isoformat())]
     history = [e for e in db.work_orders.history(wo) if e.action is WorkOrderAction.ESCALATION]
     assert [(e.actor, e.data["level"]) for e in history] == [("sla", "at_risk"), ("sla", "breached")]
+    assert db.work_orders.get(wo).version == 1  # written with the escalation, so nobody's read went stale
 
 
 def test_a_check_that_first_runs_after_the_deadline_records_only_the_breach(db: Database) -> None:
