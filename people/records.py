@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from datetime import UTC, date, datetime, time
 
 from sqlalchemy import delete, select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from core.errors import InvalidRequest, NotFound
 from people.model import Role, Shift, Skill, Technician, User
@@ -147,10 +147,9 @@ class PeopleRecords:
     """The people repositories on the engine of ``db`` (each method its own short transaction)."""
 
     def __init__(self, db: Database) -> None:
-        sessions = sessionmaker(db.engine, expire_on_commit=False)
-        self.users = UserRepository(sessions)
-        self.technicians = TechnicianRepository(sessions)
-        self.shifts = ShiftRepository(sessions)
+        self.users = UserRepository(db.sessions)
+        self.technicians = TechnicianRepository(db.sessions)
+        self.shifts = ShiftRepository(db.sessions)
 
     def install(self, roster: Roster, since: date, until: date, at: datetime) -> builtins.list[Shift]:
         """Store the roster's users and technicians, and its shifts for the days [since, until): loading

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, and_, select, update
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from core.domain import RequestChannel
 from core.errors import Conflict
@@ -73,8 +73,8 @@ class ComplaintFilter:
 class ComplaintRepository(Repository):
     @classmethod
     def of(cls, db: Database) -> ComplaintRepository:
-        """The repository on ``db``'s engine (its own session factory, the same connections)."""
-        return cls(sessionmaker(db.engine, expire_on_commit=False))
+        """The repository on ``db``'s sessions (one session factory per database)."""
+        return cls(db.sessions)
 
     def create(self, site_id: str, channel: RequestChannel, category: ComplaintCategory, complainant: str,
                description: str, received_at: datetime, respond_due_at: datetime, actor: str,

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, and_, select, update
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from core.errors import Conflict
 from storage.records import Database
@@ -57,8 +57,8 @@ class NoticeFilter:
 class NoticeRepository(Repository):
     @classmethod
     def of(cls, db: Database) -> NoticeRepository:
-        """The repository on ``db``'s engine (its own session factory, the same connections)."""
-        return cls(sessionmaker(db.engine, expire_on_commit=False))
+        """The repository on ``db``'s sessions (one session factory per database)."""
+        return cls(db.sessions)
 
     def create(self, site_id: str, title: str, body: str, window: Window, created_by: str, created_at: datetime,
                work_order_id: int | None = None) -> Notice:

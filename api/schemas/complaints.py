@@ -47,7 +47,7 @@ class ComplaintPublic(BaseModel):
     phone: str | None
     description: str
     received_at: datetime
-    respond_due_at: datetime = Field(description="The first response is due by then (received + 24 h).")
+    respond_due_at: datetime = Field(description="The first response is due by then (the SLA policy's respond target).")
     responded_at: datetime | None = Field(description="When the complaint first left 'received'.")
     answer: str
     satisfaction: int | None

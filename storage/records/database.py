@@ -69,7 +69,7 @@ class Database:
         if self.engine.dialect.name == "sqlite":
             _prepare_sqlite(self.engine)
         sessions = sessionmaker(self.engine, expire_on_commit=False)
-        self.sessions = sessions  # for repositories that live with their part (workorders/, people/)
+        self.sessions = sessions  # the one session factory; repositories that live with their part use it too
         self.assets = AssetRepository(sessions)
         self.alarms = AlarmRepository(sessions)
         self.work_orders = WorkOrderRepository(sessions)
