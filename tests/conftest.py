@@ -130,6 +130,17 @@ def migrated_pg(postgres: Postgres) -> Iterator[str]:
     postgres.drop_database(dbname)
 
 
+@pytest.fixture
+def sqlite_db(tmp_path: Path) -> Iterator[Any]:
+    """A migrated, empty records ``Database`` on a SQLite file only (for tests that need one backend)."""
+    from storage.records import Database
+
+    database = Database(f"sqlite:///{tmp_path / 'records.sqlite3'}")
+    database.upgrade()
+    yield database
+    database.dispose()
+
+
 @pytest.fixture(params=BACKENDS)
 def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
     """A migrated, empty records ``Database``: a SQLite file, then a real PostgreSQL (the test runs on both)."""

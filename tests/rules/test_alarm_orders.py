@@ -4,12 +4,8 @@ the open order, site-level orders filed under the site with their assets."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
-
-import pytest
 
 from core.clock import ManualClock
 from core.domain import (
@@ -41,14 +37,6 @@ TRAPPED = {**LIFT, "in_service": False, "alarm_button": True, "occupied": True}
 LIGHT = {"on": False, "power_w": 0.0, "driver_temp_c": 25.0, "mains_ok": True}
 SITE = [("pump-0", AssetKind.PUMP, PUMP), ("pump-1", AssetKind.PUMP, PUMP), ("lift-0", AssetKind.ELEVATOR, LIFT),
         *((f"light-{i}", AssetKind.LIGHTING, LIGHT) for i in range(3))]
-
-
-@pytest.fixture
-def sqlite_db(tmp_path: Path) -> Iterator[Database]:
-    database = Database(f"sqlite:///{tmp_path / 'records.db'}")
-    database.upgrade()
-    yield database
-    database.dispose()
 
 
 class Harness:
