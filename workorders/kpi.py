@@ -29,6 +29,9 @@ BACKLOG_BUCKETS: tuple[tuple[str, timedelta], ...] = (
     ("0-2d", timedelta(0)), ("3-7d", timedelta(days=3)), ("8-30d", timedelta(days=8)), (">30d", timedelta(days=31)))
 
 
+MIN_YEAR, MAX_YEAR = 1970, 9998
+
+
 @lru_cache(maxsize=256)
 def _month_start(year: int, month: int) -> datetime:
     # Cached: the figures ask a month for its bounds about a million times over a large portfolio.
@@ -47,6 +50,8 @@ class Month:
         """``YYYY-MM`` (InvalidRequest otherwise)."""
         if not re.fullmatch(r"\d{4}-\d{2}", text) or not 1 <= int(text[5:]) <= 12:
             raise InvalidRequest(f"month must be YYYY-MM, not {text!r}")
+        if not MIN_YEAR <= int(text[:4]) <= MAX_YEAR:  # the figures look months around it: stay in range
+            raise InvalidRequest(f"month must lie in the years {MIN_YEAR}-{MAX_YEAR}, not {text!r}")
         return cls(int(text[:4]), int(text[5:]))
 
     @property

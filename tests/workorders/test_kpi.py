@@ -264,3 +264,9 @@ def test_pm_compliance_stays_within_zero_and_one(rows: list[tuple[datetime, time
     ratio = pm_compliance(PmOrder(i, due, interval, done) for i, (due, interval, done) in enumerate(rows))
     assert ratio.whole == len(rows)
     assert ratio.value is None or 0.0 <= ratio.value <= 1.0
+
+
+@pytest.mark.parametrize("text", ["0001-01", "1969-12", "9999-12"])
+def test_a_month_whose_neighbourhood_leaves_the_calendar_is_refused(text: str) -> None:
+    with pytest.raises(InvalidRequest, match="1970-9998"):
+        Month.parse(text)
