@@ -251,16 +251,61 @@ class WorkOrderEvent:
 
 
 @dataclass(frozen=True, slots=True)
+class Driver:
+    """One reason an asset's health is below 100: the feature, the health points it takes away, a sentence."""
+
+    feature: str  # e.g. "vibration_mm_s.level"
+    penalty: float  # health points taken away, 0-100
+    text: str  # in words a planner reads: "vibration 6.2 mm/s, 81 % of the way from new to the ISO 10816 limit"
+
+
+@dataclass(frozen=True, slots=True)
 class Forecast:
-    """An asset's health (1 = as new, 0 = worn out) and remaining useful life, as computed at ``at``."""
+    """An asset's health (100 = as new, 0 = worn out) and remaining useful life, as computed at ``at``.
+
+    ``rul_days`` is the median (P50) remaining life; P10 and P90 bound the 80 % interval. The same quantiles
+    in usage (``usage_unit``: run hours, door cycles, burn hours) let PM trigger on a meter. The failure
+    probabilities are within 30 and 90 days of ``at``. ``driver`` is the top driver's feature (or the
+    indicator that sets the forecast); ``drivers`` the ones that pull health down, worst first.
+    """
 
     asset_id: str
     at: datetime
     health: float
     rul_days: float | None
-    driver: str  # the wear indicator that sets the forecast, e.g. "vibration_mm_s"
+    driver: str
     model: str
     details: dict[str, float] = field(default_factory=dict)
+    rul_p10_days: float | None = None
+    rul_p90_days: float | None = None
+    usage_unit: str | None = None
+    rul_p10_usage: float | None = None
+    rul_p50_usage: float | None = None
+    rul_p90_usage: float | None = None
+    p_fail_30d: float | None = None
+    p_fail_90d: float | None = None
+    drivers: tuple[Driver, ...] = ()
+    model_version: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ModelRecord:
+    """A trained model as stored: versioned per name, with its training window and validation metrics.
+
+    ``blob`` is the model in a format that loads without executing code (skops, with an allow-list of
+    types); never a pickle. ``active`` marks the version forecasts use.
+    """
+
+    name: str  # e.g. "rul-pump"
+    version: int
+    trained_at: datetime
+    window_start: datetime
+    window_end: datetime
+    metrics: dict[str, float]
+    format: str
+    blob: bytes
+    active: bool = True
+    id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -401,11 +401,87 @@ class ForecastRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     asset_id: Mapped[str] = mapped_column(ID)
     at: Mapped[datetime] = mapped_column(UtcDateTime)
-    health: Mapped[float] = mapped_column(Float)
-    rul_days: Mapped[float | None] = mapped_column(Float)
+    health: Mapped[float] = mapped_column(Float)  # 0-100 since 0006 (0-1 before)
+    rul_days: Mapped[float | None] = mapped_column(Float)  # P50
     driver: Mapped[str] = mapped_column(String(64))
     model: Mapped[str] = mapped_column(String(64))
     details: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # 0006: quantiles in days and usage, failure probabilities, drivers in words, the model's version.
+    rul_p10_days: Mapped[float | None] = mapped_column(Float)
+    rul_p90_days: Mapped[float | None] = mapped_column(Float)
+    usage_unit: Mapped[str | None] = mapped_column(String(32))
+    rul_p10_usage: Mapped[float | None] = mapped_column(Float)
+    rul_p50_usage: Mapped[float | None] = mapped_column(Float)
+    rul_p90_usage: Mapped[float | None] = mapped_column(Float)
+    p_fail_30d: Mapped[float | None] = mapped_column(Float)
+    p_fail_90d: Mapped[float | None] = mapped_column(Float)
+    drivers: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list, server_default="[]")
+    model_version: Mapped[str] = mapped_column(String(64), default="", server_default="")
+
+
+class PredictorModelRow(Base):
+    """A trained model, versioned per name (0006)."""
+
+    __tablename__ = "predictor_models"
+    __table_args__ = (UniqueConstraint("name", "version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(64))
+    version: Mapped[int] = mapped_column(Integer)
+    trained_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    window_start: Mapped[datetime] = mapped_column(UtcDateTime)
+    window_end: Mapped[datetime] = mapped_column(UtcDateTime)
+    metrics: Mapped[dict[str, Any]] = mapped_column(JSON)
+    format: Mapped[str] = mapped_column(CODE)
+    blob: Mapped[bytes] = mapped_column(LargeBinary)
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+
+
+class PlanRow(Base):
+    """One run of the maintenance planner (0006)."""
+
+    __tablename__ = "plans"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    created_by: Mapped[str] = mapped_column(NAME)
+    horizon_start: Mapped[date] = mapped_column(Date)
+    horizon_end: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(CODE)
+    expected_cost: Mapped[float] = mapped_column(Float)
+    stats: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class PlanTaskRow(Base):
+    """A planned task, one row per (rule, asset, due date): re-planning updates it, never adds a twin (0006)."""
+
+    __tablename__ = "plan_tasks"
+    __table_args__ = (
+        UniqueConstraint("rule_id", "asset_id", "due_date"),
+        Index("ix_plan_tasks_planned_date", "planned_date"),
+        Index("ix_plan_tasks_technician_id_planned_date", "technician_id", "planned_date"),
+        Index("ix_plan_tasks_site_id_planned_date", "site_id", "planned_date"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    plan_id: Mapped[int | None] = mapped_column(ForeignKey("plans.id"), index=True)
+    rule_id: Mapped[str] = mapped_column(String(64))
+    asset_id: Mapped[str] = mapped_column(ID)
+    site_id: Mapped[str] = mapped_column(ID)
+    due_date: Mapped[date] = mapped_column(Date)
+    planned_date: Mapped[date] = mapped_column(Date)
+    technician_id: Mapped[str | None] = mapped_column(NAME)
+    task: Mapped[str] = mapped_column(NAME)
+    hours: Mapped[float] = mapped_column(Float)
+    planned_cost: Mapped[float] = mapped_column(Float)
+    expected_failure_cost: Mapped[float] = mapped_column(Float)
+    reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
+    affects_residents: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    status: Mapped[str] = mapped_column(CODE, index=True)
+    work_order_id: Mapped[int | None] = mapped_column(ForeignKey("work_orders.id"))
+    move_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
+    decided_by: Mapped[str | None] = mapped_column(NAME)
+    decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class DeadLetterRow(Base):
