@@ -166,6 +166,7 @@ class PmRule:
     anchor: date | None = None  # the origin of fixed triggers
     lead_days: int = 7
     template: str | None = None
+    item_sets: tuple[tuple[str, int], ...] = ()  # the template's sets (name, every n-th visit), smallest first
     hours_by_set: Mapping[str, float] = field(default_factory=dict)
     cost_by_set: Mapping[str, float] = field(default_factory=dict)
     sites: frozenset[str] = frozenset()
@@ -222,6 +223,9 @@ class FailureCost:
 class CostModel:
     failure: Mapping[AssetKind, FailureCost]
     visit_cost: float = 80.0  # one technician travelling to one site on one day
+    # Leaving a company-policy (not regulatory, not condition) task undone in the horizon: a penalty high
+    # enough that it is skipped only when no technician can do it.
+    policy_miss_cost: float = 5_000.0
 
     def failure_cost(self, kind: AssetKind) -> float:
         cost = self.failure.get(kind)
