@@ -1,0 +1,143 @@
+"""The solver's candidates: every task the rules ask for, with the (day, technician) pairs that may do it.
+
+A pair is allowed when the day lies in the task's window and holds its hours outside the quiet spans, and
+the technician has the skill, covers the site and has the hours left after the pinned tasks. A task with
+no pair is unplaced, with the reason, before any solver runs. Long windows are thinned to a few days so
+the model stays small (the chosen days keep the window's ends).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+
+from predictor.planning.costs import expected_failure_cost
+from predictor.planning.problem import Problem, TaskKey, Unplaced
+from predictor.planning.triggers import Occurrence, occurrences
+from predictor.planning.windows import allowed_days
+
+MAX_DAYS_PER_TASK = 8
+# Leaving a regulatory task undone is priced far above anything else, so the solver only does it when no
+# assignment exists; it then shows as unplaced.
+REGULATORY_MISS_COST = 1_000_000.0
+
+Visit = tuple[str, str, date]  # (technician, site, day)
+
+
+@dataclass(frozen=True, slots=True)
+class Option:
+    day: date
+    tech: int  # index into Problem.technicians
+    cost: float  # planned cost + expected failure cost of waiting until ``day`` (condition tasks)
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    occurrence: Occurrence
+    options: tuple[Option, ...]
+    skip_cost: float  # the price of not doing it in the horizon
+
+    @property
+    def site_id(self) -> str:
+        return self.occurrence.asset.site_id
+
+
+@dataclass(frozen=True, slots=True)
+class Candidates:
+    tasks: tuple[Candidate, ...]
+    capacity: tuple[float, ...]  # hours left per technician-day after the pinned tasks
+    pinned_visits: frozenset[Visit]  # visits the pinned tasks make anyway
+    unplaced: tuple[Unplaced, ...]
+
+
+def build_candidates(problem: Problem, max_days: int = MAX_DAYS_PER_TASK) -> Candidates:
+    capacity, pinned_visits = _after_pinned(problem)
+    by_day: dict[date, list[int]] = defaultdict(list)
+    for index, tech in enumerate(problem.technicians):
+        by_day[tech.day].append(index)
+    tasks, unplaced = [], []
+    for occurrence in _occurrences(problem):
+        days = _thinned(allowed_days(occurrence, problem.site_policy(occurrence.asset.site_id)), max_days)
+        options = tuple(_options(problem, occurrence, days, by_day, capacity))
+        if options:
+            tasks.append(Candidate(occurrence, options, _skip_cost(problem, occurrence)))
+        else:
+            unplaced.append(_unplaced(problem, occurrence, days, by_day))
+    return Candidates(tuple(tasks), tuple(capacity), frozenset(pinned_visits), tuple(unplaced))
+
+
+def _after_pinned(problem: Problem) -> tuple[list[float], set[Visit]]:
+    capacity = [tech.hours for tech in problem.technicians]
+    index = {(tech.user_id, tech.day): i for i, tech in enumerate(problem.technicians)}
+    visits = set()
+    for task in problem.pinned:
+        if task.technician_id is None:
+            continue
+        visits.add((task.technician_id, task.site_id, task.planned_date))
+        slot = index.get((task.technician_id, task.planned_date))
+        if slot is not None:
+            capacity[slot] -= task.hours
+    return capacity, visits
+
+
+def _occurrences(problem: Problem) -> list[Occurrence]:
+    """The rules' occurrences on every asset, less the pinned and rejected keys."""
+    taken: set[TaskKey] = {task.key for task in problem.pinned} | set(problem.rejected)
+    kept = {(task.rule_id, task.asset_id): task.due_date for task in problem.open_tasks}
+    found = []
+    for asset in problem.assets:
+        for rule in problem.rules:
+            if rule.kind is asset.kind and rule.applies_to(asset.site_id):
+                kept_due = kept.get((rule.id, asset.asset_id))
+                found += [o for o in occurrences(rule, asset, problem.horizon, kept_due) if o.key not in taken]
+    return found
+
+
+def _thinned(days: list[date], max_days: int) -> list[date]:
+    if len(days) <= max_days:
+        return days
+    step = (len(days) - 1) / (max_days - 1)
+    return sorted({days[round(i * step)] for i in range(max_days)})
+
+
+def _options(problem: Problem, occurrence: Occurrence, days: list[date], by_day: dict[date, list[int]],
+             capacity: list[float]) -> list[Option]:
+    rule, site = occurrence.rule, occurrence.asset.site_id
+    options = []
+    for day in days:
+        cost = occurrence.planned_cost + _waiting_cost(problem, occurrence, day)
+        for index in by_day.get(day, ()):
+            tech = problem.technicians[index]
+            if rule.skill in tech.skills and site in tech.sites and capacity[index] >= occurrence.hours:
+                options.append(Option(day, index, cost))
+    return options
+
+
+def _waiting_cost(problem: Problem, occurrence: Occurrence, day: date) -> float:
+    """The expected failure cost until ``day``: only work that restores the asset (condition rules) lowers it."""
+    if not occurrence.rule.is_condition:
+        return 0.0
+    return expected_failure_cost(occurrence.asset, problem.costs, problem.horizon.offset(day))
+
+
+def _skip_cost(problem: Problem, occurrence: Occurrence) -> float:
+    if occurrence.rule.regulatory:
+        return REGULATORY_MISS_COST
+    if occurrence.rule.is_condition:
+        return expected_failure_cost(occurrence.asset, problem.costs, problem.horizon.days)
+    return problem.costs.policy_miss_cost
+
+
+def _unplaced(problem: Problem, occurrence: Occurrence, days: list[date],
+              by_day: dict[date, list[int]]) -> Unplaced:
+    rule, site = occurrence.rule, occurrence.asset.site_id
+    techs = [problem.technicians[i] for day in days for i in by_day.get(day, ())]
+    if not days:
+        reason = (f"no working day from {occurrence.earliest} to {occurrence.latest} has {occurrence.hours:g} h "
+                  "outside the quiet hours")
+    elif not any(rule.skill in tech.skills and site in tech.sites for tech in techs):
+        reason = f"no technician with the {rule.skill.value} skill covers site {site} from {days[0]} to {days[-1]}"
+    else:
+        reason = f"no qualified technician has {occurrence.hours:g} h free from {days[0]} to {days[-1]}"
+    return Unplaced(rule.id, occurrence.asset.asset_id, site, occurrence.due, rule.regulatory, reason)
