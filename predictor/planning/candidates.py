@@ -37,6 +37,7 @@ class Candidate:
     occurrence: Occurrence
     options: tuple[Option, ...]
     skip_cost: float  # the price of not doing it in the horizon
+    previous: int | None = None  # the candidate of the same rule and asset before it, when it has a gap limit
 
     @property
     def site_id(self) -> str:
@@ -56,13 +57,19 @@ def build_candidates(problem: Problem, max_days: int = MAX_DAYS_PER_TASK) -> Can
     by_day: dict[date, list[int]] = defaultdict(list)
     for index, tech in enumerate(problem.technicians):
         by_day[tech.day].append(index)
-    tasks, unplaced = [], []
+    tasks: list[Candidate] = []
+    unplaced: list[Unplaced] = []
+    last_of: dict[tuple[str, str], int] = {}  # (rule, asset) -> its latest candidate so far
     for occurrence in _occurrences(problem):
         days = _thinned(allowed_days(occurrence, problem.site_policy(occurrence.asset.site_id)), max_days)
         options = tuple(_options(problem, occurrence, days, by_day, capacity))
+        series = occurrence.rule.id, occurrence.asset.asset_id
         if options:
-            tasks.append(Candidate(occurrence, options, _skip_cost(problem, occurrence)))
+            previous = last_of.get(series) if occurrence.max_gap_days is not None else None
+            last_of[series] = len(tasks)
+            tasks.append(Candidate(occurrence, options, _skip_cost(problem, occurrence), previous))
         else:
+            last_of.pop(series, None)
             unplaced.append(_unplaced(problem, occurrence, days, by_day))
     return Candidates(tuple(tasks), tuple(capacity), frozenset(pinned_visits), tuple(unplaced))
 

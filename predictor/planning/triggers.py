@@ -37,6 +37,9 @@ class Occurrence:
     hours: float
     planned_cost: float
     facts: tuple[str, ...]  # why it is due, as sentences
+    # Regulatory time rules: at most this many days after the previous time it is done (the previous
+    # occurrence, or the last done date for the first), however early that was.
+    max_gap_days: int | None = None
 
     @property
     def key(self) -> tuple[str, str, date]:
@@ -170,7 +173,18 @@ def _occurrence(rule: PmRule, asset: AssetState, horizon: Horizon, due: date, fa
         latest = due + lead  # later only at a higher risk, which the objective prices
     else:
         latest = due
-    return Occurrence(rule, asset, due, earliest, min(latest, horizon.end), task, hours, cost, facts)
+    gap = regulatory_gap(rule)
+    last = asset.last_done.get(rule.id)
+    if gap is not None and previous is None and last is not None:
+        latest = min(latest, max(last.on + timedelta(days=gap), horizon.start))
+    return Occurrence(rule, asset, due, earliest, min(latest, horizon.end), task, hours, cost, facts, gap)
+
+
+def regulatory_gap(rule: PmRule) -> int | None:
+    """The longest a regulation allows between two visits: a regulatory rule's time interval."""
+    if not rule.regulatory:
+        return None
+    return next((t.every_days for t in rule.triggers if t.kind is TriggerKind.TIME and t.every_days), None)
 
 
 def item_set_due(rule: PmRule, due: date) -> str | None:
