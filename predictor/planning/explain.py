@@ -43,7 +43,7 @@ def outcome(problem: Problem, candidates: Candidates, chosen: Assignment) -> Out
     stats = {"candidates": float(len(candidates.tasks)), "tasks": float(len(tasks)),
              "visits": float(len(new_visits)), "left_undone": float(len(skipped) - len(missed)),
              "regulatory_unplaced": float(len(missed) + sum(u.regulatory for u in candidates.unplaced)),
-             "hours": sum(t.hours for t in tasks)}
+             "hours": sum((t.hours for t in tasks), 0.0)}
     tasks.sort(key=lambda t: (t.planned_date, t.technician_id or "", t.site_id, t.asset_id, t.rule_id))
     return Outcome(tasks, cost, (*candidates.unplaced, *missed), stats)
 

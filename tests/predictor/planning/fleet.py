@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import random
 from collections import defaultdict
 from datetime import date, timedelta
@@ -14,7 +15,7 @@ from people.model import Skill
 from predictor.planning.costs import packaged_costs
 from predictor.planning.problem import AssetState, Horizon, LastDone, Meter, Problem, SitePolicy, TechnicianDay
 from predictor.planning.rules import packaged_rules
-from predictor.planning.triggers import occurrences
+from predictor.planning.triggers import occurrences, regulatory_gap
 from predictor.planning.windows import allowed_minutes
 from workorders.calendar import BusinessCalendar, Span
 
@@ -58,7 +59,7 @@ def realistic(n_assets: int = 300, n_techs: int = 20, days: int = 90, sites: int
 
 
 def _random_asset(rng: random.Random, asset_id: str, site: str, kind: AssetKind) -> AssetState:
-    p10 = rng.uniform(3, 300)
+    p10 = rng.uniform(3, 150)
     meters = {AssetKind.PUMP: {"run_h": Meter("run_h", rng.uniform(0, 4000), rng.uniform(4, 20))},
               AssetKind.LIGHTING: {"burn_h": Meter("burn_h", rng.uniform(0, 39000), 12.0)}}.get(kind, {})
     last = {"pump.service": LastDone(MONDAY - timedelta(days=rng.randint(0, 179)))} if kind is AssetKind.PUMP else {}
@@ -74,8 +75,8 @@ def random_problems(draw: st.DrawFn) -> Problem:
     site_ids = [f"s{i}" for i in range(draw(st.integers(1, 3)))]
     assets = [_random_asset(rng, f"a{i}", rng.choice(site_ids), rng.choice(list(AssetKind)))
               for i in range(draw(st.integers(1, 8)))]
-    users = {f"t{i}": (frozenset(rng.sample(list(Skill), rng.randint(1, 2))),
-                       frozenset(rng.sample(site_ids, rng.randint(0, len(site_ids)))))
+    users = {f"t{i}": (frozenset(rng.sample(list(KIND_SKILL.values()), rng.randint(1, 2))),
+                       frozenset(rng.sample(site_ids, rng.randint(1, len(site_ids)))))
              for i in range(draw(st.integers(1, 4)))}
     techs = tuple(TechnicianDay(tech.user_id, tech.day, rng.choice((0.0, 2.0, 4.0, 8.0)), tech.skills, tech.sites)
                   for tech in roster(users, start, days))
@@ -93,7 +94,7 @@ def _decided(rng: random.Random, base: Problem) -> tuple[tuple[PlanTask, ...], f
              for o in occurrences(r, a, base.horizon)]
     with_hours = [t for t in base.technicians if t.hours >= 1.0]
     pinned, taken = [], set()
-    for occurrence in rng.sample(found, min(2, len(found))):
+    for occurrence in rng.sample(found, min(rng.randint(0, 1), len(found))):
         slots = [t for t in with_hours if (t.user_id, t.day) not in taken]
         if slots:
             slot = rng.choice(slots)
@@ -119,9 +120,24 @@ def check_hard_rules(problem: Problem, tasks: list[PlanTask]) -> None:
         slot, rule = slots[(task.technician_id or "", task.planned_date)], rules[(task.rule_id, task.site_id)]
         assert task.key not in decided, "a pinned or rejected task proposed again"
         assert problem.horizon.start <= task.planned_date <= problem.horizon.end
-        assert rule.skill in slot.skills and task.site_id in slot.sites, "skill or site coverage"
+        assert rule.skill in slot.skills, "skill"
+        assert task.site_id in slot.sites, "site coverage"
         assert used[(slot.user_id, slot.day)] <= slot.hours + 1e-9, "technician hours exceeded"
         assert allowed_minutes(problem.site_policy(task.site_id), rule.kind, rule.affects_residents,
                                task.planned_date) >= task.hours * 60, "outside the allowed window"
         if rule.regulatory and task.due_date >= problem.horizon.start:
             assert task.planned_date <= task.due_date, "regulatory task after its due date"
+    _check_gaps(problem, tasks)
+
+
+def _check_gaps(problem: Problem, tasks: list[PlanTask]) -> None:
+    """Successive regulatory visits of an asset at most the rule's interval apart."""
+    series: dict[tuple[str, str], list[PlanTask]] = defaultdict(list)
+    for task in tasks:
+        series[(task.rule_id, task.asset_id)].append(task)
+    for (rule_id, _), placed in series.items():
+        gap = next((regulatory_gap(r) for r in problem.rules if r.id == rule_id), None)
+        placed.sort(key=lambda t: t.due_date)
+        for before, after in itertools.pairwise(placed):
+            if gap is not None and (after.due_date - before.due_date).days == gap:
+                assert (after.planned_date - before.planned_date).days <= gap, "regulatory gap exceeded"

@@ -19,7 +19,8 @@ failure:
 def test_a_failure_costs_repair_downtime_premium_and_resident_impact() -> None:
     costs = parse_costs(COSTS, "costs.yaml")
     assert costs.failure_cost(AssetKind.PUMP) == 1000 + 10 * 100 + 500 + 500
-    assert costs.visit_cost == 50 and costs.failure_cost(AssetKind.LIGHTING) == 0.0
+    assert costs.visit_cost == 50
+    assert costs.failure_cost(AssetKind.LIGHTING) == 0.0
     assert set(packaged_costs().failure) == set(AssetKind)
 
 
@@ -33,7 +34,9 @@ def test_expected_failure_cost_is_the_probability_of_failing_before_the_day_time
 
 def test_failure_probability_rises_through_the_quantiles_to_one() -> None:
     values = [failure_probability(10, 30, 60, day) for day in range(0, 200, 5)]
-    assert values == sorted(values) and values[0] == 0.0 and values[-1] == 1.0
+    assert values == sorted(values)
+    assert values[0] == 0.0
+    assert values[-1] == 1.0
     assert failure_probability(10, 30, 60, 60) == pytest.approx(0.9)
 
 

@@ -26,7 +26,8 @@ rules:
 def test_packaged_rules_hold_the_regulatory_elevator_maintenance_and_quiet_hours() -> None:
     book = packaged_rules()
     elevator = next(r for r in book.rules if r.id == "elevator.maintenance")
-    assert elevator.regulatory and elevator.template == "elevator_maintenance"
+    assert elevator.regulatory
+    assert elevator.template == "elevator_maintenance"
     assert [name for name, _ in elevator.item_sets] == ["half_monthly", "quarterly", "half_yearly", "annual"]
     assert elevator.triggers[0].every_days == 15
     pump_service = next(r for r in book.rules if r.id == "pump.service")
@@ -39,16 +40,21 @@ def test_a_site_version_replaces_the_rule_at_that_site_only() -> None:
     text = PUMP_RULE + "sites:\n  s2:\n    rules:\n      pump.check: {regulatory: true, triggers: [{time: 14}]}\n"
     rules = parse_rules(text, "rules.yaml").rules
     base, local = rules
-    assert base.applies_to("s1") and not base.applies_to("s2")
-    assert local.applies_to("s2") and not local.applies_to("s1")
-    assert local.regulatory and local.triggers[0].every_days == 14 and local.id == base.id
+    assert base.applies_to("s1")
+    assert not base.applies_to("s2")
+    assert local.applies_to("s2")
+    assert not local.applies_to("s1")
+    assert local.regulatory
+    assert local.triggers[0].every_days == 14
+    assert local.id == base.id
 
 
 def test_an_override_file_replaces_rules_by_id(tmp_path: Path) -> None:
     override = tmp_path / "site_rules.yaml"
     override.write_text(PUMP_RULE.replace("pump.check", "pump.service"), encoding="utf-8")
     rules = {r.id: r for r in load_rules(override).rules}
-    assert rules["pump.service"].task == "Check" and "elevator.maintenance" in rules
+    assert rules["pump.service"].task == "Check"
+    assert "elevator.maintenance" in rules
 
 
 @pytest.mark.parametrize(("change", "message"), [
@@ -80,7 +86,7 @@ rules:
     hours_by_set: {half_monthly: 1}
     cost_by_set: {half_monthly: 1, quarterly: 2, half_yearly: 3, annual: 4}
 """
-    with pytest.raises(ConfigError, match="hours_by_set: give every item set .* missing quarterly"):
+    with pytest.raises(ConfigError, match=r"hours_by_set: give every item set .* missing quarterly"):
         parse_rules(text, "rules.yaml")
 
 

@@ -31,5 +31,6 @@ def test_holidays_and_weekends_close_the_day_unless_the_site_works_them() -> Non
 def test_site_policies_use_the_service_desks_business_calendars() -> None:
     sla = default_policy()
     default, sites = site_policies(sla, {}, ["s1"])
-    assert default.calendar == sla.calendar and sites["s1"].calendar == sla.calendar_for("s1")
+    assert default.calendar == sla.calendar
+    assert sites["s1"].calendar == sla.calendar_for("s1")
     assert allowed_minutes(default, AssetKind.PUMP, True, date(2027, 3, 6)) == 0  # a Saturday: closed
