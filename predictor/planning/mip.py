@@ -6,7 +6,7 @@ it is left undone; ``y[v]`` = 1 when visit ``v`` = (technician, site, day) is ma
 Rows: each task once (``sum_o x + s = 1``); a technician-day's hours (after the pinned tasks) never
 exceeded; a visit is made when any of its tasks is (``sum x[t, o] <= n * y[v]``, aggregated: the tighter
 one row per task made the root LP of a 300-asset fleet take the whole time limit); a regulatory series
-keeps its gap (``day(t) - day(previous) <= gap`` unless the previous is left undone).
+keeps its gap (``day(t) <= day(previous) + gap``, time-indexed, unless ``t`` is left undone).
 Objective: planned costs, the expected failure cost of the chosen day, the price of leaving work undone
 (prohibitive for regulatory work) and the visit cost per visit: the visit cost is what groups tasks at a
 site and brings near-due work forward while a technician is there.
@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 import sys
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 import highspy
 import numpy as np
@@ -78,28 +79,33 @@ def build_model(problem: Problem, candidates: Candidates) -> Model:
         offsets.append(offsets[-1] + len(task.options))
     for t in range(len(candidates.tasks)):
         model.row([(c, 1.0) for c in range(offsets[t], offsets[t + 1])] + [(skip0 + t, 1.0)], 1.0, 1.0)
-    _gap_rows(problem, candidates, model, offsets, skip0)
+    _gap_rows(candidates, model, offsets, skip0)
     for tech, entries in per_tech.items():
         model.row(entries, -highspy.kHighsInf, candidates.capacity[tech])
     for columns in per_visit.values():
         y = model.columns
         model.cost.append(problem.costs.visit_cost)
-        model.row([(column, 1.0) for column in columns] + [(y, -float(len(columns)))], -highspy.kHighsInf, 0.0)
-        model.links += [(column, y) for column in columns]
+        for column in columns:
+            model.row([(column, 1.0), (y, -1.0)], -highspy.kHighsInf, 0.0)
+            model.links.append((column, y))
     return model
 
 
-def _gap_rows(problem: Problem, candidates: Candidates, model: Model, offsets: list[int], skip0: int) -> None:
-    """day(t) - day(previous) <= gap for a regulatory series, unless the previous is left undone (big M)."""
-    big_m = float(problem.horizon.days * 2)
+def _gap_rows(candidates: Candidates, model: Model, offsets: list[int], skip0: int) -> None:
+    """day(t) <= day(previous) + gap for a regulatory series, in the time-indexed form (tight, no big M):
+    for each day D of the previous, "done by D" implies "done by D + gap" for t, unless t is left undone."""
     for t, task in enumerate(candidates.tasks):
         p, gap = task.previous, task.occurrence.max_gap_days
         if p is None or gap is None:
             continue
-        entries = [(offsets[t] + o, float(problem.horizon.offset(option.day))) for o, option in enumerate(task.options)]
-        entries += [(offsets[p] + o, -float(problem.horizon.offset(option.day)))
-                    for o, option in enumerate(candidates.tasks[p].options)]
-        model.row([*entries, (skip0 + p, -big_m)], -highspy.kHighsInf, float(gap))
+        before = candidates.tasks[p].options
+        for day in sorted({option.day for option in before}):
+            limit = day + timedelta(days=gap)
+            if all(option.day <= limit for option in task.options):
+                continue  # always holds
+            done_by = [(offsets[p] + o, 1.0) for o, option in enumerate(before) if option.day <= day]
+            then = [(offsets[t] + o, -1.0) for o, option in enumerate(task.options) if option.day <= limit]
+            model.row([*done_by, *then, (skip0 + t, -1.0)], -highspy.kHighsInf, 0.0)
 
 
 _banner_shown = False

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
+from unittest.mock import patch
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -10,10 +11,19 @@ from hypothesis import HealthCheck, given, settings
 from core.domain import AssetKind
 from core.plans import PlanTask, PlanTaskStatus, SolveStatus
 from people.model import Skill
+from predictor.planning import solver
 from predictor.planning.problem import AssetState, LastDone, Problem, TechnicianDay
 from predictor.planning.solver import solve
 from predictor.planning.triggers import occurrences
-from tests.predictor.planning.fleet import MONDAY, check_hard_rules, policy, problem, random_problems, roster
+from tests.predictor.planning.fleet import (
+    MONDAY,
+    check_hard_rules,
+    policy,
+    problem,
+    random_problems,
+    realistic,
+    roster,
+)
 
 PLUMBER = frozenset({Skill.PLUMBER})
 ELEVATOR = frozenset({Skill.ELEVATOR})
@@ -41,6 +51,13 @@ def check(p: Problem, use_mip: bool) -> None:
 @given(random_problems())
 def test_the_optimiser_never_breaks_a_hard_rule(p: Problem) -> None:
     check(p, use_mip=True)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(random_problems())
+def test_the_neighbourhood_search_never_breaks_a_hard_rule(p: Problem) -> None:
+    with patch.object(solver, "WHOLE_MODEL_MAX_OPTIONS", 0):  # as for a portfolio-sized plan
+        check(p, use_mip=True)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -146,10 +163,13 @@ def test_an_empty_problem_is_an_empty_optimal_plan() -> None:
     assert solution.expected_cost == 0
 
 
-def test_the_mip_never_costs_more_than_the_fallback() -> None:
-    from tests.predictor.planning.fleet import realistic
-    p = realistic(n_assets=60, n_techs=6, days=30, sites=6)
-    optimised, greedy = solve(p, time_limit_s=2), solve(p, time_limit_s=2, use_mip=False)
+@pytest.mark.parametrize("whole_model", [True, False])
+def test_the_optimiser_never_costs_more_than_the_fallback(whole_model: bool) -> None:
+    p = realistic(n_assets=80, n_techs=6, days=30, sites=6)
+    with patch.object(solver, "WHOLE_MODEL_MAX_OPTIONS", 10**9 if whole_model else 0):
+        optimised = solve(p, time_limit_s=1.5)
+    greedy = solve(p, use_mip=False)
     check_hard_rules(p, optimised.tasks)
+    assert optimised.status is not SolveStatus.FALLBACK
     assert optimised.expected_cost <= greedy.expected_cost + 1e-6
-    assert date(2027, 3, 1) <= min(t.planned_date for t in optimised.tasks)
+    assert optimised.stats["visits"] <= greedy.stats["visits"]
