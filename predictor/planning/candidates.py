@@ -60,10 +60,14 @@ def build_candidates(problem: Problem, max_days: int = MAX_DAYS_PER_TASK) -> Can
     tasks: list[Candidate] = []
     unplaced: list[Unplaced] = []
     last_of: dict[tuple[str, str], int] = {}  # (rule, asset) -> its latest candidate so far
+    taken: set[TaskKey] = {task.key for task in problem.pinned} | set(problem.rejected)
     for occurrence in _occurrences(problem):
+        series = occurrence.rule.id, occurrence.asset.asset_id
+        if occurrence.key in taken:  # decided by a person: not proposed, and the gap chain starts afresh
+            last_of.pop(series, None)
+            continue
         days = _thinned(allowed_days(occurrence, problem.site_policy(occurrence.asset.site_id)), max_days)
         options = tuple(_options(problem, occurrence, days, by_day, capacity))
-        series = occurrence.rule.id, occurrence.asset.asset_id
         if options:
             previous = last_of.get(series) if occurrence.max_gap_days is not None else None
             last_of[series] = len(tasks)
@@ -89,15 +93,14 @@ def _after_pinned(problem: Problem) -> tuple[list[float], set[Visit]]:
 
 
 def _occurrences(problem: Problem) -> list[Occurrence]:
-    """The rules' occurrences on every asset, less the pinned and rejected keys."""
-    taken: set[TaskKey] = {task.key for task in problem.pinned} | set(problem.rejected)
+    """The rules' occurrences on every asset, in due order per (rule, asset)."""
     kept = {(task.rule_id, task.asset_id): task.due_date for task in problem.open_tasks}
     found = []
     for asset in problem.assets:
         for rule in problem.rules:
             if rule.kind is asset.kind and rule.applies_to(asset.site_id):
                 kept_due = kept.get((rule.id, asset.asset_id))
-                found += [o for o in occurrences(rule, asset, problem.horizon, kept_due) if o.key not in taken]
+                found += occurrences(rule, asset, problem.horizon, kept_due)
     return found
 
 

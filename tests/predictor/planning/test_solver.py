@@ -173,3 +173,16 @@ def test_the_optimiser_never_costs_more_than_the_fallback(whole_model: bool) -> 
     assert optimised.status is not SolveStatus.FALLBACK
     assert optimised.expected_cost <= greedy.expected_cost + 1e-6
     assert optimised.stats["visits"] <= greedy.stats["visits"]
+
+
+def test_a_pinned_visit_restarts_the_regulatory_gap() -> None:
+    elevator = AssetState("e1", "s1", AssetKind.ELEVATOR)
+    p = problem([elevator], (), days=45, site_policy=policy(weekend=True))
+    first, second, third = (o.due for o in occurrences(p.rules[0], elevator, p.horizon))
+    techs = tuple(TechnicianDay("lift", day, 8.0, ELEVATOR, frozenset({"s1"})) for day in (first, second, third))
+    pinned = PlanTask("elevator.maintenance", "e1", "s1", second, second, "lift", "Elevator maintenance", 1.5, 0, 0,
+                      (), status=PlanTaskStatus.MOVED)
+    p = problem([elevator], techs, days=45, site_policy=policy(weekend=True), pinned=(pinned,))
+    for use_mip in (True, False):
+        solution = solve(p, time_limit_s=1, use_mip=use_mip)
+        assert [t.planned_date for t in solution.tasks] == [first, third]  # not "third within 15 days of first"
