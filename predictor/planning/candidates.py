@@ -61,12 +61,19 @@ def build_candidates(problem: Problem, max_days: int = MAX_DAYS_PER_TASK) -> Can
     unplaced: list[Unplaced] = []
     last_of: dict[tuple[str, str], int] = {}  # (rule, asset) -> its latest candidate so far
     taken: set[TaskKey] = {task.key for task in problem.pinned} | set(problem.rejected)
+    pinned_on = {task.key: task.planned_date for task in problem.pinned}
+    after_pinned: dict[tuple[str, str], date] = {}  # (rule, asset) -> the day of its pinned visit just before
     for occurrence in _occurrences(problem):
         series = occurrence.rule.id, occurrence.asset.asset_id
-        if occurrence.key in taken:  # decided by a person: not proposed, and the gap chain starts afresh
+        if occurrence.key in taken:  # decided by a person: not proposed; the gap counts from a pinned visit
             last_of.pop(series, None)
+            if occurrence.key in pinned_on:
+                after_pinned[series] = pinned_on[occurrence.key]
             continue
         days = _thinned(allowed_days(occurrence, problem.site_policy(occurrence.asset.site_id)), max_days)
+        pinned_day = after_pinned.pop(series, None)
+        if pinned_day is not None and occurrence.max_gap_days is not None:
+            days = [day for day in days if (day - pinned_day).days <= occurrence.max_gap_days]
         options = tuple(_options(problem, occurrence, days, by_day, capacity))
         if options:
             previous = last_of.get(series) if occurrence.max_gap_days is not None else None
