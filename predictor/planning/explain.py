@@ -66,8 +66,9 @@ def _task(problem: Problem, candidate: Candidate, k: int, grouped_with: int) -> 
         reasons.append(f"grouped with {grouped_with} task{'s' if grouped_with > 1 else ''} at the same site")
     early = (min(occurrence.due, occurrence.latest) - option.day).days
     if early > 0:
-        reasons.append(f"brought forward {early} days to share the visit" if grouped_with
-                       else f"planned {early} days before its due date")
+        days = f"{early} day{'s' if early > 1 else ''}"
+        reasons.append(f"brought forward {days} to share the visit" if grouped_with
+                       else f"planned {days} before its due date")
     failure_cost = expected_failure_cost(asset, problem.costs, problem.horizon.offset(option.day))
     return PlanTask(rule_id=rule.id, asset_id=asset.asset_id, site_id=asset.site_id, due_date=occurrence.due,
                     planned_date=option.day, technician_id=problem.technicians[option.tech].user_id,

@@ -141,7 +141,8 @@ def _usage_due(trigger: Trigger, asset: AssetState, horizon: Horizon,
     else:
         target = (math.floor(max(done_at or meter.value, 0.0) / every) + 1) * every
     offset = math.ceil((target - meter.value) / meter.rate_per_day)
-    return horizon.day(offset), f"{meter.unit} reaches {target:,.0f} (now {meter.value:,.0f})"
+    verb = "passed" if target <= meter.value else "reaches"
+    return horizon.day(offset), f"{meter.unit} {verb} {target:,.0f} (now {meter.value:,.0f})"
 
 
 def _condition_due(trigger: Trigger, asset: AssetState, horizon: Horizon) -> tuple[date | None, str]:

@@ -186,3 +186,16 @@ def test_a_pinned_visit_restarts_the_regulatory_gap() -> None:
     for use_mip in (True, False):
         solution = solve(p, time_limit_s=1, use_mip=use_mip)
         assert [t.planned_date for t in solution.tasks] == [first, third]  # not "third within 15 days of first"
+
+
+def test_when_highs_fails_the_greedy_plan_is_used_and_the_status_says_so() -> None:
+    p = realistic(n_assets=20, n_techs=4, days=20, sites=3)
+
+    def broken() -> None:
+        raise RuntimeError("solver crashed")
+
+    with patch.object(solver, "new_highs", broken):
+        solution = solve(p, time_limit_s=1)
+    assert solution.status is SolveStatus.FALLBACK
+    assert solution.tasks == solve(p, use_mip=False).tasks
+    check_hard_rules(p, solution.tasks)
