@@ -172,7 +172,6 @@ def test_the_optimiser_never_costs_more_than_the_fallback(whole_model: bool) -> 
     check_hard_rules(p, optimised.tasks)
     assert optimised.status is not SolveStatus.FALLBACK
     assert optimised.expected_cost <= greedy.expected_cost + 1e-6
-    assert optimised.stats["visits"] <= greedy.stats["visits"]
 
 
 def test_a_pinned_visit_restarts_the_regulatory_gap() -> None:
