@@ -99,8 +99,9 @@ def failure_probability(p10: float, p50: float, p90: float, within: float) -> fl
     """P(remaining life <= within), piecewise linear through (0, 0), (P10, .1), (P50, .5), (P90, .9) and
     on past P90 with the P50-P90 slope, capped at 1.
 
-    LEAD: local stand-in until predictor/rul.py (rul engineer) is merged; swap for
-    ``predictor.rul.failure_probability`` (same signature) and delete this function.
+    LEAD: local stand-in until predictor/rul.py (rul engineer, wt-rul) is merged: replace this function by
+    ``from predictor.rul import failure_probability`` at the top of this module (same signature; its tail
+    past P90 is exponential, the planner's tests hold with either).
     """
     p10, p50, p90 = sorted((max(p10, 0.0), max(p50, 0.0), max(p90, 0.0)))
     if within <= 0:

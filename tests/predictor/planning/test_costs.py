@@ -36,7 +36,7 @@ def test_failure_probability_rises_through_the_quantiles_to_one() -> None:
     values = [failure_probability(10, 30, 60, day) for day in range(0, 200, 5)]
     assert values == sorted(values)
     assert values[0] == 0.0
-    assert values[-1] == 1.0
+    assert values[-1] > 0.999
     assert failure_probability(10, 30, 60, 60) == pytest.approx(0.9)
 
 
