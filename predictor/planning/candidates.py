@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from predictor.planning.costs import expected_failure_cost
-from predictor.planning.problem import Problem, TaskKey, Unplaced
+from predictor.planning.problem import Problem, TaskKey, TriggerKind, Unplaced
 from predictor.planning.triggers import Occurrence, occurrences
 from predictor.planning.windows import allowed_days
 
@@ -123,12 +123,32 @@ def _options(problem: Problem, occurrence: Occurrence, days: list[date], by_day:
     rule, site = occurrence.rule, occurrence.asset.site_id
     options = []
     for day in days:
-        cost = occurrence.planned_cost + _waiting_cost(problem, occurrence, day)
+        cost = occurrence.planned_cost + _waiting_cost(problem, occurrence, day) + _early_cost(occurrence, day)
         for index in by_day.get(day, ()):
             tech = problem.technicians[index]
             if rule.skill in tech.skills and site in tech.sites and capacity[index] >= occurrence.hours:
                 options.append(Option(day, index, cost))
     return options
+
+
+def _early_cost(occurrence: Occurrence, day: date) -> float:
+    """Interval work done early gives up that share of its interval (the next one comes sooner): the
+    planned cost times days early over the interval. Grouping pays for it only when the visit saved is worth
+    more; condition work has no interval (its price of waiting is the risk)."""
+    if occurrence.rule.is_condition or day >= occurrence.due:
+        return 0.0
+    return occurrence.planned_cost * (occurrence.due - day).days / interval_days(occurrence)
+
+
+def interval_days(occurrence: Occurrence) -> float:
+    """The rule's interval in days: its time trigger, or its usage trigger at the meter's rate."""
+    for trigger in occurrence.rule.triggers:
+        if trigger.kind is TriggerKind.TIME and trigger.every_days:
+            return float(trigger.every_days)
+        meter = occurrence.asset.meters.get(trigger.meter or "")
+        if trigger.kind is TriggerKind.USAGE and trigger.every_usage and meter and meter.rate_per_day > 0:
+            return trigger.every_usage / meter.rate_per_day
+    return 365.0
 
 
 def _waiting_cost(problem: Problem, occurrence: Occurrence, day: date) -> float:

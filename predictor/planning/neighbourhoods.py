@@ -17,7 +17,8 @@ from predictor.planning.candidates import Candidates, Option, Visit
 from predictor.planning.greedy import Assignment
 from predictor.planning.problem import Problem
 
-NEIGHBOURHOOD_DAYS = 14
+SITE_BLOCK_DAYS = 30
+WINDOW_DAYS = 7
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,17 +30,21 @@ class Restricted:
 
 
 def neighbourhoods(problem: Problem, candidates: Candidates) -> list[list[int]]:
-    """The tasks of each site, then those of NEIGHBOURHOOD_DAYS sliding by half over the horizon."""
-    by_site: dict[str, list[int]] = {}
-    for t, task in enumerate(candidates.tasks):
-        by_site.setdefault(task.site_id, []).append(t)
-    windows = []
-    for offset in range(0, problem.horizon.days, NEIGHBOURHOOD_DAYS // 2):
-        since = problem.horizon.day(offset)
-        until = since + timedelta(days=NEIGHBOURHOOD_DAYS)
-        windows.append([t for t, task in enumerate(candidates.tasks)
-                        if any(since <= option.day < until for option in task.options)])
-    return [hood for hood in (*by_site.values(), *windows) if hood]
+    """The tasks of each site in SITE_BLOCK_DAYS blocks (sliding by half: where grouping pays), then those
+    of every site in WINDOW_DAYS (sliding by half: where technicians trade days)."""
+    hoods = []
+    sites = sorted({task.site_id for task in candidates.tasks})
+    for days, per_site in ((SITE_BLOCK_DAYS, True), (WINDOW_DAYS, False)):
+        for offset in range(0, problem.horizon.days, days // 2):
+            since = problem.horizon.day(offset)
+            until = since + timedelta(days=days)
+            near = [t for t, task in enumerate(candidates.tasks)
+                    if any(since <= option.day < until for option in task.options)]
+            if per_site:
+                hoods += [[t for t in near if candidates.tasks[t].site_id == site] for site in sites]
+            else:
+                hoods.append(near)
+    return [hood for hood in hoods if hood]
 
 
 def restrict(problem: Problem, candidates: Candidates, chosen: Assignment, free: Sequence[int]) -> Restricted:
