@@ -12,6 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 
+from people.model import Skill
 from predictor.planning.costs import expected_failure_cost
 from predictor.planning.problem import Problem, TaskKey, TriggerKind, Unplaced
 from predictor.planning.triggers import Occurrence, occurrences
@@ -55,12 +56,17 @@ class Candidates:
 def build_candidates(problem: Problem, max_days: int = MAX_DAYS_PER_TASK) -> Candidates:
     capacity, pinned_visits = _after_pinned(problem)
     by_day: dict[date, list[int]] = defaultdict(list)
+    able: dict[tuple[date, Skill, str], list[int]] = defaultdict(list)  # who may work where, by day
     for index, tech in enumerate(problem.technicians):
         by_day[tech.day].append(index)
+        for skill in tech.skills:
+            for site in tech.sites:
+                able[(tech.day, skill, site)].append(index)
     tasks: list[Candidate] = []
     unplaced: list[Unplaced] = []
     last_of: dict[tuple[str, str], int] = {}  # (rule, asset) -> its latest candidate so far
     taken: set[TaskKey] = {task.key for task in problem.pinned} | set(problem.rejected)
+    memo: dict[tuple[object, ...], int] = {}
     pinned_on = {task.key: task.planned_date for task in problem.pinned}
     after_pinned: dict[tuple[str, str], date] = {}  # (rule, asset) -> the day of its pinned visit just before
     for occurrence in _occurrences(problem):
@@ -70,11 +76,11 @@ def build_candidates(problem: Problem, max_days: int = MAX_DAYS_PER_TASK) -> Can
             if occurrence.key in pinned_on:
                 after_pinned[series] = pinned_on[occurrence.key]
             continue
-        days = _thinned(allowed_days(occurrence, problem.site_policy(occurrence.asset.site_id)), max_days)
+        days = _thinned(allowed_days(occurrence, problem.site_policy(occurrence.asset.site_id), memo), max_days)
         pinned_day = after_pinned.pop(series, None)
         if pinned_day is not None and occurrence.max_gap_days is not None:
             days = [day for day in days if (day - pinned_day).days <= occurrence.max_gap_days]
-        options = tuple(_options(problem, occurrence, days, by_day, capacity))
+        options = tuple(_options(problem, occurrence, days, able, capacity))
         if options:
             previous = last_of.get(series) if occurrence.max_gap_days is not None else None
             last_of[series] = len(tasks)
@@ -118,24 +124,24 @@ def _thinned(days: list[date], max_days: int) -> list[date]:
     return sorted({days[round(i * step)] for i in range(max_days)})
 
 
-def _options(problem: Problem, occurrence: Occurrence, days: list[date], by_day: dict[date, list[int]],
-             capacity: list[float]) -> list[Option]:
+def _options(problem: Problem, occurrence: Occurrence, days: list[date],
+             able: dict[tuple[date, Skill, str], list[int]], capacity: list[float]) -> list[Option]:
     rule, site = occurrence.rule, occurrence.asset.site_id
+    day_cost = _waiting_cost if rule.is_condition else _early_cost
     options = []
     for day in days:
-        cost = occurrence.planned_cost + _waiting_cost(problem, occurrence, day) + _early_cost(occurrence, day)
-        for index in by_day.get(day, ()):
-            tech = problem.technicians[index]
-            if rule.skill in tech.skills and site in tech.sites and capacity[index] >= occurrence.hours:
-                options.append(Option(day, index, cost))
+        qualified = [index for index in able.get((day, rule.skill, site), ()) if capacity[index] >= occurrence.hours]
+        if qualified:
+            cost = occurrence.planned_cost + day_cost(problem, occurrence, day)
+            options += [Option(day, index, cost) for index in qualified]
     return options
 
 
-def _early_cost(occurrence: Occurrence, day: date) -> float:
+def _early_cost(_problem: Problem, occurrence: Occurrence, day: date) -> float:
     """Interval work done early gives up that share of its interval (the next one comes sooner): the
     planned cost times days early over the interval. Grouping pays for it only when the visit saved is worth
     more; condition work has no interval (its price of waiting is the risk)."""
-    if occurrence.rule.is_condition or day >= occurrence.due:
+    if day >= occurrence.due:
         return 0.0
     return occurrence.planned_cost * (occurrence.due - day).days / interval_days(occurrence)
 
@@ -153,8 +159,6 @@ def interval_days(occurrence: Occurrence) -> float:
 
 def _waiting_cost(problem: Problem, occurrence: Occurrence, day: date) -> float:
     """The expected failure cost until ``day``: only work that restores the asset (condition rules) lowers it."""
-    if not occurrence.rule.is_condition:
-        return 0.0
     return expected_failure_cost(occurrence.asset, problem.costs, problem.horizon.offset(day))
 
 

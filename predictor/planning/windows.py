@@ -47,12 +47,19 @@ def _merged(spans: Iterable[Span]) -> list[Span]:
     return merged
 
 
-def allowed_days(occurrence: Occurrence, policy: SitePolicy) -> list[date]:
-    """The days from the occurrence's earliest to its latest on which its hours fit the allowed window."""
+def allowed_days(occurrence: Occurrence, policy: SitePolicy,
+                 memo: dict[tuple[object, ...], int] | None = None) -> list[date]:
+    """The days from the occurrence's earliest to its latest on which its hours fit the allowed window.
+    ``memo`` keeps the allowed minutes per (policy, kind, resident work, day) across calls."""
     rule, need = occurrence.rule, occurrence.hours * 60
+    memo = {} if memo is None else memo
     days, day = [], occurrence.earliest
     while day <= occurrence.latest:
-        if allowed_minutes(policy, rule.kind, rule.affects_residents, day) >= need:
+        key = (id(policy), rule.kind, rule.affects_residents, day)
+        minutes = memo.get(key)
+        if minutes is None:
+            minutes = memo[key] = allowed_minutes(policy, rule.kind, rule.affects_residents, day)
+        if minutes >= need:
             days.append(day)
         day += timedelta(days=1)
     return days
