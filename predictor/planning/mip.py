@@ -4,12 +4,13 @@ Columns: ``x[t, o]`` = 1 when task ``t`` takes its option ``o`` (a day and a tec
 only allowed pairs, so windows, holidays, skills and site coverage hold by construction); ``s[t]`` = 1 when
 it is left undone; ``y[v]`` = 1 when visit ``v`` = (technician, site, day) is made.
 Rows: each task once (``sum_o x + s = 1``); a technician-day's hours (after the pinned tasks) never
-exceeded; a visit is made when any of its tasks is (``sum x[t, o] <= n * y[v]``, aggregated: the tighter
-one row per task made the root LP of a 300-asset fleet take the whole time limit); a regulatory series
-keeps its gap (``day(t) <= day(previous) + gap``, time-indexed, unless ``t`` is left undone).
-Objective: planned costs, the expected failure cost of the chosen day, the price of leaving work undone
-(prohibitive for regulatory work) and the visit cost per visit: the visit cost is what groups tasks at a
-site and brings near-due work forward while a technician is there.
+exceeded; a visit is made when any of its tasks is (``x[t, o] <= y[v]``, one row per pair: tight, and
+the small models of the neighbourhood search solve fast with it); a regulatory series keeps its gap
+(``day(t) <= day(previous) + gap``, time-indexed, unless ``t`` is left undone).
+Objective: planned costs (with the early share of interval work), the expected failure cost of the
+chosen day, the price of leaving work undone (prohibitive for regulatory work) and the visit cost per
+visit: the visit cost is what groups tasks at a site and brings near-due work forward while a technician
+is there.
 """
 
 from __future__ import annotations
