@@ -3,11 +3,11 @@
 A plan of modest size goes to HiGHS whole, starting from the greedy plan (greedy.py), for half the time
 limit; it usually ends there, proven optimal. A portfolio-sized model (hundreds of assets, tens of
 thousands of columns) does not close its gap in seconds: there, and for the rest of the time otherwise,
-HiGHS re-optimises one neighbourhood at a time (the tasks of a site, of two weeks; neighbourhoods.py) with
-every other task held where the best plan so far has it, keeping each improvement. The result is never
-worse than the greedy plan. If HiGHS errors or never returns a solution, the greedy plan is used and the
-status says ``fallback``. OR-Tools CP-SAT is not used: it pins protobuf below 6.34 and the Sparkplug code
-needs protobuf 7.
+HiGHS re-optimises one neighbourhood at a time (a site's tasks of a month, all tasks of a week;
+neighbourhoods.py) with every other task held where the best plan so far has it, keeping each
+improvement. The result is never worse than the greedy plan. If HiGHS errors or never returns a
+solution, the greedy plan is used and the status says ``fallback``. OR-Tools CP-SAT is not used: it pins
+protobuf below 6.34 and the Sparkplug code needs protobuf 7.
 """
 
 from __future__ import annotations
