@@ -12,7 +12,7 @@ from __future__ import annotations
 import builtins
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Select, and_, func, select, tuple_, update
@@ -186,6 +186,15 @@ class PlanRepository(Repository):
                                    .values(work_order_id=work_order_id).returning(PlanTaskRow.id)
                                    .execution_options(synchronize_session=False)).first()
             return done is not None
+
+    def last_done(self) -> dict[tuple[str, str], datetime]:
+        """When each (rule, asset) was last done: the newest completion of a done task's work order."""
+        query = (select(PlanTaskRow.rule_id, PlanTaskRow.asset_id, func.max(WorkOrderRow.completed_at))
+                 .join(WorkOrderRow, WorkOrderRow.id == PlanTaskRow.work_order_id)
+                 .where(PlanTaskRow.status == PlanTaskStatus.DONE.value, WorkOrderRow.completed_at.is_not(None))
+                 .group_by(PlanTaskRow.rule_id, PlanTaskRow.asset_id))
+        with self._transaction() as session:
+            return {(rule, asset): at for rule, asset, at in session.execute(query) if at is not None}
 
     def open_order_for(self, source_ref: str) -> int | None:
         """The newest open planned work order with ``source_ref`` (one opened before a crash kept it from

@@ -1,0 +1,237 @@
+"""The plan in use: re-plans from the records, keeps planned work orders in step, and takes planners' reviews.
+
+``replan`` runs the solver on what the records know (``predictor.plan_inputs``) and reconciles its answer
+with the stored plan, by task key (rule, asset, due date):
+
+- a new key is stored as proposed and gets a planned work order (source planned, ``plan-task:<id>``);
+- a proposed task planned on another day or for another technician is moved, and its order follows
+  (due at the end of the planned day; assignee while nobody has dispatched it yet);
+- a proposed task the new plan no longer holds is dropped and its order cancelled with the reason;
+- accepted and moved tasks are kept (the solver gets them as pinned), rejected keys never come back,
+  and a task whose work has started is left to the people doing it.
+
+So re-planning twice with the same facts changes nothing, and no task or order is ever opened twice (the
+unique key of the tasks and a compare-and-set link to the order see to it). Work that takes something
+away from residents gets the notice board's draft when its order opens.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+
+from core.clock import Clock
+from core.domain import WorkOrder, WorkOrderAction, WorkOrderKind, WorkOrderPriority, WorkOrderSource
+from core.domain import WorkOrderStatus as WoStatus
+from core.errors import InvalidRequest
+from core.plans import Plan, PlanTask, PlanTaskStatus
+from predictor.plan_inputs import ProblemBuilder
+from predictor.planning.problem import Horizon, Problem, Solution
+from storage.records import Database
+from storage.records.plans import TaskFilter
+from workorders.book import Step, WorkOrderBook
+from workorders.notice_board import NoticeBoard
+from workorders.notices import Window
+
+log = logging.getLogger(__name__)
+_T = PlanTaskStatus
+Solver = Callable[[Problem, float], Solution]
+OPEN = (_T.PROPOSED, _T.ACCEPTED, _T.MOVED)  # tasks whose work is still ahead
+DONE_ORDER = frozenset({WoStatus.COMPLETED, WoStatus.VERIFIED, WoStatus.FOLLOWED_UP, WoStatus.CLOSED})
+# The review steps and the task statuses each starts from.
+ACCEPT_FROM = (_T.PROPOSED,)
+MOVE_FROM = (_T.PROPOSED, _T.ACCEPTED, _T.MOVED)
+REJECT_FROM = (_T.PROPOSED, _T.ACCEPTED, _T.MOVED)
+NOTICE_HOURS = (time(8), time(18))  # the window a resident notice announces on the planned day (local)
+
+
+def order_ref(task: PlanTask) -> str:
+    """The planned work order's ``source_ref``: the task's stable id."""
+    return f"plan-task:{task.id}"
+
+
+@dataclass(frozen=True, slots=True)
+class PlanRun:
+    """One re-plan: the stored plan, its tasks as stored, and what the reconciliation did."""
+
+    plan: Plan
+    tasks: list[PlanTask]
+    opened: int  # planned work orders opened
+    moved: int  # proposed tasks moved to another day or technician
+    dropped: int  # proposed tasks no longer needed (their orders cancelled)
+    kept: int  # accepted, moved or started tasks kept as they are
+
+
+class PlanningService:
+    def __init__(self, db: Database, book: WorkOrderBook, clock: Clock, problems: ProblemBuilder, solver: Solver, *,
+                 notices: NoticeBoard | None = None, horizon_days: int = 90, time_limit_s: float = 5.0,
+                 tz: tzinfo = UTC) -> None:
+        self._db = db
+        self._book = book
+        self._clock = clock
+        self._problems = problems
+        self._solver = solver
+        self._notices = notices
+        self.horizon_days = horizon_days
+        self._time_limit_s = time_limit_s
+        self._tz = tz  # the sites' local time zone: what "a day" means
+
+    # --- re-planning ---------------------------------------------------------------------------------
+
+    def replan(self, actor: str = "planner", horizon_days: int | None = None) -> PlanRun:
+        """Plan the next ``horizon_days`` (default: the configured horizon) and bring the stored plan and
+        its work orders in step with it."""
+        self.sync_with_orders()
+        now = self._clock.now()
+        horizon = Horizon(now.astimezone(self._tz).date(), horizon_days or self.horizon_days)
+        stored = self._db.plans.tasks(TaskFilter(statuses=OPEN))
+        started = {t.key for t in stored if t.status is _T.PROPOSED and self._started(t)}
+        pinned = [t for t in stored if t.status.is_pinned or t.key in started]
+        proposed = {t.key: t for t in stored if t.status is _T.PROPOSED and t.key not in started}
+        rejected = frozenset(t.key for t in self._db.plans.tasks(TaskFilter(statuses=[_T.REJECTED])))
+        problem = self._problems.build(horizon, pinned, rejected, list(proposed.values()))
+        solution = self._solver(problem, self._time_limit_s)
+        plan = self._db.plans.add(Plan(None, now, actor, horizon.start, horizon.end, solution.status,
+                                       solution.expected_cost, dict(solution.stats)))
+        assert plan.id is not None
+        fresh = [t for t in solution.tasks if t.key not in rejected and t.key not in {p.key for p in pinned}]
+        upserted = self._db.plans.upsert_tasks(plan.id, fresh)
+        opened = moved = 0
+        for task in upserted:
+            if task.status is _T.PROPOSED:
+                before = proposed.get(task.key)
+                moved += before is not None and (before.planned_date, before.technician_id) != (
+                    task.planned_date, task.technician_id)
+                opened += self._keep_order(task, actor)
+        gone = [t for key, t in proposed.items() if key not in {t.key for t in upserted}]
+        for task in gone:
+            self._drop(task, actor)
+        return PlanRun(plan, self._db.plans.tasks(TaskFilter(statuses=OPEN)), opened, moved, len(gone), len(pinned))
+
+    def sync_with_orders(self) -> None:
+        """Tasks whose order was completed are done; tasks whose order the desk cancelled are rejected."""
+        for task in self._db.plans.tasks(TaskFilter(statuses=OPEN)):
+            order = self._order(task)
+            if order is None:
+                continue
+            if order.status in DONE_ORDER:
+                self._db.plans.change(self._id(task), [task.status], status=_T.DONE)
+            elif order.status is WoStatus.CANCELLED:
+                self._db.plans.change(self._id(task), [task.status], status=_T.REJECTED,
+                                      move_reason=f"its work order {order.id} was cancelled at the desk",
+                                      decided_at=order.closed_at)
+
+    def _started(self, task: PlanTask) -> bool:
+        """Someone is on it: its order left ``requested`` (dispatched, accepted, on site ...)."""
+        order = self._order(task)
+        return order is not None and order.status is not WoStatus.REQUESTED and not order.status.is_terminal
+
+    def _drop(self, task: PlanTask, actor: str) -> None:
+        self._db.plans.change(self._id(task), [_T.PROPOSED], status=_T.DROPPED)
+        self._cancel(task, actor, "the new plan no longer needs this task (newer forecast or schedule)")
+
+    # --- review --------------------------------------------------------------------------------------
+
+    def accept(self, task_id: int, actor: str, expected: PlanTaskStatus | None = None) -> PlanTask:
+        """Accept a proposal: re-planning keeps its day and technician from now on."""
+        task = self._db.plans.change(task_id, _expected(expected, ACCEPT_FROM, "accepted"), status=_T.ACCEPTED,
+                                     decided_by=actor, decided_at=self._clock.now())
+        self._keep_order(task, actor)
+        return self._db.plans.get(task_id)
+
+    def move(self, task_id: int, day: date, reason: str, actor: str, technician_id: str | None = None,
+             expected: PlanTaskStatus | None = None) -> PlanTask:
+        """Move a task to ``day`` (and another technician, if given), for ``reason``; its order follows."""
+        if not reason.strip():
+            raise InvalidRequest("a move needs a reason")
+        if day < self._clock.now().astimezone(self._tz).date():
+            raise InvalidRequest(f"cannot move a task into the past ({day.isoformat()})")
+        current = self._db.plans.get(task_id)
+        task = self._db.plans.change(task_id, _expected(expected, MOVE_FROM, "moved"), status=_T.MOVED,
+                                     planned_date=day, technician_id=technician_id or current.technician_id,
+                                     move_reason=reason.strip(), decided_by=actor, decided_at=self._clock.now())
+        self._keep_order(task, actor, note=f"moved to {day.isoformat()}: {reason.strip()}")
+        return self._db.plans.get(task_id)
+
+    def reject(self, task_id: int, reason: str, actor: str, expected: PlanTaskStatus | None = None) -> PlanTask:
+        """Reject a task for ``reason``: its order is cancelled and its key is never proposed again."""
+        if not reason.strip():
+            raise InvalidRequest("a rejection needs a reason")
+        task = self._db.plans.change(task_id, _expected(expected, REJECT_FROM, "rejected"), status=_T.REJECTED,
+                                     move_reason=reason.strip(), decided_by=actor, decided_at=self._clock.now())
+        self._cancel(task, actor, f"plan task rejected: {reason.strip()}")
+        return self._db.plans.get(task_id)
+
+    # --- the planned work orders ---------------------------------------------------------------------
+
+    def _keep_order(self, task: PlanTask, actor: str, note: str = "") -> bool:
+        """Give ``task`` its open planned order, or make its order follow its day and technician; whether
+        an order was opened."""
+        order = self._order(task)
+        if order is not None and not order.status.is_terminal:
+            self._follow(order, task, actor, note or f"plan: {task.planned_date.isoformat()}")
+            return False
+        existing = self._db.plans.open_order_for(order_ref(task))  # opened before a crash kept it unlinked
+        if existing is not None:
+            order, opened = self._db.work_orders.get(existing), False
+        else:
+            order, opened = self._book.open(
+                WorkOrderKind.PREVENTIVE, WorkOrderPriority.PLANNED, task.task, task.site_id, task.asset_id,
+                task.explanation, actor=actor, source=WorkOrderSource.PLANNED, source_ref=order_ref(task),
+                assignee=task.technician_id)
+        if not self._db.plans.link_work_order(self._id(task), order.id, replaces=task.work_order_id):
+            if opened:  # another re-plan linked its order first: this one is a twin
+                self._book.transition(order.id, Step(WoStatus.CANCELLED, actor, note="duplicate planned order"))
+            return False
+        self._follow(order, task, actor, f"plan: {task.planned_date.isoformat()}")
+        if opened and task.affects_residents:
+            self._draft_notice(order.id, task, actor)
+        return opened
+
+    def _follow(self, order: WorkOrder, task: PlanTask, actor: str, note: str) -> None:
+        """The order is due at the end of the planned day, with the planned technician until dispatched."""
+        fields: dict[str, object] = {}
+        due_at = self._day_end(task.planned_date)
+        if order.due_at != due_at:
+            fields["due_at"] = due_at
+        if order.status is WoStatus.REQUESTED and order.assignee != task.technician_id:
+            fields["assignee"] = task.technician_id
+        if fields:
+            self._book.record(order.id, WorkOrderAction.ASSIGN, actor, note, data={"plan_task": task.id}, **fields)
+
+    def _cancel(self, task: PlanTask, actor: str, reason: str) -> None:
+        order = self._order(task)
+        if order is not None and not order.status.is_terminal:
+            self._book.transition(order.id, Step(WoStatus.CANCELLED, actor, note=reason))
+
+    def _draft_notice(self, order_id: int, task: PlanTask, actor: str) -> None:
+        if self._notices is None:
+            return
+        day = task.planned_date
+        window = Window(datetime.combine(day, NOTICE_HOURS[0], self._tz).astimezone(UTC),
+                        datetime.combine(day, NOTICE_HOURS[1], self._tz).astimezone(UTC))
+        self._notices.draft_from_order(order_id, window, actor)
+
+    def _order(self, task: PlanTask) -> WorkOrder | None:
+        return None if task.work_order_id is None else self._db.work_orders.get(task.work_order_id)
+
+    def _day_end(self, day: date) -> datetime:
+        return datetime.combine(day + timedelta(days=1), time(), self._tz).astimezone(UTC)
+
+    @staticmethod
+    def _id(task: PlanTask) -> int:
+        assert task.id is not None, "a stored task has an id"
+        return task.id
+
+
+def _expected(given: PlanTaskStatus | None, allowed: tuple[PlanTaskStatus, ...], step: str) -> list[PlanTaskStatus]:
+    """The statuses the compare-and-set expects: the one the caller read (a stale read is a Conflict),
+    else any the step may start from."""
+    if given is None:
+        return list(allowed)
+    if given not in allowed:
+        raise InvalidRequest(f"a {given.value} task cannot be {step}; only "
+                             + ", ".join(s.value for s in allowed))
+    return [given]
