@@ -57,6 +57,9 @@ class ProblemBuilder:
         self._setup = setup
         self._tz = tz
 
+    def knows_technician(self, user_id: str) -> bool:
+        return self._people.technicians.find(user_id) is not None
+
     def build(self, horizon: Horizon, pinned: Sequence[PlanTask], rejected: frozenset[TaskKey],
               open_tasks: Sequence[PlanTask]) -> Problem:
         """The problem over ``horizon`` given what the stored plan decided."""

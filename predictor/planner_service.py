@@ -25,8 +25,9 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from core.clock import Clock
 from core.domain import WorkOrder, WorkOrderAction, WorkOrderKind, WorkOrderPriority, WorkOrderSource
 from core.domain import WorkOrderStatus as WoStatus
-from core.errors import InvalidRequest
+from core.errors import InvalidRequest, NotFound
 from core.plans import Plan, PlanTask, PlanTaskStatus
+from predictor.plan_exports import plan_calendar, plan_csv
 from predictor.plan_inputs import ProblemBuilder
 from predictor.planning.problem import Horizon, Problem, Solution
 from storage.records import Database
@@ -163,6 +164,37 @@ class PlanningService:
                                      move_reason=reason.strip(), decided_by=actor, decided_at=self._clock.now())
         self._cancel(task, actor, f"plan task rejected: {reason.strip()}")
         return self._db.plans.get(task_id)
+
+    # --- reading and exporting ----------------------------------------------------------------------
+
+    def latest(self) -> Plan | None:
+        return self._db.plans.latest()
+
+    def get(self, task_id: int) -> PlanTask:
+        return self._db.plans.get(task_id)
+
+    def technician_calendar(self, user_id: str) -> bytes:
+        """The open tasks of technician ``user_id`` as an iCalendar (NotFound for an unknown technician)."""
+        if not self._problems.knows_technician(user_id):
+            raise NotFound(f"technician {user_id!r} not found")
+        tasks = self._db.plans.tasks(TaskFilter(statuses=OPEN, technician_id=user_id))
+        return plan_calendar(f"{user_id}: maintenance plan", tasks, self._stamp())
+
+    def site_calendar(self, site_id: str) -> bytes:
+        """The open tasks at ``site_id`` as an iCalendar (NotFound for an unknown site)."""
+        site = next((s for s in self._db.assets.sites() if s.id == site_id), None)
+        if site is None:
+            raise NotFound(f"site {site_id!r} not found")
+        tasks = self._db.plans.tasks(TaskFilter(statuses=OPEN, site_id=site_id))
+        return plan_calendar(f"{site.name}: maintenance plan", tasks, self._stamp())
+
+    def csv(self, where: TaskFilter | None = None) -> bytes:
+        """The tasks matching ``where`` (default: the open ones) as CSV, with their explanations."""
+        return plan_csv(self._db.plans.tasks(where or TaskFilter(statuses=OPEN)))
+
+    def _stamp(self) -> datetime:
+        latest = self._db.plans.latest()
+        return self._clock.now() if latest is None else latest.created_at
 
     # --- the planned work orders ---------------------------------------------------------------------
 

@@ -14,7 +14,7 @@ import pytest
 
 from core.clock import ManualClock
 from core.domain import Asset, AssetKind, Site, WorkOrderSource, WorkOrderStatus
-from core.errors import Conflict, InvalidRequest
+from core.errors import Conflict, InvalidRequest, NotFound
 from core.events import EventBus
 from core.plans import PlanTask, PlanTaskStatus, SolveStatus
 from people.records import PeopleRecords
@@ -228,3 +228,25 @@ def test_a_forecast_made_days_ago_counts_from_the_horizon_start() -> None:
     assert state.meters["run_h"].rate_per_day == 20.0
     assert state.meters["run_h"].value == 1080.0
     assert replace(forecast, rul_days=None).rul_days is None
+
+
+def test_the_exports_hold_the_open_tasks_of_a_technician_or_a_site(desk: Desk) -> None:
+    import vobject
+
+    from people.model import Skill, Technician, User
+
+    people = PeopleRecords(desk.db)
+    people.users.upsert(User("pia", "Pia Chen"), T0)
+    people.technicians.upsert(Technician("pia", frozenset({Skill.PLUMBER})))
+    first = desk.service.replan().tasks[0]
+    events = vobject.readOne(desk.service.technician_calendar("pia").decode()).vevent_list
+    assert [e.summary.value for e in events] == ["Pump service: p1"]
+    site = vobject.readOne(desk.service.site_calendar("north").decode())
+    assert len(site.vevent_list) == 2
+    assert site.x_wr_calname.value == "North Tower: maintenance plan"
+    desk.service.reject(first.id or 0, "not needed", "zhao")
+    assert desk.service.csv().decode().count("\n") == 2  # the header and p2
+    with pytest.raises(NotFound):
+        desk.service.technician_calendar("nobody")
+    with pytest.raises(NotFound):
+        desk.service.site_calendar("atlantis")
