@@ -68,7 +68,7 @@ class ProblemBuilder:
         done: dict[str, dict[str, LastDone]] = defaultdict(dict)
         for (rule_id, asset_id), at in self._db.plans.last_done().items():
             done[asset_id][rule_id] = LastDone(at.astimezone(self._tz).date())
-        states = tuple(asset_state(a, forecasts.get(a.id), horizon, done.get(a.id, {})) for a in assets)
+        states = tuple(asset_state(a, forecasts.get(a.id), horizon, done.get(a.id, {}), self._tz) for a in assets)
         technicians = self._people.technicians.list()
         since = datetime.combine(horizon.start, datetime.min.time(), self._tz)
         until = datetime.combine(horizon.end, datetime.max.time(), self._tz)
@@ -80,13 +80,13 @@ class ProblemBuilder:
                        pinned=tuple(pinned), rejected=rejected, open_tasks=tuple(open_tasks))
 
 
-def asset_state(asset: Asset, forecast: Forecast | None, horizon: Horizon,
-                last_done: dict[str, LastDone]) -> AssetState:
+def asset_state(asset: Asset, forecast: Forecast | None, horizon: Horizon, last_done: dict[str, LastDone],
+                tz: tzinfo = UTC) -> AssetState:
     """What the planner knows of ``asset``: its forecast shifted to the horizon's start, meter, last done."""
     if forecast is None or forecast.rul_days is None:
         return AssetState(asset.id, asset.site_id, asset.kind, health=None if forecast is None else forecast.health,
                           last_done=last_done)
-    elapsed = (horizon.start - forecast.at.date()).days
+    elapsed = (horizon.start - forecast.at.astimezone(tz).date()).days
     p50 = forecast.rul_days
     p10 = p50 if forecast.rul_p10_days is None else forecast.rul_p10_days
     p90 = p50 if forecast.rul_p90_days is None else forecast.rul_p90_days

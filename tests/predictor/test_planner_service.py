@@ -250,3 +250,42 @@ def test_the_exports_hold_the_open_tasks_of_a_technician_or_a_site(desk: Desk) -
         desk.service.technician_calendar("nobody")
     with pytest.raises(NotFound):
         desk.service.site_calendar("atlantis")
+
+
+def test_with_the_real_solver_replanning_is_idempotent_and_follows_a_new_forecast(db: Database) -> None:
+    from zoneinfo import ZoneInfo
+
+    from core.domain import Forecast
+    from people.roster import DEFAULT_ROSTER, load_roster
+    from predictor.planning.solver import solve
+    from simulators.portfolio import default_portfolio
+
+    portfolio = default_portfolio()
+    for site in portfolio.sites:
+        db.assets.upsert_site(site)
+    for asset in portfolio.assets:
+        db.assets.upsert_asset(asset)
+    clock = ManualClock(T0)
+    people = PeopleRecords(db)
+    people.install(load_roster(DEFAULT_ROSTER), TODAY, TODAY + timedelta(days=91), T0)
+    book = WorkOrderBook(db, EventBus(), clock)
+    tz = ZoneInfo("Asia/Shanghai")
+    service = PlanningService(db, book, clock, ProblemBuilder(db, people, PlannerSetup.load(), tz), solve, tz=tz)
+    runs = [service.replan() for _ in range(3)]
+    assert runs[0].opened == len(runs[0].tasks) > 0
+    assert [(r.opened, r.moved, r.dropped) for r in runs[1:]] == [(0, 0, 0), (0, 0, 0)]
+    orders = db.work_orders.count()
+    assert orders == len(runs[0].tasks)
+    assert all(t.reasons for t in runs[0].tasks)
+    pump = "riverside-pump-1"
+    db.forecasts.add(Forecast(pump, T0, 20.0, 9.0, "vibration", "trend"))  # a bearing wearing out
+    worn = service.replan()
+    condition = [t for t in worn.tasks if t.asset_id == pump and t.rule_id == "pump.bearing_replacement"]
+    assert len(condition) == 1
+    assert condition[0].planned_date <= TODAY + timedelta(days=9)
+    assert worn.opened == 1
+    db.forecasts.add(Forecast(pump, T0 + timedelta(hours=1), 95.0, 900.0, "vibration", "trend"))  # a false alarm
+    healed = service.replan()
+    assert healed.dropped == 1
+    assert db.plans.get(condition[0].id or 0).status is _T.DROPPED
+    assert db.work_orders.count() == orders + 1  # the condition task's order, cancelled; nothing else
