@@ -18,23 +18,29 @@ away from residents gets the notice board's draft when its order opens.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from zoneinfo import ZoneInfo
 
 from core.clock import Clock
 from core.domain import WorkOrder, WorkOrderAction, WorkOrderKind, WorkOrderPriority, WorkOrderSource
 from core.domain import WorkOrderStatus as WoStatus
 from core.errors import InvalidRequest, NotFound
 from core.plans import Plan, PlanTask, PlanTaskStatus
+from core.settings import PlannerSettings
+from people.records import PeopleRecords
 from predictor.plan_exports import plan_calendar, plan_csv
-from predictor.plan_inputs import ProblemBuilder
+from predictor.plan_inputs import PlannerSetup, ProblemBuilder
 from predictor.planning.problem import Horizon, Problem, Solution
+from predictor.planning.solver import solve
 from storage.records import Database
 from storage.records.plans import TaskFilter
 from workorders.book import Step, WorkOrderBook
 from workorders.notice_board import NoticeBoard
 from workorders.notices import Window
+from workorders.sla import SlaPolicy
 
 log = logging.getLogger(__name__)
 _T = PlanTaskStatus
@@ -66,6 +72,8 @@ class PlanRun:
 
 
 class PlanningService:
+    """The plan's one owner: re-planning, review and exports (one re-plan at a time in this process)."""
+
     def __init__(self, db: Database, book: WorkOrderBook, clock: Clock, problems: ProblemBuilder, solver: Solver, *,
                  notices: NoticeBoard | None = None, horizon_days: int = 90, time_limit_s: float = 5.0,
                  tz: tzinfo = UTC) -> None:
@@ -78,15 +86,20 @@ class PlanningService:
         self.horizon_days = horizon_days
         self._time_limit_s = time_limit_s
         self._tz = tz  # the sites' local time zone: what "a day" means
+        self._replanning = threading.Lock()  # the API, the schedule and the forecasts may ask at once
 
     # --- re-planning ---------------------------------------------------------------------------------
 
     def replan(self, actor: str = "planner", horizon_days: int | None = None) -> PlanRun:
         """Plan the next ``horizon_days`` (default: the configured horizon) and bring the stored plan and
         its work orders in step with it."""
+        with self._replanning:
+            return self._replan(actor, horizon_days or self.horizon_days)
+
+    def _replan(self, actor: str, horizon_days: int) -> PlanRun:
         self.sync_with_orders()
         now = self._clock.now()
-        horizon = Horizon(now.astimezone(self._tz).date(), horizon_days or self.horizon_days)
+        horizon = Horizon(now.astimezone(self._tz).date(), horizon_days)
         stored = self._db.plans.tasks(TaskFilter(statuses=OPEN))
         started = {t.key for t in stored if t.status is _T.PROPOSED and self._started(t)}
         pinned = [t for t in stored if t.status.is_pinned or t.key in started]
@@ -109,7 +122,10 @@ class PlanningService:
         gone = [t for key, t in proposed.items() if key not in {t.key for t in upserted}]
         for task in gone:
             self._drop(task, actor)
-        return PlanRun(plan, self._db.plans.tasks(TaskFilter(statuses=OPEN)), opened, moved, len(gone), len(pinned))
+        run = PlanRun(plan, self._db.plans.tasks(TaskFilter(statuses=OPEN)), opened, moved, len(gone), len(pinned))
+        log.info("plan %s (%s): %d open tasks, %d orders opened, %d moved, %d dropped, %d kept", plan.id,
+                 plan.status.value, len(run.tasks), opened, moved, len(gone), len(pinned))
+        return run
 
     def sync_with_orders(self) -> None:
         """Tasks whose order was completed are done; tasks whose order the desk cancelled are rejected."""
@@ -256,6 +272,16 @@ class PlanningService:
     def _id(task: PlanTask) -> int:
         assert task.id is not None, "a stored task has an id"
         return task.id
+
+
+def planning_service(db: Database, book: WorkOrderBook, clock: Clock, people: PeopleRecords, sla: SlaPolicy,
+                     settings: PlannerSettings, notices: NoticeBoard | None = None) -> PlanningService:
+    """The service as configured: packaged (or the portfolio's) rules and costs, the desk's calendars and
+    their time zone, the HiGHS solver."""
+    setup = PlannerSetup.load(sla, settings.rules_file, settings.costs_file)
+    tz = ZoneInfo(sla.calendar.time_zone)
+    return PlanningService(db, book, clock, ProblemBuilder(db, people, setup, tz), solve, notices=notices,
+                           horizon_days=settings.horizon_days, time_limit_s=settings.time_limit_s, tz=tz)
 
 
 def _expected(given: PlanTaskStatus | None, allowed: tuple[PlanTaskStatus, ...], step: str) -> list[PlanTaskStatus]:
