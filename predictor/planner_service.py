@@ -39,7 +39,8 @@ from storage.records import Database
 from storage.records.plans import TaskFilter
 from workorders.book import Step, WorkOrderBook
 from workorders.notice_board import NoticeBoard
-from workorders.notices import Window
+from workorders.notice_records import NoticeFilter
+from workorders.notices import NoticeStatus, Window
 from workorders.sla import SlaPolicy
 
 log = logging.getLogger(__name__)
@@ -119,7 +120,9 @@ class PlanningService:
                 moved += before is not None and (before.planned_date, before.technician_id) != (
                     task.planned_date, task.technician_id)
                 opened += self._keep_order(task, actor)
-        gone = [t for key, t in proposed.items() if key not in {t.key for t in upserted}]
+        # Missing from the new plan, and due within its horizon (a shorter horizon says nothing of the rest).
+        held = {t.key for t in upserted}
+        gone = [t for key, t in proposed.items() if key not in held and t.due_date <= horizon.end]
         for task in gone:
             self._drop(task, actor)
         run = PlanRun(plan, self._db.plans.tasks(TaskFilter(statuses=OPEN)), opened, moved, len(gone), len(pinned))
@@ -219,7 +222,10 @@ class PlanningService:
         an order was opened."""
         order = self._order(task)
         if order is not None and not order.status.is_terminal:
-            self._follow(order, task, actor, note or f"plan: {task.planned_date.isoformat()}")
+            if self._follow(order, task, actor, note or f"plan: {task.planned_date.isoformat()}") and (
+                    task.affects_residents):
+                self._withdraw_notices(order.id, task.site_id)  # the old day's notice: draft it anew
+                self._draft_notice(order.id, task, actor)
             return False
         existing = self._db.plans.open_order_for(order_ref(task))  # opened before a crash kept it unlinked
         if existing is not None:
@@ -238,8 +244,9 @@ class PlanningService:
             self._draft_notice(order.id, task, actor)
         return opened
 
-    def _follow(self, order: WorkOrder, task: PlanTask, actor: str, note: str) -> None:
-        """The order is due at the end of the planned day, with the planned technician until dispatched."""
+    def _follow(self, order: WorkOrder, task: PlanTask, actor: str, note: str) -> bool:
+        """The order is due at the end of the planned day, with the planned technician until dispatched;
+        whether its day changed."""
         fields: dict[str, object] = {}
         due_at = self._day_end(task.planned_date)
         if order.due_at != due_at:
@@ -248,11 +255,22 @@ class PlanningService:
             fields["assignee"] = task.technician_id
         if fields:
             self._book.record(order.id, WorkOrderAction.ASSIGN, actor, note, data={"plan_task": task.id}, **fields)
+        return "due_at" in fields
 
     def _cancel(self, task: PlanTask, actor: str, reason: str) -> None:
         order = self._order(task)
         if order is not None and not order.status.is_terminal:
             self._book.transition(order.id, Step(WoStatus.CANCELLED, actor, note=reason))
+            self._withdraw_notices(order.id, task.site_id)
+
+    def _withdraw_notices(self, order_id: int, site_id: str) -> None:
+        """Withdraw the upcoming notices (draft or published) about a planned order that moved or went."""
+        if self._notices is None:
+            return
+        upcoming = self._notices.records.list(NoticeFilter(site_id=site_id, ends_after=self._clock.now()))
+        for notice in upcoming:
+            if notice.work_order_id == order_id and notice.status is not NoticeStatus.WITHDRAWN:
+                self._notices.withdraw(notice.id)
 
     def _draft_notice(self, order_id: int, task: PlanTask, actor: str) -> None:
         if self._notices is None:

@@ -127,6 +127,14 @@ def test_a_task_the_new_plan_no_longer_holds_is_dropped_and_its_order_cancelled(
     assert back.work_order_id not in (None, order.id)
 
 
+def test_a_shorter_horizon_drops_nothing_due_beyond_it(desk: Desk) -> None:
+    desk.service.replan()
+    desk.solver.answer = [task("p1", 10, 8)]  # what a 14-day plan holds: p2 is due on day 20
+    run = desk.service.replan(horizon_days=14)
+    assert run.dropped == 0
+    assert [t.asset_id for t in run.tasks] == ["p1", "p2"]
+
+
 def test_accepted_tasks_are_kept_and_rejected_keys_never_come_back(desk: Desk) -> None:
     kept, refused = desk.service.replan().tasks
     assert kept.id is not None
@@ -198,13 +206,19 @@ def test_started_work_is_not_dropped_nor_planned_again(desk: Desk) -> None:
     assert desk.solver.problems[-1].pinned[0].key == first.key
 
 
-def test_work_that_affects_residents_gets_one_draft_notice(desk: Desk) -> None:
+def test_work_that_affects_residents_gets_one_draft_notice_that_follows_moves(desk: Desk) -> None:
     desk.solver.answer = [task("e1", 10, 8, "tom", rule="elevator.maintenance", residents=True)]
     lift = desk.service.replan().tasks[0]
     desk.service.replan()
     notices = desk.board.list(site_id="north")
     assert [(n.work_order_id, n.status.value) for n in notices] == [(lift.work_order_id, "draft")]
     assert notices[0].starts_at == datetime(2026, 3, 10, 8, tzinfo=UTC)  # 08:00 on the planned day (UTC here)
+    desk.board.publish(notices[0].id)
+    desk.service.move(lift.id or 0, TODAY + timedelta(days=12), "tenants' meeting", "zhao")
+    moved = desk.board.list(site_id="north")
+    assert [(n.status.value, n.starts_at.day) for n in moved] == [("withdrawn", 10), ("draft", 14)]
+    desk.service.reject(lift.id or 0, "lift replaced", "zhao")
+    assert [n.status.value for n in desk.board.list(site_id="north")] == ["withdrawn", "withdrawn"]
 
 
 def test_the_problem_holds_the_records_assets_and_forecast_shifted_to_today(desk: Desk) -> None:
