@@ -57,6 +57,10 @@ class ProblemBuilder:
         self._setup = setup
         self._tz = tz
 
+    def is_regulatory(self, rule_id: str) -> bool:
+        """Whether the PM rule ``rule_id`` is a regulatory minimum (its task must be done by its due date)."""
+        return any(rule.id == rule_id and rule.regulatory for rule in self._setup.rules)
+
     def knows_technician(self, user_id: str) -> bool:
         return self._people.technicians.find(user_id) is not None
 

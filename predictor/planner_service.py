@@ -169,6 +169,9 @@ class PlanningService:
         if day < self._clock.now().astimezone(self._tz).date():
             raise InvalidRequest(f"cannot move a task into the past ({day.isoformat()})")
         current = self._db.plans.get(task_id)
+        if day > current.due_date and self._problems.is_regulatory(current.rule_id):
+            raise InvalidRequest(f"{current.rule_id} is a regulatory minimum: the task must be done by "
+                                 f"{current.due_date.isoformat()}, not moved to {day.isoformat()}")
         task = self._db.plans.change(task_id, _expected(expected, MOVE_FROM, "moved"), status=_T.MOVED,
                                      planned_date=day, technician_id=technician_id or current.technician_id,
                                      move_reason=reason.strip(), decided_by=actor, decided_at=self._clock.now())

@@ -170,6 +170,14 @@ def test_a_move_needs_a_reason_and_takes_the_order_along(desk: Desk) -> None:
     assert "residents' festival" in desk.db.work_orders.history(order.id)[-1].note
 
 
+def test_regulatory_work_cannot_be_moved_past_its_due_date(desk: Desk) -> None:
+    desk.solver.answer = [task("e1", 10, 8, "tom", rule="elevator.maintenance", residents=True)]
+    lift = desk.service.replan().tasks[0]
+    with pytest.raises(InvalidRequest, match="regulatory minimum"):
+        desk.service.move(lift.id or 0, TODAY + timedelta(days=11), "busy", "zhao")
+    assert desk.service.move(lift.id or 0, TODAY + timedelta(days=10), "busy", "zhao").status is _T.MOVED
+
+
 def test_two_planners_deciding_the_same_task_one_gets_a_conflict(desk: Desk) -> None:
     first = desk.service.replan().tasks[0]
     assert first.id is not None
@@ -214,9 +222,9 @@ def test_work_that_affects_residents_gets_one_draft_notice_that_follows_moves(de
     assert [(n.work_order_id, n.status.value) for n in notices] == [(lift.work_order_id, "draft")]
     assert notices[0].starts_at == datetime(2026, 3, 10, 8, tzinfo=UTC)  # 08:00 on the planned day (UTC here)
     desk.board.publish(notices[0].id)
-    desk.service.move(lift.id or 0, TODAY + timedelta(days=12), "tenants' meeting", "zhao")
+    desk.service.move(lift.id or 0, TODAY + timedelta(days=9), "tenants' meeting", "zhao")
     moved = desk.board.list(site_id="north")
-    assert [(n.status.value, n.starts_at.day) for n in moved] == [("withdrawn", 10), ("draft", 14)]
+    assert [(n.status.value, n.starts_at.day) for n in moved] == [("withdrawn", 10), ("draft", 11)]
     desk.service.reject(lift.id or 0, "lift replaced", "zhao")
     assert [n.status.value for n in desk.board.list(site_id="north")] == ["withdrawn", "withdrawn"]
 
