@@ -33,7 +33,7 @@ from core.settings import PlannerSettings
 from people.records import PeopleRecords
 from predictor.plan_exports import plan_calendar, plan_csv
 from predictor.plan_inputs import PlannerSetup, ProblemBuilder
-from predictor.planning.problem import Horizon, Problem, Solution
+from predictor.planning.problem import Horizon, Problem, Solution, TaskKey, Unplaced
 from predictor.planning.solver import solve
 from storage.records import Database
 from storage.records.plans import TaskFilter
@@ -70,6 +70,7 @@ class PlanRun:
     moved: int  # proposed tasks moved to another day or technician
     dropped: int  # proposed tasks no longer needed (their orders cancelled)
     kept: int  # accepted, moved or started tasks kept as they are
+    unplaced: tuple[Unplaced, ...] = ()  # what the solver could not put on any day, and why
 
 
 class PlanningService:
@@ -112,7 +113,22 @@ class PlanningService:
                                        solution.expected_cost, dict(solution.stats)))
         assert plan.id is not None
         fresh = [t for t in solution.tasks if t.key not in rejected and t.key not in {p.key for p in pinned}]
-        upserted = self._db.plans.upsert_tasks(plan.id, fresh)
+        opened, moved, dropped = self._reconcile(plan.id, fresh, proposed, horizon, actor)
+        for missed in solution.unplaced:
+            if missed.regulatory:  # a legal minimum nobody can do in time: people must act
+                log.warning("plan %s: regulatory %s on %s due %s not placed: %s", plan.id, missed.rule_id,
+                            missed.asset_id, missed.due_date, missed.reason)
+        run = PlanRun(plan, self._db.plans.tasks(TaskFilter(statuses=OPEN)), opened, moved, dropped, len(pinned),
+                      solution.unplaced)
+        log.info("plan %s (%s): %d open tasks, %d orders opened, %d moved, %d dropped, %d kept", plan.id,
+                 plan.status.value, len(run.tasks), opened, moved, dropped, len(pinned))
+        return run
+
+    def _reconcile(self, plan_id: int, fresh: list[PlanTask], proposed: dict[TaskKey, PlanTask], horizon: Horizon,
+                   actor: str) -> tuple[int, int, int]:
+        """Store the new plan's tasks by key and bring their orders in step; drop the proposals it no longer
+        holds. How many orders were opened, tasks moved and tasks dropped."""
+        upserted = self._db.plans.upsert_tasks(plan_id, fresh)
         opened = moved = 0
         for task in upserted:
             if task.status is _T.PROPOSED:
@@ -125,10 +141,7 @@ class PlanningService:
         gone = [t for key, t in proposed.items() if key not in held and t.due_date <= horizon.end]
         for task in gone:
             self._drop(task, actor)
-        run = PlanRun(plan, self._db.plans.tasks(TaskFilter(statuses=OPEN)), opened, moved, len(gone), len(pinned))
-        log.info("plan %s (%s): %d open tasks, %d orders opened, %d moved, %d dropped, %d kept", plan.id,
-                 plan.status.value, len(run.tasks), opened, moved, len(gone), len(pinned))
-        return run
+        return opened, moved, len(gone)
 
     def sync_with_orders(self) -> None:
         """Tasks whose order was completed are done; tasks whose order the desk cancelled are rejected."""

@@ -72,6 +72,15 @@ class PlanTaskPage(BaseModel):
     next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last one.")
 
 
+class UnplacedPublic(_Public):
+    rule_id: str
+    asset_id: str
+    site_id: str
+    due_date: date
+    regulatory: bool = Field(description="A legal minimum: people must act.")
+    reason: str
+
+
 class PlanRunPublic(BaseModel):
     """What a re-plan did."""
 
@@ -81,11 +90,13 @@ class PlanRunPublic(BaseModel):
     moved: int = Field(description="Proposed tasks moved to another day or technician.")
     dropped: int = Field(description="Proposed tasks no longer needed; their orders cancelled.")
     kept: int = Field(description="Accepted, moved or started tasks kept as they were.")
+    unplaced: list[UnplacedPublic] = Field(description="What no technician or allowed day could take, and why.")
 
     @classmethod
     def of(cls, run: PlanRun) -> PlanRunPublic:
         return cls(plan=PlanPublic.of(run.plan), tasks=len(run.tasks), opened=run.opened, moved=run.moved,
-                   dropped=run.dropped, kept=run.kept)
+                   dropped=run.dropped, kept=run.kept,
+                   unplaced=[UnplacedPublic.model_validate(u) for u in run.unplaced])
 
 
 class PlanCreate(BaseModel):

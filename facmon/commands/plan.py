@@ -121,6 +121,8 @@ def plan_table(run: PlanRun) -> str:
              f"{run.opened} orders opened, {run.moved} moved, {run.dropped} dropped, {run.kept} kept",
              "  ".join(name.ljust(width) for name, width in _TABLE) + "  explanation"]
     lines += [_row(task) for task in run.tasks]
+    lines += [f"not placed: {u.rule_id} on {u.asset_id}, due {u.due_date}" + (" (regulatory)" if u.regulatory else "")
+              + f": {u.reason}" for u in run.unplaced]
     return "\n".join(lines)
 
 

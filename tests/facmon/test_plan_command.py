@@ -45,7 +45,10 @@ def test_plan_prints_a_table_with_explanations_and_replanning_changes_nothing(
     assert any("regulatory minimum" in line for line in lines[2:])
     assert main(["plan", "--config", str(config), "--horizon-days", "30", "--json"]) == 0
     again = json.loads(capsys.readouterr().out)
-    assert (again["opened"], again["moved"], again["dropped"], again["tasks"]) == (0, 0, 0, len(lines) - 2)
+    rows = [line for line in lines[2:] if not line.startswith("not placed: ")]
+    assert (again["opened"], again["moved"], again["dropped"], again["tasks"]) == (0, 0, 0, len(rows))
+    assert len(again["unplaced"]) == len(lines) - 2 - len(rows)
+    assert not any(u["regulatory"] for u in again["unplaced"])
     assert all(item["explanation"] for item in again["items"])
 
 
