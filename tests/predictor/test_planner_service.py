@@ -311,3 +311,28 @@ def test_with_the_real_solver_replanning_is_idempotent_and_follows_a_new_forecas
     assert healed.dropped == 1
     assert db.plans.get(condition[0].id or 0).status is _T.DROPPED
     assert db.work_orders.count() == orders + 1  # the condition task's order, cancelled; nothing else
+
+
+def test_two_planners_replanning_at_once_never_open_twin_orders(desk: Desk, db: Database) -> None:
+    import threading
+
+    other = PlanningService(db, desk.book, desk.clock, ProblemBuilder(db, PeopleRecords(db), PlannerSetup.load()),
+                            desk.solver)  # another process: its own lock
+    failures: list[Exception] = []
+
+    def replan(service: PlanningService) -> None:
+        for _ in range(2):
+            try:
+                service.replan()
+            except Conflict as lost:  # the other one changed a task first: the next re-plan catches up
+                failures.append(lost)
+
+    threads = [threading.Thread(target=replan, args=(service,)) for service in (desk.service, other)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    tasks = desk.service.replan().tasks
+    open_orders, _ = db.work_orders.page(WorkOrderFilter(source=WorkOrderSource.PLANNED, open_only=True), 500)
+    assert len(tasks) == 2
+    assert sorted(o.id for o in open_orders) == sorted(t.work_order_id for t in tasks)
