@@ -7,20 +7,27 @@ tested. The records, the work-order book and the notice board are the real ones.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
+import vobject
 
 from core.clock import ManualClock
-from core.domain import Asset, AssetKind, Site, WorkOrderSource, WorkOrderStatus
+from core.domain import Asset, AssetKind, Forecast, Site, WorkOrderSource, WorkOrderStatus
 from core.errors import Conflict, InvalidRequest, NotFound
 from core.events import EventBus
 from core.plans import PlanTask, PlanTaskStatus, SolveStatus
+from people.model import Skill, Technician, User
 from people.records import PeopleRecords
-from predictor.plan_inputs import PlannerSetup, ProblemBuilder
+from people.roster import DEFAULT_ROSTER, load_roster
+from predictor.plan_inputs import PlannerSetup, ProblemBuilder, asset_state
 from predictor.planner_service import PlanningService
-from predictor.planning.problem import Problem, Solution
+from predictor.planning.problem import Horizon, Problem, Solution
+from predictor.planning.solver import solve
+from simulators.portfolio import default_portfolio
 from storage.records import Database
 from storage.records.work_orders import WorkOrderFilter
 from workorders.book import Step, WorkOrderBook
@@ -64,7 +71,12 @@ class Desk:
 
 
 @pytest.fixture
-def desk(db: Database) -> Desk:
+def desk(sqlite_db: Database) -> Desk:
+    """The reconciliation on SQLite; the records' own tests, and the race below, run on PostgreSQL too."""
+    return make_desk(sqlite_db)
+
+
+def make_desk(db: Database) -> Desk:
     db.assets.upsert_site(Site("north", "North Tower"))
     for asset in (Asset("p1", "north", AssetKind.PUMP, "Pump 1"), Asset("p2", "north", AssetKind.PUMP, "Pump 2"),
                   Asset("e1", "north", AssetKind.ELEVATOR, "Lift A")):
@@ -239,10 +251,6 @@ def test_the_problem_holds_the_records_assets_and_forecast_shifted_to_today(desk
 
 
 def test_a_forecast_made_days_ago_counts_from_the_horizon_start() -> None:
-    from core.domain import Forecast
-    from predictor.plan_inputs import asset_state
-    from predictor.planning.problem import Horizon
-
     forecast = Forecast("p1", T0 - timedelta(days=4), 60.0, 40.0, "vibration", "trend", {"meter_value": 1000.0},
                         rul_p10_days=12.0, rul_p90_days=80.0, usage_unit="run_h", rul_p50_usage=800.0)
     state = asset_state(Asset("p1", "north", AssetKind.PUMP, "Pump 1"), forecast, Horizon(TODAY), {})
@@ -253,10 +261,6 @@ def test_a_forecast_made_days_ago_counts_from_the_horizon_start() -> None:
 
 
 def test_the_exports_hold_the_open_tasks_of_a_technician_or_a_site(desk: Desk) -> None:
-    import vobject
-
-    from people.model import Skill, Technician, User
-
     people = PeopleRecords(desk.db)
     people.users.upsert(User("pia", "Pia Chen"), T0)
     people.technicians.upsert(Technician("pia", frozenset({Skill.PLUMBER})))
@@ -274,14 +278,8 @@ def test_the_exports_hold_the_open_tasks_of_a_technician_or_a_site(desk: Desk) -
         desk.service.site_calendar("atlantis")
 
 
-def test_with_the_real_solver_replanning_is_idempotent_and_follows_a_new_forecast(db: Database) -> None:
-    from zoneinfo import ZoneInfo
-
-    from core.domain import Forecast
-    from people.roster import DEFAULT_ROSTER, load_roster
-    from predictor.planning.solver import solve
-    from simulators.portfolio import default_portfolio
-
+def test_with_the_real_solver_replanning_is_idempotent_and_follows_a_new_forecast(sqlite_db: Database) -> None:
+    db = sqlite_db
     portfolio = default_portfolio()
     for site in portfolio.sites:
         db.assets.upsert_site(site)
@@ -313,9 +311,8 @@ def test_with_the_real_solver_replanning_is_idempotent_and_follows_a_new_forecas
     assert db.work_orders.count() == orders + 1  # the condition task's order, cancelled; nothing else
 
 
-def test_two_planners_replanning_at_once_never_open_twin_orders(desk: Desk, db: Database) -> None:
-    import threading
-
+def test_two_planners_replanning_at_once_never_open_twin_orders(db: Database) -> None:
+    desk = make_desk(db)
     other = PlanningService(db, desk.book, desk.clock, ProblemBuilder(db, PeopleRecords(db), PlannerSetup.load()),
                             desk.solver)  # another process: its own lock
     failures: list[Exception] = []
