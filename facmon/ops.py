@@ -199,7 +199,12 @@ class OpsDriver:
                 self.counts.cancelled += 1
                 return t.accept
             planned = order.assignee if order.source is Src.PLANNED else None  # the plan's technician
-            self.dispatch.dispatch(oid, self.desk, technician=planned)
+            try:
+                self.dispatch.dispatch(oid, self.desk, technician=planned)
+            except InvalidRequest:
+                if planned is None:
+                    raise
+                self.dispatch.dispatch(oid, self.desk)  # not qualified today: the best one available
             return t.accept
         tech = order.assignee or self.desk
         if status is S.DISPATCHED:
