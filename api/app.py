@@ -27,6 +27,7 @@ from api.routes import (
     metrics,
     notices,
     people,
+    plans,
     reports,
     rules,
     sla,
@@ -55,6 +56,7 @@ ROUTERS = (
     people,
     inspections,
     reports,
+    plans,
 )
 CONSOLE_DIR = Path(__file__).parent / "console"
 

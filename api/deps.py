@@ -11,6 +11,7 @@ from fastapi import Depends, Request
 from collector.decode import Decoder
 from core.clock import Clock
 from core.events import EventBus
+from predictor.planner_service import PlanningService
 from rules.service import RulesService
 from storage.records import Database
 from storage.telemetry import TelemetryStore
@@ -50,6 +51,7 @@ class Services:
     sla_policy: SlaPolicy | None = None  # the SLA policy in force (None: the packaged one)
     dispatch: DispatchService | None = None  # technicians, shifts, proposals and dispatch (/technicians ...)
     inspections: InspectionRounds | None = None  # inspection rounds (None: the routes answer 503)
+    planning: PlanningService | None = None  # the maintenance plan (None: the routes answer 503)
 
 
 def get_services(request: Request) -> Services:

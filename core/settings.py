@@ -95,6 +95,14 @@ class PredictorSettings(_Section):
     history_days: float = Field(30, gt=0)
 
 
+class PlannerSettings(_Section):
+    enabled: bool = True  # re-plan after each forecast run (docs/planner.md, "The plan in use")
+    horizon_days: int = Field(90, ge=1, le=366)
+    time_limit_s: float = Field(10, gt=0)  # the MIP's limit; past it, its best plan (or the greedy one)
+    rules_file: Path | None = None  # a portfolio's PM rules over the packaged ones, by rule id
+    costs_file: Path | None = None  # a portfolio's cost model instead of the packaged one
+
+
 class EmergencySettings(_Section):
     # Laid over the packaged plans (workorders/emergency_plans.yaml): plans replace by name.
     plans_file: Path | None = None
@@ -170,6 +178,7 @@ class Settings(BaseSettings):
     attachments: AttachmentSettings = Field(default_factory=AttachmentSettings)
     sla: SlaSettings = Field(default_factory=SlaSettings)
     inspections: InspectionSettings = Field(default_factory=InspectionSettings)
+    planner: PlannerSettings = Field(default_factory=PlannerSettings)
     portfolio: Path | None = None  # sites and assets to register at start (YAML)
 
     @classmethod

@@ -14,16 +14,21 @@ from pathlib import Path
 from typing import Any
 
 from core.clock import AcceleratedClock
+from core.domain import WorkOrderSource
 from core.settings import load_settings
 from facmon.broker import EmbeddedBroker, free_port
 from facmon.ops import OpsCounts, OpsDriver
 from facmon.periodic import Periodic
 from facmon.runtime import Runtime, build_runtime
 from people.roster import DEFAULT_ROSTER, load_roster
+from predictor.planner_service import OPEN as OPEN_TASKS
 from simulators.ops_model import OpsRates
 from simulators.portfolio import default_portfolio
 from simulators.runner import SimulatorRunner
 from simulators.scenario import DEMO_START, demo_scenario
+from storage.records import Database
+from storage.records.plans import TaskFilter
+from storage.records.work_orders import WorkOrderFilter
 from workorders.complaint_desk import ComplaintDesk
 
 log = logging.getLogger(__name__)
@@ -39,6 +44,7 @@ ROSTER_DAYS = timedelta(days=91)  # the shifts stored for the demo: a quarter fr
 # an inspection round and follow-up calls. The day shift starts at 00:00 UTC, seven hours in.
 DEMO_OPS = OpsRates(requests_per_day=30, complaint_share=0.3, emergencies_per_day=6, pace=0.1)
 OPS_TICK_S = 0.25  # wall seconds between looks of the simulated desk
+PLAN_PREVIEW = 5  # plan tasks printed at the end
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +93,8 @@ def run_demo(options: DemoOptions, say: Any = print) -> dict[str, Any]:
         + ("" if options.faults else ", no faults scheduled"))
     say(f"console: http://127.0.0.1:{options.port}/#token={token}")
     say(f"API docs: http://127.0.0.1:{options.port}/docs   (bearer token: {token})")
+    say(f"maintenance plan: http://127.0.0.1:{options.port}/api/v1/plan-tasks (re-planned at start and after "
+        "each forecast run)")
     say("press Ctrl-C to stop" if options.duration_s is None else f"running for {options.duration_s:.0f} s")
     try:
         _wait(options.duration_s)
@@ -100,7 +108,9 @@ def run_demo(options: DemoOptions, say: Any = print) -> dict[str, Any]:
         summary = _summary(runtime, clock, simulators.stats.malformed_injected, ops.counts)
         runtime.stop()
         broker.stop()
-    say(" ".join(f"{key}={value}" for key, value in summary.items() if not isinstance(value, dict)))
+    say(" ".join(f"{key}={value}" for key, value in summary.items() if not isinstance(value, dict | list)))
+    for task in summary["plan"]:  # the first days of the maintenance plan, each with its reasons
+        say(f"plan: {task['day']} {task['technician'] or '-'} {task['asset']}: {task['task']} - {task['why']}")
     if options.summary_json is not None:
         options.summary_json.write_text(json.dumps(summary, indent=2) + "\n")
     return summary
@@ -147,4 +157,14 @@ def _summary(runtime: Runtime, clock: AcceleratedClock, malformed_injected: int,
         "follow_ups": ops.follow_ups,
         "simulated_hours": round((clock.now() - clock.start).total_seconds() / 3600, 1),
         "dead_letters_by_reason": db.dead_letters.counts(),
+        "plan_tasks": db.plans.total(TaskFilter(statuses=OPEN_TASKS)),
+        "planned_orders": db.work_orders.total(WorkOrderFilter(source=WorkOrderSource.PLANNED)),
+        "plan": _plan_preview(db),
     }
+
+
+def _plan_preview(db: Database) -> list[dict[str, Any]]:
+    """The plan's first open tasks with their explanations (the console lists them all: Plan)."""
+    tasks, _ = db.plans.page(TaskFilter(statuses=OPEN_TASKS), limit=PLAN_PREVIEW)
+    return [{"day": t.planned_date.isoformat(), "technician": t.technician_id, "asset": t.asset_id, "task": t.task,
+             "status": t.status.value, "why": t.explanation} for t in tasks]

@@ -176,13 +176,18 @@ class OpsDriver:
                 self._jobs[order.id] = _Job(times, now + times.dispatch)
         for order in sorted(orders, key=lambda o: o.id):
             job = self._jobs[order.id]
-            if job.next_at > now:
+            if job.next_at > now or self._not_yet(order, now):
                 continue
             try:
                 job.next_at = now + self._advance(order, job)
             except (Conflict, InvalidRequest, NotFound, TransitionError) as refused:
                 log.debug("ops: work order %s: %s", order.id, refused)
                 job.next_at = now + RETRY
+
+    @staticmethod
+    def _not_yet(order: WorkOrder, now: datetime) -> bool:
+        """Planned work waits for its planned day (the order is due at the day's end; the plan may move it)."""
+        return order.source is Src.PLANNED and order.status is S.REQUESTED and order.due_at - timedelta(days=1) > now
 
     def _advance(self, order: WorkOrder, job: _Job) -> timedelta:
         """Take the order's next step; how long until the one after."""
@@ -193,7 +198,13 @@ class OpsDriver:
                                                note="withdrawn by the resident"))
                 self.counts.cancelled += 1
                 return t.accept
-            self.dispatch.dispatch(oid, self.desk)
+            planned = order.assignee if order.source is Src.PLANNED else None  # the plan's technician
+            try:
+                self.dispatch.dispatch(oid, self.desk, technician=planned)
+            except InvalidRequest:
+                if planned is None:
+                    raise
+                self.dispatch.dispatch(oid, self.desk)  # not qualified today: the best one available
             return t.accept
         tech = order.assignee or self.desk
         if status is S.DISPATCHED:

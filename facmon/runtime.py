@@ -26,6 +26,7 @@ from core.events import STOPPING, EventBus
 from core.settings import Settings
 from facmon.periodic import Periodic
 from people.records import PeopleRecords
+from predictor.planner_service import PlanningService, planning_service
 from predictor.service import Predictor
 from rules.model import Rule
 from rules.pack import default_rules, load_rules, merge
@@ -51,6 +52,7 @@ RULES_TICK_S = 30.0  # clock seconds between rule ticks (shelf expiry, no-data w
 RULES_CHECKPOINT_S = 30.0  # wall seconds between rule-engine checkpoints
 SLA_CHECK_S = 30.0  # wall seconds between SLA checks (each reads the clock: accelerated under the demo)
 ROUNDS_PLAN_S = 24 * 3600.0  # clock seconds between generations of inspection rounds
+REPLAN_S = 24 * 3600.0  # clock seconds between scheduled re-plans (each forecast run re-plans too)
 
 
 def configured_rules(settings: Settings) -> list[Rule]:
@@ -79,6 +81,7 @@ class Runtime:
     notifier: WebhookNotifier | None = None
     sla: SlaWatch | None = None
     inspections: InspectionRounds | None = None
+    planning: PlanningService | None = None
     _threads: list[Any] = field(default_factory=list)
     _consumer: MqttConsumer | None = None
     _server: uvicorn.Server | None = None
@@ -92,7 +95,7 @@ class Runtime:
 
     def start(self) -> None:
         forecasting = Periodic("predictor", self.clock.wall_seconds(self.settings.predictor.interval_s),
-                               self.predictor.run_once)
+                               self.forecast_and_plan)
         # The registry gives the engine asset attributes (`where`), report intervals (`stale()`)
         # and the members of each site (site rules); before the first reading, on this thread.
         self.rules.engine.register(self.db.assets.list())
@@ -109,7 +112,8 @@ class Runtime:
                               self.emergency.escalate_late)
         # Reload the rules when a configured rule file changes (same path as POST /rules/reload).
         watcher = RuleFileWatcher(self.settings.rules.files, self.rules.reload)
-        self._threads = [forecasting, ticking, checkpointing, late_steps, watcher, *self.inspection_tasks()]
+        self._threads = [forecasting, ticking, checkpointing, late_steps, watcher, *self.inspection_tasks(),
+                         *self.planning_tasks()]
         if self.notifier is not None:  # outbound webhooks: queue bus events, send and retry on a thread
             self.notifier.attach(self.bus)
             self._threads.append(Periodic("webhooks", self.settings.notify.send_interval_s, self.notifier.run_once))
@@ -133,6 +137,18 @@ class Runtime:
         return [Periodic("inspections-plan", self.clock.wall_seconds(ROUNDS_PLAN_S),
                          lambda: rounds.generate(horizon), first_after_s=0),
                 Periodic("inspections-missed", self.clock.wall_seconds(settings.missed_check_s), rounds.mark_missed)]
+
+    def forecast_and_plan(self) -> None:
+        """New forecasts, then a plan that follows them (moved, dropped or new planned orders)."""
+        self.predictor.run_once()
+        if self.planning is not None and self.settings.planner.enabled:
+            self.planning.replan()
+
+    def planning_tasks(self) -> list[Periodic]:
+        """A plan at start (calendar and regulatory work need no forecast) and then once a day."""
+        if self.planning is None or not self.settings.planner.enabled:
+            return []
+        return [Periodic("planner", self.clock.wall_seconds(REPLAN_S), self.planning.replan, first_after_s=0)]
 
     def stop(self) -> None:
         """Stop receiving first, then flush and stop the rest, so nothing accepted is dropped."""
@@ -186,6 +202,7 @@ class Runtime:
             sla_policy=self.sla.policy if self.sla is not None else None,
             dispatch=self.dispatch,
             inspections=self.inspections,
+            planning=self.planning,
         )
         # Open console event streams never end by themselves: bound the wait for them at shutdown.
         config = uvicorn.Config(create_app(services), host=api.host, port=api.port, log_level="warning",
@@ -221,5 +238,7 @@ def build_runtime(settings: Settings, clock: Clock) -> Runtime:
     notifier = build_notifier(settings.notify, db, clock, recipients=dispatch.recipients)
     sla = SlaWatch(db=db, bus=bus, policy=policy, clock=clock)
     inspections = InspectionRounds(db, book, clock, load_templates(settings.inspections.templates))
+    planning = planning_service(db, book, clock, dispatch.people, policy, settings.planner,
+                                notices=NoticeBoard(db, bus, clock))
     return Runtime(settings, clock, bus, db, store, book, rules, predictor, ingest, emergency=emergency,
-                   dispatch=dispatch, notifier=notifier, sla=sla, inspections=inspections)
+                   dispatch=dispatch, notifier=notifier, sla=sla, inspections=inspections, planning=planning)

@@ -160,6 +160,7 @@ async function loadAll() {
   state.orders = new Map(orders.items.map((o) => [o.id, o]));
   state.forecasts = new Map(forecasts.map((f) => [f.asset_id, f]));
   renderAlarms(); renderOrders(); renderForecasts();
+  await refreshPlan();
 }
 
 async function refreshAlarm(id, raised) {
@@ -217,6 +218,38 @@ async function shelve(alarm, button) {
 
 // --- live updates --------------------------------------------------------------------------------
 
+// --- the maintenance plan ------------------------------------------------------------------------
+
+// The first open tasks by day, each with its reasons; a service without a planner answers 503: no section.
+const PLAN_QUERY = "plan-tasks?status=proposed&status=accepted&status=moved&limit=25";
+let planRefresh = null;
+
+async function refreshPlan() {
+  let page;
+  try {
+    page = await call(PLAN_QUERY);
+  } catch (error) {
+    if (error instanceof Unauthorized) throw error;
+    $("#plan").closest("section").hidden = true;
+    return;
+  }
+  $("#plan").closest("section").hidden = false;
+  const rows = page.items.map((task) => el("tr", { "data-plan-task-id": String(task.id) },
+    el("td", {}, task.planned_date), el("td", {}, task.technician_id || "—"), el("td", {}, assetCell(task.asset_id)),
+    el("td", {}, task.task), el("td", {}, badge("status", task.status)), el("td", { class: "why" }, task.explanation)));
+  $("#plan tbody").replaceChildren(...(rows.length ? rows : [emptyRow(6, "Nothing planned yet.")]));
+  $("#plan-count").textContent = `(${page.total})`;
+}
+
+// A re-plan opens or moves many planned orders at once: refresh the plan once after the burst.
+function planChanged(order) {
+  if (order.source !== "planned" || planRefresh) return;
+  planRefresh = setTimeout(() => {
+    planRefresh = null;
+    refreshPlan().catch((error) => notify(`Could not load the plan: ${error.message}`));
+  }, 1000);
+}
+
 function setLink(linkState, text) {
   const link = $("#link");
   link.dataset.state = linkState;
@@ -237,8 +270,8 @@ function follow() {
   source.addEventListener("error", () => { reconnecting = true; setLink("down", "reconnecting…"); });
   source.addEventListener("alarm.raised", handle((data) => refreshAlarm(data.id, true)));
   source.addEventListener("alarm.changed", handle((data) => refreshAlarm(data.id, false)));
-  source.addEventListener("workorder.opened", handle((data) => refreshOrder(data.id)));
-  source.addEventListener("workorder.changed", handle((data) => refreshOrder(data.id)));
+  source.addEventListener("workorder.opened", handle((data) => { planChanged(data); return refreshOrder(data.id); }));
+  source.addEventListener("workorder.changed", handle((data) => { planChanged(data); return refreshOrder(data.id); }));
   source.addEventListener("forecast.updated", handle(() => refreshForecasts()));
 }
 

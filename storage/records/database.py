@@ -20,6 +20,7 @@ from storage.records.emergency import EmergencyRunRepository
 from storage.records.forecasts import ForecastRepository
 from storage.records.inspections import InspectionRepository
 from storage.records.maintenance import MaintenanceWindowRepository
+from storage.records.plans import PlanRepository
 from storage.records.sla import SlaRepository
 from storage.records.work_orders import WorkOrderRepository
 
@@ -81,6 +82,7 @@ class Database:
         self.attachments = AttachmentRepository(sessions)
         self.sla = SlaRepository(sessions)
         self.inspections = InspectionRepository(sessions)
+        self.plans = PlanRepository(sessions)
 
     def upgrade(self) -> None:
         """Migrate the schema to the newest revision (alembic ``upgrade head``)."""
