@@ -88,6 +88,27 @@ USAGE_COUNTERS: dict[AssetKind, tuple[UsageCounter, ...]] = {
 }
 
 
+# Health-only indicators on the daily features (predictor/telemetry_features.py names): they pull health down
+# and name a driver, but have no trend-to-limit RUL of their own. Limits marked "assumption" are ours.
+CONDITION_INDICATORS: dict[AssetKind, tuple[WearIndicator, ...]] = {
+    AssetKind.PUMP: (
+        WearIndicator("efficiency.drift_pct", -15.0, 0.0, Direction.FALLING,
+                      source="assumption: 15 % efficiency loss is the usual overhaul point"),
+        WearIndicator("starts.per_hour", 6.0, 1.0, source="assumption: ~6 starts/h for a 7.5 kW motor"),
+        WearIndicator("dry_run.hours", 1.0, 0.0, source="assumption: a mechanical seal survives < 1 h dry"),
+    ),
+    AssetKind.ELEVATOR: (
+        WearIndicator("door_reopenings.mean", 3.0, 0.2, source="catalogue normal range top, 3 per report"),
+        WearIndicator("motor_current_a.max", 60.0, 45.0, source="catalogue normal range top, 60 A"),
+        WearIndicator("leveling_error_mm.abs_max", 20.0, 5.0, source="EN 81-20 levelling accuracy 20 mm"),
+    ),
+    AssetKind.LIGHTING: (
+        WearIndicator("failed_lamps.max", 1.0, 0.0, source="any failed lamp"),
+        WearIndicator("lumen_output_pct.mean", 70.0, 100.0, Direction.FALLING, source="L70 (IES LM-80/TM-21)"),
+    ),
+}
+
+
 @dataclass(frozen=True, slots=True)
 class GaugeFeatures:
     """A gauge's history as a trend table: ``t_days`` (time relative to ``at``, <= 0) and ``values``."""

@@ -7,8 +7,11 @@ exactly these rows. Usage counters become ``Meter``s (value and rate per day) so
 
 Assumptions, stated once: pumps report no ambient temperature in the catalogue, so bearing temperature above
 ambient uses 20 degC unless the asset reports ``ambient_temp_c``. Pump efficiency is hydraulic power
-(flow x (discharge - suction)) over electrical power per running hour, as drift from the mean of the table's
-first ``BASELINE_DAYS`` days (the pump's own early baseline within the window read).
+(flow x (discharge - suction)) over electrical power per running hour, compared with the pump's own
+efficiency-over-flow curve fitted to the first ``BASELINE_DAYS`` days of the span read.
+
+A day's row is complete only once the day is over: callers that want whole days pass a ``until`` at midnight
+(``whole_days_until``); the predictor service does, so a partial day never looks like a drop in use.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from itertools import pairwise
 
 import numpy as np
 import numpy.typing as npt
@@ -90,6 +94,11 @@ def daily_features(store: TelemetryStore, asset: Asset, since: datetime, until: 
     return build_table(asset.kind, columns)
 
 
+def whole_days_until(at: datetime) -> datetime:
+    """Midnight UTC at or before ``at``: the end of the last whole day."""
+    return at.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
 def meters(table: DailyFeatures) -> tuple[Meter, ...]:
     """The kind's usage meters from a daily table: newest value and mean daily rate over the table."""
     out = []
@@ -146,7 +155,7 @@ class _Reader:
         last = self.daily(metric, "last")
         days = sorted(last)
         increase = {day: max(last[day] - last[prev], 0.0) / max((day - prev).days, 1)
-                    for prev, day in zip(days, days[1:], strict=False)}
+                    for prev, day in pairwise(days)}
         return last, increase
 
 
@@ -160,7 +169,7 @@ def _pump(reader: _Reader) -> dict[str, Daily]:
         "vibration_mm_s.mean": reader.daily("vibration_mm_s", "mean"),
         "bearing_temp_c.mean": bearing,
         "bearing_temp_c.above_ambient": {d: t - ambient.get(d, ASSUMED_AMBIENT_C) for d, t in bearing.items()},
-        "efficiency.drift_pct": _drift_pct(efficiency),
+        "efficiency.drift_pct": efficiency,
         "run_hours.value": run_hours,
         "run_hours.per_day": run_per_day,
         "starts.per_hour": {d: n / 24.0 for d, n in starts_per_day.items()},
@@ -169,32 +178,43 @@ def _pump(reader: _Reader) -> dict[str, Daily]:
 
 
 def _pump_hours(reader: _Reader) -> tuple[Daily, Daily]:
-    """Per day: mean wire-to-water efficiency of the running hours, and the count of dry-run hours."""
+    """Per day: efficiency drift (%) from the pump's own early curve over the running hours, dry-run hours."""
     flow, discharge = reader.hourly("flow_m3h"), reader.hourly("discharge_bar")
     suction, power = reader.hourly("suction_bar"), reader.hourly("power_kw")
-    efficiency: dict[date, list[float]] = {}
+    points: list[tuple[date, float, float]] = []  # (day, flow, efficiency) of the running, wet hours
     dry: Daily = {}
     for hour, kw in power.items():
         day = hour.astimezone(UTC).date()
         dry.setdefault(day, 0.0)
-        if kw <= RUNNING_KW or hour not in flow:
+        if kw <= RUNNING_KW or hour not in flow or hour not in suction:
             continue
-        q, p_in = flow[hour], suction.get(hour, np.nan)
-        if q < DRY_FLOW_M3H or p_in < DRY_SUCTION_BAR:
+        if flow[hour] < DRY_FLOW_M3H or suction[hour] < DRY_SUCTION_BAR:
             dry[day] += 1.0
-        elif hour in discharge and np.isfinite(p_in):
-            hydraulic_kw = q / 3600 * (discharge[hour] - p_in) * 100  # m3/s x kPa
-            efficiency.setdefault(day, []).append(hydraulic_kw / kw)
-    return {day: float(np.mean(v)) for day, v in efficiency.items()}, dry
+        elif hour in discharge:
+            hydraulic_kw = flow[hour] / 3600 * (discharge[hour] - suction[hour]) * 100  # m3/s x kPa
+            points.append((day, flow[hour], hydraulic_kw / kw))
+    return _efficiency_drift(points), dry
 
 
-def _drift_pct(efficiency: Daily) -> Daily:
-    """Efficiency as percent change from the mean of its first BASELINE_DAYS days (negative = worse)."""
-    days = sorted(efficiency)
-    if not days:
+def _efficiency_drift(points: list[tuple[date, float, float]]) -> Daily:
+    """Mean per day of efficiency / expected efficiency - 1, in percent (negative = worse than when new).
+
+    Efficiency depends on the operating point, so the expected value comes from the pump's own curve:
+    a quadratic efficiency-over-flow fit to the hours of its first BASELINE_DAYS days (a constant when
+    those hours span too little flow for a curve).
+    """
+    if not points:
         return {}
-    baseline = float(np.mean([efficiency[d] for d in days[:BASELINE_DAYS]]))
-    return {d: 100.0 * (efficiency[d] / baseline - 1.0) for d in days} if baseline > 0 else {}
+    first = points[0][0]
+    early = np.array([(q, e) for day, q, e in points if (day - first).days < BASELINE_DAYS])
+    degree = 2 if len(early) >= 12 and np.ptp(early[:, 0]) > 1.0 else 0
+    curve = np.polyfit(early[:, 0], early[:, 1], degree)
+    drift: dict[date, list[float]] = {}
+    for day, q, e in points:
+        expected = float(np.polyval(curve, q))
+        if expected > 0:
+            drift.setdefault(day, []).append(100.0 * (e / expected - 1.0))
+    return {day: float(np.mean(values)) for day, values in drift.items()}
 
 
 def _elevator(reader: _Reader) -> dict[str, Daily]:

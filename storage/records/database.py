@@ -20,6 +20,7 @@ from storage.records.emergency import EmergencyRunRepository
 from storage.records.forecasts import ForecastRepository
 from storage.records.inspections import InspectionRepository
 from storage.records.maintenance import MaintenanceWindowRepository
+from storage.records.predictor_models import ModelRepository
 from storage.records.sla import SlaRepository
 from storage.records.work_orders import WorkOrderRepository
 
@@ -74,6 +75,7 @@ class Database:
         self.alarms = AlarmRepository(sessions)
         self.work_orders = WorkOrderRepository(sessions)
         self.forecasts = ForecastRepository(sessions)
+        self.models = ModelRepository(sessions)
         self.dead_letters = DeadLetterRepository(sessions)
         self.checkpoints = CheckpointRepository(sessions)
         self.maintenance = MaintenanceWindowRepository(sessions)
