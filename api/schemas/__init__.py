@@ -281,6 +281,18 @@ class ForecastPublic(_Public):
         return cls.model_validate(forecast)
 
 
+class ModelPublic(_Public):
+    name: str = Field(description="rul-<kind>.")
+    version: int
+    trained_at: datetime
+    window_start: datetime = Field(description="Start of the history it was trained on.")
+    window_end: datetime
+    metrics: dict[str, float] = Field(description="Validation metrics, and observed_coverage_p10_p90: the share "
+                                                  "of resolved stored forecasts whose P10-P90 held the real life.")
+    format: str
+    active: bool
+
+
 class DeadLetterPublic(BaseModel):
     id: int
     received_at: datetime
