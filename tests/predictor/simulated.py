@@ -24,7 +24,8 @@ def simulate_into(store: TelemetryStore | None, asset: Asset, seed: int, start: 
                   step: timedelta, fault: str | None = None, fault_from: datetime | None = None,
                   fault_until: datetime | None = None) -> SimulatedRun:
     """Step the asset's simulator model from ``start`` for ``days`` (or until it fails), with ``fault`` active
-    from ``fault_from`` (until ``fault_until``, if given); every report is written to ``store`` (when given) and returned."""
+    from ``fault_from`` (until ``fault_until``, if given); every report is written to ``store`` (if given) and
+    returned."""
     model, rng = make_device(asset, seed)
     at, until = start, start + timedelta(days=days)
     readings: list[Reading] = []

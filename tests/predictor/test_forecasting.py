@@ -46,7 +46,8 @@ def test_the_top_driver_names_the_injected_fault(kind: AssetKind, fault: str, fe
     assert forecast.driver in features
     assert forecast.drivers[0].feature == forecast.driver
     assert forecast.health <= 5.0 < healthy.health
-    assert "limit" in forecast.drivers[0].text and forecast.drivers[0].penalty >= 95.0
+    assert "limit" in forecast.drivers[0].text
+    assert forecast.drivers[0].penalty >= 95.0
 
 
 def test_without_a_model_the_forecast_is_the_prior_and_fills_every_field() -> None:
@@ -86,9 +87,11 @@ def test_learned_quantiles_cover_the_held_back_pumps_true_remaining_life() -> No
             at = datetime.combine(table.days[cut - 1] + timedelta(days=1), datetime.min.time(), tzinfo=UTC)
             head = dataclasses.replace(table, days=table.days[:cut], values=table.values[:cut])
             forecast = forecast_asset(run.asset, at, head, active)
-            assert forecast.model == "rul-pump" and forecast.model_version == "1"
+            assert forecast.model == "rul-pump"
+            assert forecast.model_version == "1"
             life = (run.failure_at - at).total_seconds() / 86_400  # type: ignore[operator]
             inside += forecast.rul_p10_days <= life <= forecast.rul_p90_days  # type: ignore[operator]
             total += 1
-    assert len(failed) >= 20 and total >= 30
+    assert len(failed) >= 20
+    assert total >= 30
     assert abs(inside / total - 0.8) <= COVERAGE_TOLERANCE, f"coverage {inside}/{total}"

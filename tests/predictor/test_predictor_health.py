@@ -25,7 +25,8 @@ def days(n: int) -> list[date]:
 def test_worn_fraction_is_0_at_the_baseline_1_at_the_limit_and_clipped(value: float) -> None:
     worn = worn_fraction(VIBRATION, value)
     assert 0.0 <= worn <= 1.0
-    assert worn_fraction(VIBRATION, 2.3) == 0.0 and worn_fraction(VIBRATION, 7.1) == 1.0
+    assert worn_fraction(VIBRATION, 2.3) == 0.0
+    assert worn_fraction(VIBRATION, 7.1) == 1.0
 
 
 def test_a_falling_indicator_wears_downwards() -> None:

@@ -67,8 +67,10 @@ def test_run_once_forecasts_assets_with_data_and_counts_the_rest(fake_store: Any
     assert fake_db.forecasts.stored == [forecast]
     assert (forecast.asset_id, forecast.at, forecast.model) == ("pump-1", AT, "prior-pump")
     assert forecast.details["history_days"] == 10.0  # whole days only: the 10th day ended at midnight
-    assert forecast.driver == "vibration_mm_s.mean" and 0 < forecast.health < 100
-    assert forecast.usage_unit == "h" and forecast.rul_p50_usage == pytest.approx(24.0 * forecast.rul_days)
+    assert forecast.driver == "vibration_mm_s.mean"
+    assert 0 < forecast.health < 100
+    assert forecast.usage_unit == "h"
+    assert forecast.rul_p50_usage == pytest.approx(24.0 * forecast.rul_days)
     assert (service.stats.runs, service.stats.forecasts, service.stats.skipped, service.stats.failed) == (1, 1, 1, 0)
     assert [e.topic for e in events] == [FORECAST_TOPIC]
     assert events[0].data == {**forecast_json(forecast), "site_id": "site-a"}
@@ -79,7 +81,8 @@ def test_an_asset_with_only_todays_data_is_read_up_to_now(fake_store: Any, fake_
     fake_db.assets.assets = [LIGHTS]
     fake_store.write(readings(LIGHTS, "driver_temp_c", timedelta(hours=6), timedelta(minutes=10), 60.0, 0.0))
     [forecast] = predictor(fake_store, fake_db).run_once()
-    assert forecast.details["history_days"] == 1.0 and forecast.model == "prior-lighting"
+    assert forecast.details["history_days"] == 1.0
+    assert forecast.model == "prior-lighting"
 
 
 def test_one_broken_asset_does_not_stop_the_run(fake_store: Any, fake_db: Any,
@@ -138,12 +141,14 @@ def test_a_drifting_pump_on_real_sqlite_stores_gets_a_stored_forecast_with_drive
         service.run_once()
 
         [stored] = db.forecasts.latest("pump-1")
-        assert stored.at == AT and stored.model == "prior-pump"
+        assert stored.at == AT
+        assert stored.model == "prior-pump"
         assert stored.drivers[0].feature == "vibration_mm_s.mean"
         assert "rising 0.35 mm/s per week" in stored.drivers[0].text
         assert stored.health == pytest.approx(100 - 100 * (6.2 - 0.05 * 0.5 - 2.3) / 4.8, abs=1.0)
         assert stored.details["trend_rul_days.vibration_mm_s"] == pytest.approx(18.0, rel=0.1)
-        assert db.forecasts.latest("lift-1") == [] and service.stats.skipped == 1
+        assert db.forecasts.latest("lift-1") == []
+        assert service.stats.skipped == 1
     finally:
         db.dispose()
         store.close()

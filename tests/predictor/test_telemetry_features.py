@@ -122,7 +122,9 @@ def test_meters_give_the_usage_counter_and_its_rate_per_day() -> None:
     run = simulate_into(store, PUMP, 5, START, DAYS, timedelta(hours=1))
     table = daily_features(store, PUMP, START, whole_days_until(run.end))
     meter = usage_meter(table)
-    assert meter is not None and meter.unit == "h" and meters(table) == (meter,)
+    assert meter is not None
+    assert meter.unit == "h"
+    assert meters(table) == (meter,)
     assert meter.value == pytest.approx(float(run.readings[-2].metrics["run_hours"]), abs=1.0)
     assert meter.rate_per_day == pytest.approx(24.0, abs=0.01)  # a duty pump runs around the clock
 

@@ -48,7 +48,9 @@ def test_models_are_versioned_per_name_and_the_newest_added_is_active(db: Databa
     other = db.models.add(record("rul-elevator"))
     assert (first.version, second.version, other.version) == (1, 2, 1)
     active = db.models.active("rul-pump")
-    assert active is not None and active.version == 2 and active.blob == b"\x01" * 100_000
+    assert active is not None
+    assert active.version == 2
+    assert active.blob == b"\x01" * 100_000
     assert active.metrics == {"rmse": 11.5, "coverage_p10_p90": 0.81}
     assert (active.window_start, active.window_end, active.format) == (T0 - timedelta(days=730), T0, "skops")
     assert [(m.name, m.version, m.active) for m in db.models.list()] == [
@@ -61,7 +63,8 @@ def test_activate_rolls_back_to_an_older_version_and_an_inactive_add_changes_not
     assert db.models.activate("rul-pump", 1).active
     assert db.models.active("rul-pump").version == 1  # type: ignore[union-attr]
     candidate = db.models.add(record(active=False))
-    assert candidate.version == 3 and not candidate.active
+    assert candidate.version == 3
+    assert not candidate.active
     assert db.models.active("rul-pump").version == 1  # type: ignore[union-attr]
     assert [m.active for m in db.models.list("rul-pump")] == [True, False, False]
     with pytest.raises(NotFound):
