@@ -141,7 +141,7 @@ function remainingLife(forecast) {
   if (forecast.rul_days == null) return "—";
   const median = `${forecast.rul_days.toFixed(0)} days`;
   if (forecast.rul_p10_days == null || forecast.rul_p90_days == null) return median;
-  return `${median} (${forecast.rul_p10_days.toFixed(0)}–${forecast.rul_p90_days.toFixed(0)})`;
+  return `${median} (P10 ${forecast.rul_p10_days.toFixed(0)}, P90 ${forecast.rul_p90_days.toFixed(0)})`;
 }
 
 function notify(text) {
