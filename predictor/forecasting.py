@@ -4,7 +4,8 @@
 the active learned model for its kind (or None) and the time, and fills every field of ``core.domain.Forecast``:
 
 - RUL quantiles in days: the learned model when one is active for the kind and the table has at least
-  ``MIN_HISTORY_DAYS`` rows, else the kind's prior (conditional Weibull given the usage meter);
+  ``MIN_HISTORY_DAYS`` rows with every feature the model was trained on, else the kind's prior (conditional
+  Weibull given the usage meter);
 - the same quantiles in usage (days x the meter's rate per day) and P(failure within 30 / 90 days);
 - health 0-100 and its drivers (``predictor.health``), always; the old trend-to-limit days of each wear
   indicator go into ``details`` as a condition signal (``trend_rul_days.<metric>``).
@@ -58,7 +59,7 @@ def forecast_asset(asset: Asset, at: datetime, table: DailyFeatures, model: Acti
     """The asset's forecast at ``at`` from its daily table (which may be empty: then the prior alone)."""
     meter = usage_meter(table) if table.days else None
     health = assess(table)
-    if model is not None and len(table.days) >= min_history_days:
+    if model is not None and len(table.days) >= min_history_days and _has_features(table, model):
         quantiles, name, version = learned_quantiles(model, table), model.name, str(model.version)
     else:
         prior = PRIORS[asset.kind]
@@ -82,6 +83,13 @@ def learned_quantiles(model: ActiveModel, table: DailyFeatures) -> Quantiles:
     unit = UnitSeries("asset", time, table.values[:, [table.names.index(n) for n in model.model.feature_names]])
     p10, p50, p90 = (float(v) for v in model.model.predict([unit])[0])
     return Quantiles(p10, p50, p90, *(failure_probability(p10, p50, p90, h) for h in HORIZONS_D))
+
+
+def _has_features(table: DailyFeatures, model: ActiveModel) -> bool:
+    """Whether the table reports every feature the model was trained on (else the prior judges the asset)."""
+    names = model.model.feature_names
+    return set(names) <= set(table.names) and bool(
+        np.isfinite(table.values[:, [table.names.index(n) for n in names]]).all())
 
 
 def prior_quantiles(prior: Prior, meter: Meter | None) -> Quantiles:

@@ -23,7 +23,7 @@ import numpy as np
 from core.domain import AssetKind, Forecast, ModelRecord, WorkOrder, WorkOrderKind, WorkOrderStatus
 from predictor.forecasting import model_name
 from predictor.rul import RulModel, UnitSeries
-from predictor.telemetry_features import FEATURE_NAMES, DailyFeatures, daily_features
+from predictor.telemetry_features import DailyFeatures, daily_features
 from storage.records.work_orders import WorkOrderFilter
 
 if TYPE_CHECKING:
@@ -40,10 +40,21 @@ MODEL_FORMAT = "skops"
 class TrainingSet:
     units: list[UnitSeries]
     rul_days: list[float]  # one per row of all units, in order
+    names: tuple[str, ...] = ()  # the feature columns of ``units``
 
     @property
     def rows(self) -> int:
         return len(self.rul_days)
+
+    def complete_columns(self) -> TrainingSet:
+        """The set restricted to the features every row has (a metric some assets never report, such as a
+        light sensor, is left out rather than imputed); the model is trained on these names only."""
+        if not self.units:
+            return self
+        stacked = np.vstack([u.features for u in self.units])
+        keep = [j for j in range(stacked.shape[1]) if np.isfinite(stacked[:, j]).all()]
+        units = [UnitSeries(u.unit, u.time, u.features[:, keep]) for u in self.units]
+        return TrainingSet(units, self.rul_days, tuple(self.names[j] for j in keep))
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +83,9 @@ def training_set(tables: Mapping[str, DailyFeatures], failures: Mapping[str, Seq
     """Run-to-failure units from each asset's daily table and its failure times (pure)."""
     units: list[UnitSeries] = []
     rul: list[float] = []
+    names: tuple[str, ...] = ()
     for asset_id, table in tables.items():
+        names = table.names
         previous: date | None = None
         for number, failed_at in enumerate(failures.get(asset_id, ())):
             rows = [i for i, day in enumerate(table.days)
@@ -84,7 +97,7 @@ def training_set(tables: Mapping[str, DailyFeatures], failures: Mapping[str, Seq
             time_d = np.array([(day - days[0]).days for day in days], dtype=np.float64)
             units.append(UnitSeries(f"{asset_id}#{number}", time_d, table.values[rows]))
             rul.extend((failed_at - _day_end(day)).total_seconds() / 86_400 for day in days)
-    return TrainingSet(units, rul)
+    return TrainingSet(units, rul, names)
 
 
 def observed_coverage(forecasts: Iterable[Forecast], failures: Mapping[str, Sequence[datetime]],
@@ -120,14 +133,15 @@ def train_kind(db: Database, store: TelemetryStore, kind: AssetKind, since: date
     failures = failure_times(completed_orders(db, since, until))
     assets = [a for a in db.assets.list() if a.kind is kind]
     tables = {a.id: daily_features(store, a, since, until) for a in assets if a.id in failures}
-    data = training_set(tables, failures)
+    data = training_set(tables, failures).complete_columns()
     summary: dict[str, Any] = {"kind": kind.value, "assets": len(assets), "failures": len(data.units),
                                "rows": data.rows, "window": [since.isoformat(), until.isoformat()]}
     if len(data.units) < MIN_FAILURES:
         return {**summary, "trained": False, "reason": f"fewer than {MIN_FAILURES} complete runs to failure"}
-    model = RulModel(FEATURE_NAMES[kind], random_state=random_state).fit(data.units, np.array(data.rul_days))
+    model = RulModel(data.names, random_state=random_state).fit(data.units, np.array(data.rul_days))
     coverage = observed_coverage(db.forecasts.with_intervals(since, until), failures, until)
     metrics = {**_floats(getattr(model, "validation_", {})), "units": float(len(data.units)),
+               "features": float(len(data.names)),
                "rows": float(data.rows), "observed_resolved": float(coverage.resolved)}
     if coverage.share is not None:
         metrics["observed_coverage_p10_p90"] = coverage.share

@@ -11,7 +11,7 @@ import pytest
 from core.domain import Asset, AssetKind
 from predictor.forecasting import ActiveModel, forecast_asset, model_name
 from predictor.priors import PRIORS
-from predictor.rul import RulModel
+from predictor.rul import RulModel, UnitSeries
 from predictor.telemetry_features import FEATURE_NAMES, DailyFeatures, build_table, daily_features
 from predictor.training import training_set
 from simulators.history import fleet
@@ -95,3 +95,13 @@ def test_learned_quantiles_cover_the_held_back_pumps_true_remaining_life() -> No
     assert len(failed) >= 20
     assert total >= 30
     assert abs(inside / total - 0.8) <= COVERAGE_TOLERANCE, f"coverage {inside}/{total}"
+
+
+def test_an_asset_that_lacks_a_feature_of_the_model_gets_the_prior() -> None:
+    names = FEATURE_NAMES[AssetKind.PUMP]
+    rng = np.random.default_rng(0)
+    units = [UnitSeries(f"u{i}", np.arange(20.0), rng.normal(size=(20, len(names)))) for i in range(3)]
+    active = ActiveModel("rul-pump", 2, RulModel(names, random_state=0).fit(units))
+    days = [START.date() + timedelta(days=i) for i in range(10)]
+    table = build_table(AssetKind.PUMP, {"vibration_mm_s.mean": dict.fromkeys(days, 3.0)})  # no run hours etc.
+    assert forecast_asset(Asset("p", "s", AssetKind.PUMP, "p"), START, table, active).model == "prior-pump"

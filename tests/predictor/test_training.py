@@ -101,3 +101,12 @@ def test_train_all_stores_an_active_model_for_a_kind_with_enough_failures(db: Da
     assert (stored.window_start, stored.window_end) == (now - timedelta(days=160), now)
     assert stored.metrics["units"] == failed
     assert stored.metrics["observed_coverage_p10_p90"] == 0.0
+
+
+def test_features_some_rows_lack_are_left_out_of_training() -> None:
+    days = [date(2026, 3, 2) + timedelta(days=i) for i in range(5)]
+    table = build_table(AssetKind.LIGHTING, {"driver_temp_c.max": dict.fromkeys(days, 60.0),
+                                             "burn_hours.value": dict.fromkeys(days, 1_000.0)})
+    data = training_set({"l1": table}, {"l1": [datetime(2026, 3, 8, tzinfo=UTC)]}).complete_columns()
+    assert data.names == ("driver_temp_c.max", "driver_temp_c.trend_per_week", "burn_hours.value")
+    assert data.units[0].features.shape == (5, 3)
