@@ -26,6 +26,7 @@ from predictor.rul import RulModel, UnitSeries, failure_probability
 from predictor.telemetry_features import DailyFeatures, Meter, usage_meter
 
 MIN_HISTORY_DAYS = 7
+LOOKBACK_DAYS = 30  # the learned model sees the last 30 days, in training as in forecasting
 HORIZONS_D = (30.0, 90.0)
 
 
@@ -78,9 +79,12 @@ def forecast_asset(asset: Asset, at: datetime, table: DailyFeatures, model: Acti
 
 
 def learned_quantiles(model: ActiveModel, table: DailyFeatures) -> Quantiles:
-    """The learned model's P10/P50/P90 at the table's last day, and the failure probabilities through them."""
-    time = np.array([(day - table.days[0]).days for day in table.days], dtype=np.float64)
-    unit = UnitSeries("asset", time, table.values[:, [table.names.index(n) for n in model.model.feature_names]])
+    """The learned model's P10/P50/P90 at the table's last day (seen through its last LOOKBACK_DAYS rows, as in
+    training), and the failure probabilities through them."""
+    days = table.days[-LOOKBACK_DAYS:]
+    time = np.array([(day - days[0]).days for day in days], dtype=np.float64)
+    columns = [table.names.index(n) for n in model.model.feature_names]
+    unit = UnitSeries("asset", time, table.values[-LOOKBACK_DAYS:][:, columns])
     p10, p50, p90 = (float(v) for v in model.model.predict([unit])[0])
     return Quantiles(p10, p50, p90, *(failure_probability(p10, p50, p90, h) for h in HORIZONS_D))
 

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from core.domain import AssetKind, Forecast, ModelRecord, WorkOrder, WorkOrderKind, WorkOrderStatus
-from predictor.forecasting import model_name
+from predictor.forecasting import LOOKBACK_DAYS, model_name
 from predictor.rul import RulModel, UnitSeries
 from predictor.telemetry_features import DailyFeatures, daily_features
 from storage.records.work_orders import WorkOrderFilter
@@ -34,6 +34,9 @@ MIN_FAILURES = 5  # fewer complete runs than this train no model: the prior stay
 FAILURE_KINDS = (WorkOrderKind.CORRECTIVE, WorkOrderKind.EMERGENCY)
 DONE = (WorkOrderStatus.COMPLETED, WorkOrderStatus.VERIFIED, WorkOrderStatus.FOLLOWED_UP, WorkOrderStatus.CLOSED)
 MODEL_FORMAT = "skops"
+# Efficiency drift is measured against the first week of the table read: the training table starts years
+# back, a forecast's 30 days back, so the same pump would show different values. Health uses it; the model not.
+WINDOW_RELATIVE = frozenset({"efficiency.drift_pct"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,11 +51,13 @@ class TrainingSet:
 
     def complete_columns(self) -> TrainingSet:
         """The set restricted to the features every row has (a metric some assets never report, such as a
-        light sensor, is left out rather than imputed); the model is trained on these names only."""
+        light sensor, is left out rather than imputed) and that do not depend on where the table starts
+        (``WINDOW_RELATIVE``); the model is trained on these names only."""
         if not self.units:
             return self
         stacked = np.vstack([u.features for u in self.units])
-        keep = [j for j in range(stacked.shape[1]) if np.isfinite(stacked[:, j]).all()]
+        keep = [j for j in range(stacked.shape[1])
+                if np.isfinite(stacked[:, j]).all() and self.names[j] not in WINDOW_RELATIVE]
         units = [UnitSeries(u.unit, u.time, u.features[:, keep]) for u in self.units]
         return TrainingSet(units, self.rul_days, tuple(self.names[j] for j in keep))
 
@@ -79,25 +84,41 @@ def failure_times(orders: Iterable[WorkOrder]) -> dict[str, list[datetime]]:
     return {asset: sorted(times) for asset, times in failures.items()}
 
 
-def training_set(tables: Mapping[str, DailyFeatures], failures: Mapping[str, Sequence[datetime]]) -> TrainingSet:
-    """Run-to-failure units from each asset's daily table and its failure times (pure)."""
+def training_set(tables: Mapping[str, DailyFeatures], failures: Mapping[str, Sequence[datetime]],
+                 lookback_days: int = LOOKBACK_DAYS) -> TrainingSet:
+    """Run-to-failure units from each asset's daily table and its failure times (pure).
+
+    A run (the rows between a renewal and the failure) is cut into consecutive chunks of ``lookback_days``
+    rows, counted back from the failure: a forecast sees at most that many days (the service's history),
+    so each training unit looks like what a forecast sees, its age included. Chunks do not overlap, so no
+    row is counted twice and a validation split by unit does not see the same row on both sides.
+    """
     units: list[UnitSeries] = []
     rul: list[float] = []
     names: tuple[str, ...] = ()
     for asset_id, table in tables.items():
         names = table.names
-        previous: date | None = None
-        for number, failed_at in enumerate(failures.get(asset_id, ())):
-            rows = [i for i, day in enumerate(table.days)
-                    if (previous is None or day > previous) and _day_end(day) <= failed_at]
-            previous = failed_at.astimezone(UTC).date()
-            if not rows:
-                continue
-            days = [table.days[i] for i in rows]
-            time_d = np.array([(day - days[0]).days for day in days], dtype=np.float64)
-            units.append(UnitSeries(f"{asset_id}#{number}", time_d, table.values[rows]))
-            rul.extend((failed_at - _day_end(day)).total_seconds() / 86_400 for day in days)
+        for number, rows in enumerate(_runs(table, failures.get(asset_id, ()))):
+            failed_at = failures[asset_id][number]
+            for end in range(len(rows), 0, -lookback_days):
+                chunk = rows[max(0, end - lookback_days): end]
+                days = [table.days[i] for i in chunk]
+                time_d = np.array([(day - days[0]).days for day in days], dtype=np.float64)
+                units.append(UnitSeries(f"{asset_id}#{number}@{end}", time_d, table.values[chunk]))
+                rul.extend((failed_at - _day_end(day)).total_seconds() / 86_400 for day in days)
     return TrainingSet(units, rul, names)
+
+
+def _runs(table: DailyFeatures, failures: Sequence[datetime]) -> list[list[int]]:
+    """Per failure, the row indices after the previous failure (a repair renews the asset) whose day ended
+    before it."""
+    runs: list[list[int]] = []
+    previous: date | None = None
+    for failed_at in failures:
+        runs.append([i for i, day in enumerate(table.days)
+                     if (previous is None or day > previous) and _day_end(day) <= failed_at])
+        previous = failed_at.astimezone(UTC).date()
+    return runs
 
 
 def observed_coverage(forecasts: Iterable[Forecast], failures: Mapping[str, Sequence[datetime]],
@@ -134,13 +155,14 @@ def train_kind(db: Database, store: TelemetryStore, kind: AssetKind, since: date
     assets = [a for a in db.assets.list() if a.kind is kind]
     tables = {a.id: daily_features(store, a, since, until) for a in assets if a.id in failures}
     data = training_set(tables, failures).complete_columns()
-    summary: dict[str, Any] = {"kind": kind.value, "assets": len(assets), "failures": len(data.units),
+    runs = sum(len(failures[a]) for a in tables)
+    summary: dict[str, Any] = {"kind": kind.value, "assets": len(assets), "failures": runs, "units": len(data.units),
                                "rows": data.rows, "window": [since.isoformat(), until.isoformat()]}
-    if len(data.units) < MIN_FAILURES:
+    if runs < MIN_FAILURES or not data.units:
         return {**summary, "trained": False, "reason": f"fewer than {MIN_FAILURES} complete runs to failure"}
     model = RulModel(data.names, random_state=random_state).fit(data.units, np.array(data.rul_days))
     coverage = observed_coverage(db.forecasts.with_intervals(since, until), failures, until)
-    metrics = {**_floats(getattr(model, "validation_", {})), "units": float(len(data.units)),
+    metrics = {**_floats(getattr(model, "validation_", {})), "failures": float(runs), "units": float(len(data.units)),
                "features": float(len(data.names)),
                "rows": float(data.rows), "observed_resolved": float(coverage.resolved)}
     if coverage.share is not None:

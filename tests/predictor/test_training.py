@@ -46,11 +46,17 @@ def test_each_failure_closes_a_unit_labelled_with_days_to_failure() -> None:
     # failures on day 3 at 12:00 and day 8 at 06:00: units of days 0-2 and 4-7 (day 3 ended after the failure)
     failures = {"p1": [datetime(2026, 3, 5, 12, tzinfo=UTC), datetime(2026, 3, 10, 6, tzinfo=UTC)]}
     data = training_set({"p1": table}, failures)
-    assert [u.unit for u in data.units] == ["p1#0", "p1#1"]
+    assert [u.unit for u in data.units] == ["p1#0@3", "p1#1@4"]
     assert [len(u.time) for u in data.units] == [3, 4]
     np.testing.assert_allclose(data.units[1].features[:, 0], [4, 5, 6, 7])
     np.testing.assert_allclose(data.rul_days[:3], [2.5, 1.5, 0.5])
     np.testing.assert_allclose(data.rul_days[3:], [3.25, 2.25, 1.25, 0.25])
+    # Cut into chunks of at most 2 days, counted back from each failure; each chunk's time starts at 0.
+    chunks = training_set({"p1": table}, failures, lookback_days=2)
+    assert [u.unit for u in chunks.units] == ["p1#0@3", "p1#0@1", "p1#1@4", "p1#1@2"]
+    assert [u.time.tolist() for u in chunks.units] == [[0, 1], [0], [0, 1], [0, 1]]
+    np.testing.assert_allclose(chunks.units[2].features[:, 0], [6, 7])
+    np.testing.assert_allclose(chunks.rul_days, [1.5, 0.5, 2.5, 1.25, 0.25, 3.25, 2.25])
 
 
 def test_observed_coverage_counts_resolved_forecasts_once_per_asset_and_day() -> None:
@@ -99,7 +105,8 @@ def test_train_all_stores_an_active_model_for_a_kind_with_enough_failures(db: Da
     assert stored.version == pump["version"] == 1
     assert stored.format == "skops"
     assert (stored.window_start, stored.window_end) == (now - timedelta(days=160), now)
-    assert stored.metrics["units"] == failed
+    assert stored.metrics["failures"] == failed
+    assert stored.metrics["units"] >= failed  # runs longer than 30 days are cut into 30-day chunks
     assert stored.metrics["observed_coverage_p10_p90"] == 0.0
 
 
