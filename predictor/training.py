@@ -19,11 +19,12 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from core.domain import AssetKind, Forecast, ModelRecord, WorkOrder, WorkOrderKind, WorkOrderStatus
 from predictor.forecasting import LOOKBACK_DAYS, model_name
 from predictor.rul import RulModel, UnitSeries
-from predictor.telemetry_features import DailyFeatures, daily_features
+from predictor.telemetry_features import DailyFeatures, FloatArray, daily_features
 from storage.records.work_orders import WorkOrderFilter
 
 if TYPE_CHECKING:
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
     from storage.telemetry import TelemetryStore
 
 MIN_FAILURES = 5  # fewer complete runs than this train no model: the prior stays in use
+MIN_UNITS = 4  # RulModel holds some units out for calibration
 FAILURE_KINDS = (WorkOrderKind.CORRECTIVE, WorkOrderKind.EMERGENCY)
 DONE = (WorkOrderStatus.COMPLETED, WorkOrderStatus.VERIFIED, WorkOrderStatus.FOLLOWED_UP, WorkOrderStatus.CLOSED)
 MODEL_FORMAT = "skops"
@@ -42,12 +44,12 @@ WINDOW_RELATIVE = frozenset({"efficiency.drift_pct"})
 @dataclass(frozen=True, slots=True)
 class TrainingSet:
     units: list[UnitSeries]
-    rul_days: list[float]  # one per row of all units, in order
+    rul_days: list[FloatArray]  # per unit, one per row
     names: tuple[str, ...] = ()  # the feature columns of ``units``
 
     @property
     def rows(self) -> int:
-        return len(self.rul_days)
+        return sum(len(r) for r in self.rul_days)
 
     def complete_columns(self) -> TrainingSet:
         """The set restricted to the features every row has (a metric some assets never report, such as a
@@ -94,7 +96,7 @@ def training_set(tables: Mapping[str, DailyFeatures], failures: Mapping[str, Seq
     row is counted twice and a validation split by unit does not see the same row on both sides.
     """
     units: list[UnitSeries] = []
-    rul: list[float] = []
+    rul: list[FloatArray] = []
     names: tuple[str, ...] = ()
     for asset_id, table in tables.items():
         names = table.names
@@ -105,7 +107,7 @@ def training_set(tables: Mapping[str, DailyFeatures], failures: Mapping[str, Seq
                 days = [table.days[i] for i in chunk]
                 time_d = np.array([(day - days[0]).days for day in days], dtype=np.float64)
                 units.append(UnitSeries(f"{asset_id}#{number}@{end}", time_d, table.values[chunk]))
-                rul.extend((failed_at - _day_end(day)).total_seconds() / 86_400 for day in days)
+                rul.append(np.array([(failed_at - _day_end(day)).total_seconds() / 86_400 for day in days]))
     return TrainingSet(units, rul, names)
 
 
@@ -145,11 +147,12 @@ def observed_coverage(forecasts: Iterable[Forecast], failures: Mapping[str, Sequ
 
 
 def train_kind(db: Database, store: TelemetryStore, kind: AssetKind, since: datetime, until: datetime,
-               now: datetime, *, random_state: int = 0) -> dict[str, Any]:
+               now: datetime, *, random_state: int = 0, model_params: Mapping[str, Any] | None = None,
+               ) -> dict[str, Any]:
     """Train, store and activate the kind's model on ``[since, until)``; a summary (JSON-safe).
 
     The summary says ``trained: false`` and why when there are too few complete runs; the stored model then
-    stays as it was.
+    stays as it was. ``model_params`` go to ``RulModel`` (e.g. ``max_iter``).
     """
     failures = failure_times(completed_orders(db, since, until))
     assets = [a for a in db.assets.list() if a.kind is kind]
@@ -158,9 +161,13 @@ def train_kind(db: Database, store: TelemetryStore, kind: AssetKind, since: date
     runs = sum(len(failures[a]) for a in tables)
     summary: dict[str, Any] = {"kind": kind.value, "assets": len(assets), "failures": runs, "units": len(data.units),
                                "rows": data.rows, "window": [since.isoformat(), until.isoformat()]}
-    if runs < MIN_FAILURES or not data.units:
+    if runs < MIN_FAILURES or len(data.units) < MIN_UNITS:
         return {**summary, "trained": False, "reason": f"fewer than {MIN_FAILURES} complete runs to failure"}
-    model = RulModel(data.names, random_state=random_state).fit(data.units, np.array(data.rul_days))
+    # Training runs beside the live service: one OpenMP thread keeps the boosters from starving the collector
+    # (and on a busy 2-core host it is also several times faster than threads fighting over the cores).
+    with threadpool_limits(limits=1):
+        model = RulModel(data.names, random_state=random_state, **(model_params or {})).fit(
+            data.units, data.rul_days)
     coverage = observed_coverage(db.forecasts.with_intervals(since, until), failures, until)
     metrics = {**_floats(getattr(model, "validation_", {})), "failures": float(runs), "units": float(len(data.units)),
                "features": float(len(data.names)),
@@ -194,7 +201,8 @@ def _floats(values: Mapping[str, Any]) -> dict[str, float]:
 
 
 def train_all(db: Database, store: TelemetryStore, now: datetime, history: timedelta,
-              kinds: Sequence[AssetKind] = tuple(AssetKind), *, random_state: int = 0) -> dict[str, Any]:
+              kinds: Sequence[AssetKind] = tuple(AssetKind), *, random_state: int = 0,
+              model_params: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """Train every kind on the ``history`` before ``now``; one JSON object with a summary per kind.
 
     Each kind's summary carries ``observed_coverage``: the share of resolved stored forecasts (of any model)
@@ -206,7 +214,7 @@ def train_all(db: Database, store: TelemetryStore, now: datetime, history: timed
     forecasts = db.forecasts.with_intervals(since, now)
     out: dict[str, Any] = {"at": now.isoformat(), "kinds": {}}
     for kind in kinds:
-        summary = train_kind(db, store, kind, since, now, now, random_state=random_state)
+        summary = train_kind(db, store, kind, since, now, now, random_state=random_state, model_params=model_params)
         coverage = observed_coverage((f for f in forecasts if kind_of.get(f.asset_id) is kind), failures, now)
         summary["observed_coverage"] = {"nominal": 0.8, "share": coverage.share, "resolved": coverage.resolved}
         out["kinds"][kind.value] = summary

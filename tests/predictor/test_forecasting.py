@@ -22,8 +22,8 @@ START = datetime(2026, 3, 2, tzinfo=UTC)
 FAULT_DAY = 7
 DAYS = 10
 # The share of held-back forecasts whose true remaining life falls in P10-P90 (nominal 80 %) must lie within
-# this of 0.8: ~60 correlated forecasts from a dozen held-back pumps give a binomial standard error of ~5 points
-# before the correlation, so 15 points is about two standard errors after it.
+# this of 0.8: 161 forecasts from 14 held-back pumps give a binomial standard error of ~3 points, but the
+# forecasts of one pump are strongly correlated (14 independent pumps: ~11 points), so 15 points.
 COVERAGE_TOLERANCE = 0.15
 
 
@@ -77,7 +77,8 @@ def test_learned_quantiles_cover_the_held_back_pumps_true_remaining_life() -> No
     failures = {run.asset.id: [run.failure_at] for run in failed if run.failure_at is not None}
     split = int(len(failed) * 0.7)
     train = training_set({r.asset.id: tables[r.asset.id] for r in failed[:split]}, failures)
-    model = RulModel(FEATURE_NAMES[AssetKind.PUMP], random_state=0).fit(train.units, np.array(train.rul_days))
+    # 100 boosting rounds instead of 300 keep the test at ~10 s; measured: 125/161 = 0.78 (300 rounds: 0.83).
+    model = RulModel(FEATURE_NAMES[AssetKind.PUMP], random_state=0, max_iter=100).fit(train.units, train.rul_days)
     active = ActiveModel(model_name(AssetKind.PUMP), 1, model)
 
     inside, total = 0, 0
@@ -100,8 +101,8 @@ def test_learned_quantiles_cover_the_held_back_pumps_true_remaining_life() -> No
 def test_an_asset_that_lacks_a_feature_of_the_model_gets_the_prior() -> None:
     names = FEATURE_NAMES[AssetKind.PUMP]
     rng = np.random.default_rng(0)
-    units = [UnitSeries(f"u{i}", np.arange(20.0), rng.normal(size=(20, len(names)))) for i in range(3)]
-    active = ActiveModel("rul-pump", 2, RulModel(names, random_state=0).fit(units))
+    units = [UnitSeries(f"u{i}", np.arange(20.0), rng.normal(size=(20, len(names)))) for i in range(4)]
+    active = ActiveModel("rul-pump", 2, RulModel(names, random_state=0, max_iter=10, min_samples_leaf=5).fit(units))
     days = [START.date() + timedelta(days=i) for i in range(10)]
     table = build_table(AssetKind.PUMP, {"vibration_mm_s.mean": dict.fromkeys(days, 3.0)})  # no run hours etc.
     assert forecast_asset(Asset("p", "s", AssetKind.PUMP, "p"), START, table, active).model == "prior-pump"
