@@ -19,7 +19,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from threadpoolctl import threadpool_limits
+from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
 
 from core.domain import AssetKind, Forecast, ModelRecord, WorkOrder, WorkOrderKind, WorkOrderStatus
 from predictor.forecasting import LOOKBACK_DAYS, model_name
