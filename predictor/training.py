@@ -19,7 +19,6 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
 
 from core.domain import AssetKind, Forecast, ModelRecord, WorkOrder, WorkOrderKind, WorkOrderStatus
 from predictor.forecasting import LOOKBACK_DAYS, model_name
@@ -163,11 +162,7 @@ def train_kind(db: Database, store: TelemetryStore, kind: AssetKind, since: date
                                "rows": data.rows, "window": [since.isoformat(), until.isoformat()]}
     if runs < MIN_FAILURES or len(data.units) < MIN_UNITS:
         return {**summary, "trained": False, "reason": f"fewer than {MIN_FAILURES} complete runs to failure"}
-    # Training runs beside the live service: one OpenMP thread keeps the boosters from starving the collector
-    # (and on a busy 2-core host it is also several times faster than threads fighting over the cores).
-    with threadpool_limits(limits=1):
-        model = RulModel(data.names, random_state=random_state, **(model_params or {})).fit(
-            data.units, data.rul_days)
+    model = RulModel(data.names, random_state=random_state, **(model_params or {})).fit(data.units, data.rul_days)
     coverage = observed_coverage(db.forecasts.with_intervals(since, until), failures, until)
     metrics = {**_floats(getattr(model, "validation_", {})), "failures": float(runs), "units": float(len(data.units)),
                "features": float(len(data.names)),

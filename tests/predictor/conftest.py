@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from threadpoolctl import threadpool_limits
 
 from core.domain import Asset, Forecast, ModelRecord, Reading
 from storage.telemetry import Aggregation
@@ -103,10 +102,3 @@ def fake_store() -> FakeTelemetryStore:
 def fake_db() -> FakeDatabase:
     return FakeDatabase()
 
-
-
-@pytest.fixture(autouse=True)
-def _one_openmp_thread() -> Iterator[None]:
-    """The boosters' OpenMP threads oversubscribe a busy 2-core test host (9x slower measured); one thread."""
-    with threadpool_limits(limits=1):
-        yield
