@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 import numpy as np
 import pytest
 
+from core.clock import ManualClock
 from core.domain import (
     AssetKind,
     Forecast,
@@ -16,6 +17,8 @@ from core.domain import (
     WorkOrderPriority,
     WorkOrderStatus,
 )
+from core.events import EventBus
+from predictor.service import Predictor
 from predictor.telemetry_features import build_table
 from predictor.training import failure_times, observed_coverage, train_all, training_set
 from simulators.history import fleet
@@ -106,6 +109,12 @@ def test_train_all_stores_an_active_model_for_a_kind_with_enough_failures(db: Da
     assert stored.format == "skops"
     assert (stored.window_start, stored.window_end) == (now - timedelta(days=160), now)
     assert stored.metrics["failures"] == failed
+    # The predictor loads the stored model (skops, allow-listed types) and forecasts with it.
+    service = Predictor(store, db, EventBus(), ManualClock(T0 + timedelta(days=40)))
+    forecast = service.forecast(pumps[0], T0 + timedelta(days=40), service.active_model(AssetKind.PUMP))
+    assert forecast is not None
+    assert (forecast.model, forecast.model_version) == ("rul-pump", "1")
+    assert forecast.rul_p10_days <= forecast.rul_days <= forecast.rul_p90_days  # type: ignore[operator]
     assert stored.metrics["units"] >= failed  # runs longer than 30 days are cut into 30-day chunks
     assert stored.metrics["observed_coverage_p10_p90"] == 0.0
 
