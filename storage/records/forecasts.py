@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -61,13 +62,21 @@ class ForecastRepository(Repository):
         with self._transaction() as session:
             return [_forecast(row) for row in session.scalars(query)]
 
-    def with_intervals(self, since: Any, until: Any) -> builtins.list[Forecast]:
-        """Forecasts made in ``[since, until)`` that carry a P10-P90 interval, in time order (for coverage)."""
-        query = (select(ForecastRow).where(ForecastRow.at >= since, ForecastRow.at < until,
-                                           ForecastRow.rul_p10_days.is_not(None),
-                                           ForecastRow.rul_p90_days.is_not(None))
-                 .order_by(ForecastRow.at, ForecastRow.id))
+    def with_intervals(self, since: datetime, until: datetime) -> builtins.list[Forecast]:
+        """The first forecast of each asset and UTC day made in ``[since, until)`` that carries a P10-P90
+        interval, in time order: what the observed coverage is computed over (one a day, not every hourly
+        forecast, so two years of a fleet stay a few rows per asset and day)."""
         with self._transaction() as session:
+            at = ForecastRow.at
+            # The UTC day: SQLite stores naive UTC; PostgreSQL's date() would use the session's time zone.
+            utc = at if session.get_bind().dialect.name == "sqlite" else func.timezone("UTC", at)
+            ranked = (select(ForecastRow.id, func.row_number().over(
+                partition_by=(ForecastRow.asset_id, func.date(utc)), order_by=(at, ForecastRow.id)).label("rank"))
+                .where(at >= since, at < until, ForecastRow.rul_p10_days.is_not(None),
+                       ForecastRow.rul_p90_days.is_not(None))
+                .subquery())
+            query = (select(ForecastRow).join(ranked, ranked.c.id == ForecastRow.id)
+                     .where(ranked.c.rank == 1).order_by(ForecastRow.at, ForecastRow.id))
             return [_forecast(row) for row in session.scalars(query)]
 
     def count(self) -> int:

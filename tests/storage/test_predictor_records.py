@@ -13,7 +13,7 @@ from storage.records import Database
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 
 
-def full_forecast(asset: str, hours: int) -> Forecast:
+def full_forecast(asset: str, hours: float) -> Forecast:
     return Forecast(asset, T0 + timedelta(hours=hours), 42.5, 30.0, "vibration_mm_s.mean", "rul-pump",
                     {"history_days": 14.0}, rul_p10_days=12.0, rul_p90_days=61.0, usage_unit="h",
                     rul_p10_usage=288.0, rul_p50_usage=720.0, rul_p90_usage=1464.0, p_fail_30d=0.5, p_fail_90d=0.95,
@@ -34,12 +34,15 @@ def test_a_forecast_keeps_every_field_through_the_database(db: Database) -> None
     assert db.forecasts.history("p1") == [forecast]
 
 
-def test_forecasts_with_intervals_in_a_window_in_time_order(db: Database) -> None:
-    for hours in (5, 1, 3):
+def test_forecasts_with_intervals_are_the_first_of_each_asset_and_utc_day(db: Database) -> None:
+    # T0 is 08:00 UTC: hours 1 and 3 fall on day 0, 15.5 (23:30) too, 16.5 (00:30) on day 1; 40 is outside.
+    for hours in (3, 1, 15.5, 16.5, 40):
         db.forecasts.add(full_forecast("p1", hours))
-    db.forecasts.add(Forecast("p2", T0 + timedelta(hours=2), 90.0, None, "", "prior-pump"))  # no interval
-    found = db.forecasts.with_intervals(T0 + timedelta(hours=1), T0 + timedelta(hours=5))
-    assert [f.at for f in found] == [T0 + timedelta(hours=1), T0 + timedelta(hours=3)]
+    db.forecasts.add(full_forecast("p2", 3))
+    db.forecasts.add(Forecast("p3", T0 + timedelta(hours=2), 90.0, None, "", "prior-pump"))  # no interval
+    found = db.forecasts.with_intervals(T0, T0 + timedelta(hours=40))
+    assert [(f.asset_id, f.at) for f in found] == [
+        ("p1", T0 + timedelta(hours=1)), ("p2", T0 + timedelta(hours=3)), ("p1", T0 + timedelta(hours=16.5))]
 
 
 def test_models_are_versioned_per_name_and_the_newest_added_is_active(db: Database) -> None:
