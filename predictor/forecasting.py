@@ -90,10 +90,10 @@ def learned_quantiles(model: ActiveModel, table: DailyFeatures) -> Quantiles:
 
 
 def _has_features(table: DailyFeatures, model: ActiveModel) -> bool:
-    """Whether the table reports every feature the model was trained on (else the prior judges the asset)."""
+    """Whether the rows the model reads hold every feature it was trained on (else the prior judges the asset)."""
     names = model.model.feature_names
     return set(names) <= set(table.names) and bool(
-        np.isfinite(table.values[:, [table.names.index(n) for n in names]]).all())
+        np.isfinite(table.values[-LOOKBACK_DAYS:][:, [table.names.index(n) for n in names]]).all())
 
 
 def prior_quantiles(prior: Prior, meter: Meter | None) -> Quantiles:
@@ -106,4 +106,5 @@ def prior_quantiles(prior: Prior, meter: Meter | None) -> Quantiles:
 
 
 def _usage(days: float, rate: float | None) -> float | None:
-    return days * rate if rate is not None and math.isfinite(days) else None
+    """Days as usage at the meter's rate; None when the meter stood still (no use, no usage to count down)."""
+    return days * rate if rate is not None and rate > 0 and math.isfinite(days) else None
