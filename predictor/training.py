@@ -146,27 +146,27 @@ def observed_coverage(forecasts: Iterable[Forecast], failures: Mapping[str, Sequ
 
 
 def train_kind(db: Database, store: TelemetryStore, kind: AssetKind, since: datetime, until: datetime,
-               now: datetime, *, random_state: int = 0, model_params: Mapping[str, Any] | None = None,
-               ) -> dict[str, Any]:
+               now: datetime, failures: Mapping[str, Sequence[datetime]], coverage: Coverage, *,
+               random_state: int = 0, model_params: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """Train, store and activate the kind's model on ``[since, until)``; a summary (JSON-safe).
 
-    The summary says ``trained: false`` and why when there are too few complete runs; the stored model then
-    stays as it was. ``model_params`` go to ``RulModel`` (e.g. ``max_iter``).
+    ``failures`` are the fleet's failure times, ``coverage`` the kind's observed coverage (both from
+    ``train_all``). The summary says ``trained: false`` and why when there are too few complete runs; the
+    stored model then stays as it was. ``model_params`` go to ``RulModel`` (e.g. ``max_iter``).
     """
-    failures = failure_times(completed_orders(db, since, until))
     assets = [a for a in db.assets.list() if a.kind is kind]
     tables = {a.id: daily_features(store, a, since, until) for a in assets if a.id in failures}
     data = training_set(tables, failures).complete_columns()
     runs = sum(len(failures[a]) for a in tables)
-    summary: dict[str, Any] = {"kind": kind.value, "assets": len(assets), "failures": runs, "units": len(data.units),
-                               "rows": data.rows, "window": [since.isoformat(), until.isoformat()]}
+    summary: dict[str, Any] = {"kind": kind.value, "assets": len(assets), "failures": runs,
+                               "units": len(data.units), "rows": data.rows,
+                               "window": [since.isoformat(), until.isoformat()]}
     if runs < MIN_FAILURES or len(data.units) < MIN_UNITS:
         return {**summary, "trained": False, "reason": f"fewer than {MIN_FAILURES} complete runs to failure"}
     model = RulModel(data.names, random_state=random_state, **(model_params or {})).fit(data.units, data.rul_days)
-    coverage = observed_coverage(db.forecasts.with_intervals(since, until), failures, until)
-    metrics = {**_floats(getattr(model, "validation_", {})), "failures": float(runs), "units": float(len(data.units)),
-               "features": float(len(data.names)),
-               "rows": float(data.rows), "observed_resolved": float(coverage.resolved)}
+    metrics = {**_floats(model.validation_), "failures": float(runs), "units": float(len(data.units)),
+               "rows": float(data.rows), "features": float(len(data.names)),
+               "observed_resolved": float(coverage.resolved)}
     if coverage.share is not None:
         metrics["observed_coverage_p10_p90"] = coverage.share
     record = db.models.add(ModelRecord(model_name(kind), 0, now, since, until, metrics, MODEL_FORMAT,
@@ -200,8 +200,9 @@ def train_all(db: Database, store: TelemetryStore, now: datetime, history: timed
               model_params: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """Train every kind on the ``history`` before ``now``; one JSON object with a summary per kind.
 
-    Each kind's summary carries ``observed_coverage``: the share of resolved stored forecasts (of any model)
-    whose P10-P90 held the real remaining life, with the count it is computed over (null when none resolved).
+    Each kind's summary carries ``observed_coverage``: the share of its resolved stored forecasts (of any
+    model) whose P10-P90 held the real remaining life, and the count it is computed over (null when none is
+    resolved yet).
     """
     since = now - history
     failures = failure_times(completed_orders(db, since, now))
@@ -209,8 +210,9 @@ def train_all(db: Database, store: TelemetryStore, now: datetime, history: timed
     forecasts = db.forecasts.with_intervals(since, now)
     out: dict[str, Any] = {"at": now.isoformat(), "kinds": {}}
     for kind in kinds:
-        summary = train_kind(db, store, kind, since, now, now, random_state=random_state, model_params=model_params)
         coverage = observed_coverage((f for f in forecasts if kind_of.get(f.asset_id) is kind), failures, now)
+        summary = train_kind(db, store, kind, since, now, now, failures, coverage, random_state=random_state,
+                             model_params=model_params)
         summary["observed_coverage"] = {"nominal": 0.8, "share": coverage.share, "resolved": coverage.resolved}
         out["kinds"][kind.value] = summary
     return out
