@@ -93,6 +93,8 @@ class RulesSettings(_Section):
 class PredictorSettings(_Section):
     interval_s: float = Field(3600, gt=0)  # in clock time: simulated time under the demo
     history_days: float = Field(30, gt=0)
+    train_interval_s: float = Field(7 * 86_400, gt=0)  # in clock time: how often the RUL models retrain
+    train_history_days: float = Field(730, gt=0)  # the fleet history they train on
 
 
 class PlannerSettings(_Section):

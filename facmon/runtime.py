@@ -28,6 +28,7 @@ from facmon.periodic import Periodic
 from people.records import PeopleRecords
 from predictor.planner_service import PlanningService, planning_service
 from predictor.service import Predictor
+from predictor.training import train_all
 from rules.model import Rule
 from rules.pack import default_rules, load_rules, merge
 from rules.ruleset import RuleFileWatcher
@@ -112,8 +113,8 @@ class Runtime:
                               self.emergency.escalate_late)
         # Reload the rules when a configured rule file changes (same path as POST /rules/reload).
         watcher = RuleFileWatcher(self.settings.rules.files, self.rules.reload)
-        self._threads = [forecasting, ticking, checkpointing, late_steps, watcher, *self.inspection_tasks(),
-                         *self.planning_tasks()]
+        self._threads = [forecasting, self.training_task(), ticking, checkpointing, late_steps, watcher,
+                         *self.inspection_tasks(), *self.planning_tasks()]
         if self.notifier is not None:  # outbound webhooks: queue bus events, send and retry on a thread
             self.notifier.attach(self.bus)
             self._threads.append(Periodic("webhooks", self.settings.notify.send_interval_s, self.notifier.run_once))
@@ -127,6 +128,14 @@ class Runtime:
         self.ingest.attach(self._consumer.ack_many, self._consumer.publish)
         self._consumer.start()
         self._start_api()
+
+    def training_task(self) -> Periodic:
+        """The RUL models retrain every ``predictor.train_interval_s`` on the fleet history (a kind with too few
+        failures keeps its prior); the summary, with the observed interval coverage, is logged."""
+        settings = self.settings.predictor
+        history = timedelta(days=settings.train_history_days)
+        return Periodic("predictor-train", self.clock.wall_seconds(settings.train_interval_s),
+                        lambda: log.info("retrained: %s", train_all(self.db, self.store, self.clock.now(), history)))
 
     def inspection_tasks(self) -> list[Periodic]:
         """Rounds generated ahead once a day (from the start), overdue rounds marked missed."""

@@ -1,27 +1,17 @@
-"""Wear features: per asset kind, the indicators that wear shows in, and pure functions from history to features.
+"""Wear indicators per asset kind, with their limits and sources: the only source of limits for health.
 
 A *wear indicator* is a gauge that drifts towards a failure limit as a part wears (vibration, a bearing's
 temperature, a door's closing time). A *usage counter* is a running total measured against a rated life
-(running hours, door cycles, burn hours). The histories come from ``TelemetryStore.query`` as windowed
-aggregates (hourly means for gauges, hourly maxima for counters); these functions never do I/O.
+(running hours, door cycles, burn hours). ``CONDITION_INDICATORS`` limit further daily features of
+``predictor.telemetry_features`` (named by feature, not metric). ``predictor.health`` reads all three tables.
 """
 
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-
-import numpy as np
-import numpy.typing as npt
 
 from core.domain import AssetKind
-
-Series = Sequence[tuple[datetime, float]]
-FloatArray = npt.NDArray[np.float64]
-
-SECONDS_PER_DAY = 86_400.0
 
 
 class Direction(enum.StrEnum):
@@ -88,60 +78,22 @@ USAGE_COUNTERS: dict[AssetKind, tuple[UsageCounter, ...]] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class GaugeFeatures:
-    """A gauge's history as a trend table: ``t_days`` (time relative to ``at``, <= 0) and ``values``."""
-
-    metric: str
-    current: float  # the newest aggregate
-    t_days: FloatArray  # shape (n, 1): the estimator's X
-    values: FloatArray  # shape (n,): the estimator's y
-
-    @property
-    def n_points(self) -> int:
-        return len(self.values)
-
-
-@dataclass(frozen=True, slots=True)
-class CounterFeatures:
-    """A counter's newest value and its recent rate of use per day (None when it did not move measurably)."""
-
-    metric: str
-    current: float
-    rate_per_day: float | None
-
-
-def days_before(at: datetime, times: Sequence[datetime]) -> FloatArray:
-    """Each time as (fractional) days relative to ``at``: negative in the past, 0 at ``at``."""
-    return np.array([(t - at).total_seconds() / SECONDS_PER_DAY for t in times], dtype=np.float64)
-
-
-def gauge_features(metric: str, series: Series, at: datetime,
-                   window: timedelta | None = None) -> GaugeFeatures | None:
-    """The trend table of a gauge; None if the series is empty.
-
-    Windowed aggregates are stamped with their window's start; they are moved to the window's middle
-    (never past ``at``), so the trend's value at ``at`` is not biased by half a window of drift.
-    """
-    if not series:
-        return None
-    shift = window / 2 if window is not None else timedelta(0)
-    times = [min(t + shift, at) for t, _ in series]
-    values = np.array([v for _, v in series], dtype=np.float64)
-    return GaugeFeatures(metric, float(values[-1]), days_before(at, times).reshape(-1, 1), values)
-
-
-def counter_features(metric: str, series: Series) -> CounterFeatures | None:
-    """A counter's current value and rate of use per day over the series; None if the series is empty.
-
-    Decreases (a device reset or a replaced controller) are not counted as negative use: the rate sums only
-    the increases between consecutive points.
-    """
-    if not series:
-        return None
-    current = float(series[-1][1])
-    span_days = (series[-1][0] - series[0][0]).total_seconds() / SECONDS_PER_DAY
-    values = np.array([v for _, v in series], dtype=np.float64)
-    used = float(np.clip(np.diff(values), 0.0, None).sum())
-    rate = used / span_days if span_days > 0 and used > 0 else None
-    return CounterFeatures(metric, current, rate)
+# Health-only indicators on the daily features (predictor/telemetry_features.py names): they pull health down
+# and name a driver, but have no trend-to-limit RUL of their own. Limits marked "assumption" are ours.
+CONDITION_INDICATORS: dict[AssetKind, tuple[WearIndicator, ...]] = {
+    AssetKind.PUMP: (
+        WearIndicator("efficiency.drift_pct", -15.0, 0.0, Direction.FALLING,
+                      source="assumption: 15 % efficiency loss is the usual overhaul point"),
+        WearIndicator("starts.per_hour", 6.0, 1.0, source="assumption: ~6 starts/h for a 7.5 kW motor"),
+        WearIndicator("dry_run.hours", 1.0, 0.0, source="assumption: a mechanical seal survives < 1 h dry"),
+    ),
+    AssetKind.ELEVATOR: (
+        WearIndicator("door_reopenings.mean", 3.0, 0.2, source="catalogue normal range top, 3 per report"),
+        WearIndicator("motor_current_a.max", 60.0, 45.0, source="catalogue normal range top, 60 A"),
+        WearIndicator("leveling_error_mm.abs_max", 20.0, 5.0, source="EN 81-20 levelling accuracy 20 mm"),
+    ),
+    AssetKind.LIGHTING: (
+        WearIndicator("failed_lamps.max", 1.0, 0.0, source="any failed lamp"),
+        WearIndicator("lumen_output_pct.mean", 70.0, 100.0, Direction.FALLING, source="L70 (IES LM-80/TM-21)"),
+    ),
+}

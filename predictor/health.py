@@ -1,85 +1,134 @@
-"""Health and remaining useful life: per-indicator condition and time-to-limit, combined into a Forecast."""
+"""Health 0-100 (100 = as new) from the newest daily features, and the drivers that pull it down, in words.
+
+Each feature with a limit (predictor/features.py: ``WEAR_INDICATORS``, ``USAGE_COUNTERS`` and
+``CONDITION_INDICATORS`` are the only source of limits) is worn by the fraction of the way it has moved from
+its baseline (as new) to its limit, clipped to [0, 1]; its *penalty* is 100 x that fraction. Health is
+100 minus the largest penalty: the worst feature sets it, as a worn bearing fails the pump however new its
+seal is. Drivers are the features with a penalty of at least ``MIN_PENALTY``, worst first, each with a
+sentence a planner reads. The trend-to-limit days of each wear indicator (``TrendToLimit`` on its daily
+values) go into ``details`` as a condition signal.
+"""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 
-from core.domain import Forecast
-from predictor.features import CounterFeatures, GaugeFeatures, UsageCounter, WearIndicator
+import numpy as np
+
+from core.domain import AssetKind, Driver
+from predictor.features import (
+    CONDITION_INDICATORS,
+    USAGE_COUNTERS,
+    WEAR_INDICATORS,
+    Direction,
+    WearIndicator,
+)
 from predictor.model import TrendToLimit
+from predictor.telemetry_features import DailyFeatures
 
-MODEL_NAME = "trend-v1"
+MIN_PENALTY = 5.0
+MAX_DRIVERS = 3
+TREND_ROWS = 14  # the trend-to-limit signal fits the last two weeks of daily values
+
+# Words and units for the sentences; the feature a wear indicator is read from in the daily table.
+LABELS: dict[str, tuple[str, str]] = {
+    "vibration_mm_s": ("vibration", "mm/s"), "bearing_temp_c": ("bearing temperature", "degC"),
+    "door_close_s": ("door closing time", "s"), "driver_temp_c": ("driver temperature", "degC"),
+    "run_hours": ("run hours", "h"), "door_cycles": ("door cycles", "cycles"), "burn_hours": ("burn hours", "h"),
+    "efficiency.drift_pct": ("efficiency drift", "%"), "starts.per_hour": ("starts", "per hour"),
+    "dry_run.hours": ("dry running", "h/day"), "door_reopenings.mean": ("door reopenings", "per report"),
+    "motor_current_a.max": ("peak motor current", "A"), "leveling_error_mm.abs_max": ("leveling error", "mm"),
+    "failed_lamps.max": ("failed lamps", ""), "lumen_output_pct.mean": ("light output", "%"),
+}
+GAUGE_SUFFIX: dict[AssetKind, str] = {AssetKind.PUMP: ".mean", AssetKind.ELEVATOR: ".mean",
+                                      AssetKind.LIGHTING: ".max"}
 
 
 @dataclass(frozen=True, slots=True)
-class IndicatorHealth:
-    """One indicator's verdict: condition in [0, 1] and days until it reaches its limit (None: unknown)."""
+class Limit:
+    """A daily feature, the indicator holding its baseline and limit, and its trend column (if any)."""
 
-    metric: str
-    health: float
-    rul_days: float | None
-    current: float
-    n_points: int = 1
+    feature: str
+    indicator: WearIndicator
+    trend: str | None = None
 
 
-def condition(indicator: WearIndicator, value: float) -> float:
-    """1 at (or better than) the baseline, 0 at (or past) the limit, linear in between."""
+@dataclass(frozen=True, slots=True)
+class Health:
+    score: float  # 0-100
+    drivers: tuple[Driver, ...]
+    details: dict[str, float]
+
+
+def limits(kind: AssetKind) -> tuple[Limit, ...]:
+    """Every feature of the kind that has a limit, read from predictor/features.py's tables."""
+    suffix = GAUGE_SUFFIX[kind]
+    gauges = tuple(Limit(f"{i.metric}{suffix}", i, f"{i.metric}.trend_per_week") for i in WEAR_INDICATORS[kind])
+    counters = tuple(Limit(f"{c.metric}.value", WearIndicator(c.metric, c.rated, 0.0, source=c.source))
+                     for c in USAGE_COUNTERS[kind])
+    return gauges + counters + tuple(Limit(i.metric, i) for i in CONDITION_INDICATORS[kind])
+
+
+def worn_fraction(indicator: WearIndicator, value: float) -> float:
+    """0 at (or better than) the baseline, 1 at (or past) the limit, linear in between."""
     worn = (value - indicator.baseline) / (indicator.limit - indicator.baseline)
-    return _clip01(1.0 - worn)
+    return min(max(worn, 0.0), 1.0)
 
 
-def gauge_health(indicator: WearIndicator, features: GaugeFeatures, min_points: int = 3) -> IndicatorHealth:
-    """Condition of the newest value; RUL from the robust trend (needs ``min_points`` points).
-
-    At or past the limit the RUL is 0 whatever the trend; a trend that does not move towards the limit
-    gives no RUL (None).
-    """
-    health = condition(indicator, features.current)
-    rul: float | None = None
-    if health <= 0.0:
-        rul = 0.0
-    elif features.n_points >= min_points:
-        model = TrendToLimit(limit=indicator.limit, direction=indicator.direction.value, min_points=min_points)
-        days = model.fit(features.t_days, features.values).time_to_limit(0.0)
-        rul = days if math.isfinite(days) else None
-    return IndicatorHealth(indicator.metric, health, rul, features.current, features.n_points)
-
-
-def counter_health(counter: UsageCounter, features: CounterFeatures) -> IndicatorHealth:
-    """1 - used/rated; RUL = remaining rated use at the recent rate of use (None if the counter stood still)."""
-    health = _clip01(1.0 - features.current / counter.rated)
-    remaining = max(counter.rated - features.current, 0.0)
-    rul = remaining / features.rate_per_day if features.rate_per_day else None
-    return IndicatorHealth(counter.metric, health, rul, features.current)
-
-
-def combine(asset_id: str, at: datetime, parts: Sequence[IndicatorHealth]) -> Forecast:
-    """Health = the worst indicator's (which is the ``driver``); RUL = the soonest indicator's, if any.
-
-    Ties on health go to the indicator with the shorter RUL. ``details`` carries every indicator's
-    health, current value, RUL (when known) and point count, keyed ``<what>.<metric>``.
-    """
-    if not parts:
-        raise ValueError("combine needs at least one indicator")
-    worst = min(parts, key=lambda p: (p.health, math.inf if p.rul_days is None else p.rul_days))
-    ruls = [p.rul_days for p in parts if p.rul_days is not None]
-    return Forecast(asset_id=asset_id, at=at, health=worst.health, rul_days=min(ruls) if ruls else None,
-                    driver=worst.metric, model=MODEL_NAME, details=_details(parts))
-
-
-def _details(parts: Sequence[IndicatorHealth]) -> dict[str, float]:
+def assess(table: DailyFeatures) -> Health:
+    """Health and drivers from the table's newest row (100 and no drivers for an empty table)."""
+    row = table.latest()
+    drivers: list[Driver] = []
     details: dict[str, float] = {}
-    for part in parts:
-        details[f"health.{part.metric}"] = part.health
-        details[f"current.{part.metric}"] = part.current
-        details[f"points.{part.metric}"] = float(part.n_points)
-        if part.rul_days is not None:
-            details[f"rul_days.{part.metric}"] = part.rul_days
-    return details
+    for limit in limits(table.kind):
+        value = row.get(limit.feature, math.nan)
+        if not math.isfinite(value):
+            continue
+        penalty = 100.0 * worn_fraction(limit.indicator, value)
+        details[f"penalty.{limit.feature}"] = penalty
+        details[f"current.{limit.feature}"] = value
+        if penalty >= MIN_PENALTY:
+            drivers.append(Driver(limit.feature, round(penalty, 1), describe(limit, value, row)))
+    details.update(trend_signals(table))
+    drivers.sort(key=lambda d: -d.penalty)
+    worst = max((v for k, v in details.items() if k.startswith("penalty.")), default=0.0)
+    score = 100.0 - worst
+    return Health(round(score, 1), tuple(drivers[:MAX_DRIVERS]), details)
 
 
-def _clip01(value: float) -> float:
-    return min(max(value, 0.0), 1.0)
+def describe(limit: Limit, value: float, row: dict[str, float]) -> str:
+    """'vibration 6.2 mm/s, 81 % of the way from new to the limit (ISO 10816 ...), rising 0.3 mm/s per week'."""
+    indicator = limit.indicator
+    label, unit = LABELS.get(indicator.metric, (indicator.metric, ""))
+    share = 100.0 * worn_fraction(indicator, value)
+    text = (f"{label} {_number(value)} {unit}".rstrip() + f", {share:.0f} % of the way from new "
+            f"({_number(indicator.baseline)}) to the limit {_number(indicator.limit)} ({indicator.source})")
+    if indicator.metric == "bearing_temp_c" and math.isfinite(row.get("bearing_temp_c.above_ambient", math.nan)):
+        text += f", {row['bearing_temp_c.above_ambient']:.0f} K above ambient"
+    trend = row.get(limit.trend, math.nan) if limit.trend else math.nan
+    if math.isfinite(trend) and abs(trend) >= 0.005 * abs(indicator.limit - indicator.baseline):
+        text += f", {'rising' if trend > 0 else 'falling'} {abs(trend):.2g} {unit} per week"
+    return text
+
+
+def trend_signals(table: DailyFeatures) -> dict[str, float]:
+    """Days until each wear indicator's trend over the last TREND_ROWS days reaches its limit (when it does)."""
+    signals: dict[str, float] = {}
+    for limit in limits(table.kind):
+        if limit.trend is None or len(table.days) < 3:
+            continue
+        values = table.column(limit.feature)[-TREND_ROWS:]
+        if not np.isfinite(values).all():
+            continue
+        t = np.arange(-len(values) + 1, 1, dtype=np.float64).reshape(-1, 1)
+        model = TrendToLimit(limit=limit.indicator.limit, direction=Direction(limit.indicator.direction).value)
+        days = model.fit(t, values).time_to_limit(0.0)
+        if math.isfinite(days):
+            signals[f"trend_rul_days.{limit.indicator.metric}"] = days
+    return signals
+
+
+def _number(value: float) -> str:
+    """3 significant digits, thousands written out: 6.2, 85, 668,211."""
+    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.3g}"

@@ -1,38 +1,30 @@
-"""The predictor service: reads each asset's history, stores a health/RUL forecast and announces it."""
+"""The predictor service: reads each asset's daily features, stores its forecast and announces it.
+
+The I/O shell around ``predictor.forecasting.forecast_asset``: the daily feature table comes from the telemetry
+store (aggregated there), the kind's active learned model from ``db.models`` (loaded once per run and kind),
+the forecast goes to ``db.forecasts`` and out as a ``forecast.updated`` event.
+"""
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from core.clock import Clock
-from core.domain import Asset, Forecast
+from core.domain import Asset, AssetKind, Forecast
 from core.events import EventBus
-from predictor.features import (
-    USAGE_COUNTERS,
-    WEAR_INDICATORS,
-    Series,
-    UsageCounter,
-    WearIndicator,
-    counter_features,
-    gauge_features,
-)
-from predictor.health import IndicatorHealth, combine, counter_health, gauge_health
-from storage.telemetry import Aggregation, TelemetryStore
+from predictor.forecasting import MIN_HISTORY_DAYS, ActiveModel, forecast_asset, model_name
+from predictor.rul import RulModel
+from predictor.telemetry_features import daily_features, whole_days_until
 
 if TYPE_CHECKING:
     from storage.records import Database
+    from storage.telemetry import TelemetryStore
 
 log = logging.getLogger(__name__)
 
-# Histories are read as hourly aggregates. When an asset has fewer than ``min_points`` of them (a new
-# asset, or the accelerated demo where the window holds only a few hours of clock time), the predictor
-# falls back to 10-minute aggregates of the same metric.
-HOURLY = timedelta(hours=1)
-FINE = timedelta(minutes=10)
 FORECAST_TOPIC = "forecast.updated"
 
 
@@ -44,33 +36,35 @@ class PredictorStats:
     forecasts: int = 0
     skipped: int = 0
     failed: int = 0
+    learned: int = 0  # forecasts from a learned model (the rest came from the kind's prior)
 
 
 class Predictor:
-    """Computes a trend-v1 forecast for every asset with enough data; one bad asset never stops a run."""
+    """Forecasts every asset with telemetry in the history window; one bad asset never stops a run."""
 
     def __init__(self, store: TelemetryStore, db: Database, bus: EventBus, clock: Clock,
-                 history: timedelta = timedelta(days=30), *, trend_window: timedelta = timedelta(days=7),
-                 min_points: int = 3) -> None:
-        if min_points < 2:
-            raise ValueError("min_points must be at least 2 (a trend needs two points)")
+                 history: timedelta = timedelta(days=30), *, min_history_days: int = MIN_HISTORY_DAYS) -> None:
+        if min_history_days < 1:
+            raise ValueError("min_history_days must be at least 1")
         self._store = store
         self._db = db
         self._bus = bus
         self._clock = clock
         self.history = history
-        self.trend_window = min(trend_window, history)
-        self.min_points = min_points
+        self.min_history_days = min_history_days
         self.stats = PredictorStats()
 
     def run_once(self) -> list[Forecast]:
         """Forecast, store and publish for every asset; returns the forecasts stored in this run."""
         at = self._clock.now()
         self.stats.runs += 1
+        models: dict[AssetKind, ActiveModel | None] = {}
         stored: list[Forecast] = []
         for asset in self._db.assets.list():
             try:
-                forecast = self.forecast(asset, at)
+                if asset.kind not in models:
+                    models[asset.kind] = self.active_model(asset.kind)
+                forecast = self.forecast(asset, at, models[asset.kind])
                 if forecast is None:
                     self.stats.skipped += 1
                     continue
@@ -80,62 +74,55 @@ class Predictor:
                 log.exception("forecast failed for asset %s", asset.id)
                 continue
             self.stats.forecasts += 1
+            self.stats.learned += forecast.model.startswith("rul-")
             stored.append(forecast)
             self._bus.publish(FORECAST_TOPIC, {**forecast_json(forecast), "site_id": asset.site_id})
         return stored
 
-    def forecast(self, asset: Asset, at: datetime) -> Forecast | None:
-        """The asset's forecast at ``at``, or None if no indicator has ``min_points`` points of history."""
-        parts: list[IndicatorHealth] = []
-        resolutions: dict[str, float] = {}
-        for indicator in WEAR_INDICATORS.get(asset.kind, ()):
-            gauge = self._gauge(asset.id, indicator, at)
-            if gauge is not None:
-                parts.append(gauge[0])
-                resolutions[f"resolution_min.{indicator.metric}"] = gauge[1]
-        for counter in USAGE_COUNTERS.get(asset.kind, ()):
-            used = self._counter(asset.id, counter, at)
-            if used is not None:
-                parts.append(used[0])
-                resolutions[f"resolution_min.{counter.metric}"] = used[1]
-        if not parts:
-            return None
-        forecast = combine(asset.id, at, parts)
-        return dataclasses.replace(forecast, details={**forecast.details, **resolutions})
+    def forecast(self, asset: Asset, at: datetime, model: ActiveModel | None = None) -> Forecast | None:
+        """The asset's forecast at ``at``, or None if it reported nothing in the history window.
 
-    def _gauge(self, asset_id: str, indicator: WearIndicator,
-               at: datetime) -> tuple[IndicatorHealth, float] | None:
-        series, window = self._history(asset_id, indicator.metric, at - self.trend_window, at, "mean")
-        features = gauge_features(indicator.metric, series, at, window)
-        if features is None or features.n_points < self.min_points:
+        The table holds whole days up to the last midnight; only an asset with nothing but today's data (a new
+        asset, or the accelerated demo's first hours) is read up to ``at``, so it still gets a forecast.
+        """
+        table = daily_features(self._store, asset, at - self.history, whole_days_until(at))
+        if not table.days:
+            table = daily_features(self._store, asset, at - self.history, at)
+        if not table.days:
             return None
-        return gauge_health(indicator, features, self.min_points), window.total_seconds() / 60
+        return forecast_asset(asset, at, table, model, min_history_days=self.min_history_days)
 
-    def _counter(self, asset_id: str, counter: UsageCounter,
-                 at: datetime) -> tuple[IndicatorHealth, float] | None:
-        series, window = self._history(asset_id, counter.metric, at - self.history, at, "max")
-        features = counter_features(counter.metric, series)
-        if features is None or len(series) < self.min_points:
+    def active_model(self, kind: AssetKind) -> ActiveModel | None:
+        """The kind's active learned model, or None (no model trained yet, or one that does not load: the
+        prior is used then, and the failure is logged)."""
+        record = self._db.models.active(model_name(kind))
+        if record is None:
             return None
-        return counter_health(counter, features), window.total_seconds() / 60
-
-    def _history(self, asset_id: str, metric: str, since: datetime, until: datetime,
-                 agg: Aggregation) -> tuple[Series, timedelta]:
-        """Hourly aggregates, or 10-minute ones when there are fewer than ``min_points`` hourly points."""
-        series = self._store.query(asset_id, metric, since, until, window=HOURLY, agg=agg)
-        if len(series) >= self.min_points:
-            return series, HOURLY
-        return self._store.query(asset_id, metric, since, until, window=FINE, agg=agg), FINE
+        try:
+            return ActiveModel(record.name, record.version, RulModel.from_bytes(record.blob))
+        except Exception:
+            log.exception("model %s version %s does not load; using the prior", record.name, record.version)
+            return None
 
 
 def forecast_json(forecast: Forecast) -> dict[str, Any]:
-    """A forecast as a JSON-safe dict (the data of a ``forecast.updated`` event)."""
+    """A forecast as a JSON-safe dict (the data of a ``forecast.updated`` event and the API's forecast)."""
     return {
         "asset_id": forecast.asset_id,
         "at": forecast.at.isoformat(),
         "health": forecast.health,
         "rul_days": forecast.rul_days,
+        "rul_p10_days": forecast.rul_p10_days,
+        "rul_p90_days": forecast.rul_p90_days,
+        "usage_unit": forecast.usage_unit,
+        "rul_p10_usage": forecast.rul_p10_usage,
+        "rul_p50_usage": forecast.rul_p50_usage,
+        "rul_p90_usage": forecast.rul_p90_usage,
+        "p_fail_30d": forecast.p_fail_30d,
+        "p_fail_90d": forecast.p_fail_90d,
         "driver": forecast.driver,
+        "drivers": [{"feature": d.feature, "penalty": d.penalty, "text": d.text} for d in forecast.drivers],
         "model": forecast.model,
+        "model_version": forecast.model_version,
         "details": dict(forecast.details),
     }

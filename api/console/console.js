@@ -126,14 +126,22 @@ function renderOrders() {
 function renderForecasts() {
   const forecasts = [...state.forecasts.values()].sort((a, b) => a.health - b.health);
   const rows = forecasts.map((forecast) => {
-    const percent = Math.round(forecast.health * 100);
-    const meter = el("meter", { min: "0", max: "1", low: "0.4", high: "0.7", optimum: "1",
+    const percent = Math.round(forecast.health);  // health is 0-100 since schema 0006
+    const meter = el("meter", { min: "0", max: "100", low: "40", high: "70", optimum: "100",
       value: String(forecast.health), "aria-label": `health ${percent}%` });
-    const rul = forecast.rul_days == null ? "—" : `${forecast.rul_days.toFixed(0)} days`;
+    const drivers = (forecast.drivers || []).map((d) => d.text).join("; ");
+    if (drivers) meter.title = drivers;
     return el("tr", { "data-asset-id": forecast.asset_id }, el("td", {}, assetCell(forecast.asset_id)),
-      el("td", { class: "health" }, meter, ` ${percent}%`), el("td", {}, rul));
+      el("td", { class: "health" }, meter, ` ${percent}%`), el("td", {}, remainingLife(forecast)));
   });
   $("#forecasts tbody").replaceChildren(...(rows.length ? rows : [emptyRow(3, "No forecasts yet.")]));
+}
+
+function remainingLife(forecast) {
+  if (forecast.rul_days == null) return "—";
+  const median = `${forecast.rul_days.toFixed(0)} days`;
+  if (forecast.rul_p10_days == null || forecast.rul_p90_days == null) return median;
+  return `${median} (P10 ${forecast.rul_p10_days.toFixed(0)}, P90 ${forecast.rul_p90_days.toFixed(0)})`;
 }
 
 function notify(text) {

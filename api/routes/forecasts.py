@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from api.deps import ServicesDep
-from api.schemas import ForecastPublic
+from api.schemas import ForecastPublic, ModelPublic
 
 router = APIRouter(prefix="/forecasts", tags=["forecasts"])
 
@@ -16,6 +16,13 @@ router = APIRouter(prefix="/forecasts", tags=["forecasts"])
 def latest_forecasts(services: ServicesDep) -> list[ForecastPublic]:
     """The newest forecast of every asset that has one."""
     return [ForecastPublic.of(forecast) for forecast in services.db.forecasts.latest()]
+
+
+@router.get("/models", response_model=list[ModelPublic])
+def forecast_models(services: ServicesDep) -> list[ModelPublic]:
+    """Every stored version of the learned RUL models (without the model itself): training window, validation
+    metrics and the interval coverage observed when it was trained, which shows drift."""
+    return [ModelPublic.model_validate(record) for record in services.db.models.list()]
 
 
 @router.get("/{asset_id}", response_model=list[ForecastPublic])

@@ -251,18 +251,46 @@ class RulesReloaded(BaseModel):
     removed: int
 
 
+class DriverPublic(_Public):
+    feature: str = Field(description="The daily feature, e.g. vibration_mm_s.mean.")
+    penalty: float = Field(description="Health points it takes away (0-100).")
+    text: str = Field(description="The reason in words a planner reads.")
+
+
 class ForecastPublic(_Public):
     asset_id: str
     at: datetime
-    health: float = Field(description="1 = as new, 0 = worn out.")
-    rul_days: float | None = Field(description="Remaining useful life in days; null if no wear trend.")
-    driver: str = Field(description="The wear indicator that sets the forecast.")
-    model: str
+    health: float = Field(description="0-100: 100 = as new, 0 = worn out (0-1 before schema 0006).")
+    rul_days: float | None = Field(description="Remaining useful life in days, the median (P50).")
+    rul_p10_days: float | None = Field(None, description="P10 of remaining life in days.")
+    rul_p90_days: float | None = Field(None, description="P90 of remaining life in days.")
+    usage_unit: str | None = Field(None, description="Unit of the usage quantiles: h, cycles.")
+    rul_p10_usage: float | None = None
+    rul_p50_usage: float | None = None
+    rul_p90_usage: float | None = None
+    p_fail_30d: float | None = Field(None, description="Probability of failure within 30 days.")
+    p_fail_90d: float | None = Field(None, description="Probability of failure within 90 days.")
+    driver: str = Field(description="The top driver's feature (what pulls health down most).")
+    drivers: list[DriverPublic] = Field(default_factory=list, description="Health drivers, worst first.")
+    model: str = Field(description="rul-<kind> (learned) or prior-<kind>.")
+    model_version: str = ""
     details: dict[str, float]
 
     @classmethod
     def of(cls, forecast: Forecast) -> ForecastPublic:
         return cls.model_validate(forecast)
+
+
+class ModelPublic(_Public):
+    name: str = Field(description="rul-<kind>.")
+    version: int
+    trained_at: datetime
+    window_start: datetime = Field(description="Start of the history it was trained on.")
+    window_end: datetime
+    metrics: dict[str, float] = Field(description="Validation metrics, and observed_coverage_p10_p90: the share "
+                                                  "of resolved stored forecasts whose P10-P90 held the real life.")
+    format: str
+    active: bool
 
 
 class DeadLetterPublic(BaseModel):

@@ -21,6 +21,7 @@ from storage.records.forecasts import ForecastRepository
 from storage.records.inspections import InspectionRepository
 from storage.records.maintenance import MaintenanceWindowRepository
 from storage.records.plans import PlanRepository
+from storage.records.predictor_models import ModelRepository
 from storage.records.sla import SlaRepository
 from storage.records.work_orders import WorkOrderRepository
 
@@ -75,6 +76,7 @@ class Database:
         self.alarms = AlarmRepository(sessions)
         self.work_orders = WorkOrderRepository(sessions)
         self.forecasts = ForecastRepository(sessions)
+        self.models = ModelRepository(sessions)
         self.dead_letters = DeadLetterRepository(sessions)
         self.checkpoints = CheckpointRepository(sessions)
         self.maintenance = MaintenanceWindowRepository(sessions)

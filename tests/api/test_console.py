@@ -39,8 +39,9 @@ def page(browser: Browser) -> Iterator[Page]:
 
 def test_alarm_appears_live_and_is_acknowledged(live_server: Any, page: Page, services: Services, token: str,
                                                 burst_pipe: Callable[..., Alarm]) -> None:
-    services.db.forecasts.add(Forecast("north-pump-1", services.clock.now(), 0.62, 41.0, "vibration_mm_s", "t"))
-    services.db.forecasts.add(Forecast("south-pump-1", services.clock.now(), 0.95, 380.0, "vibration_mm_s", "t"))
+    services.db.forecasts.add(Forecast("north-pump-1", services.clock.now(), 62.0, 41.0, "vibration_mm_s", "t",
+                                       rul_p10_days=12.0, rul_p90_days=80.0))
+    services.db.forecasts.add(Forecast("south-pump-1", services.clock.now(), 95.0, 380.0, "vibration_mm_s", "t"))
     page.goto(f"{live_server.url}/#token={token}")
     expect(page.locator("#link")).to_have_text("live")
     expect(page.locator("#alarms tbody")).to_contain_text("No alarms need attention.")
@@ -57,7 +58,8 @@ def test_alarm_appears_live_and_is_acknowledged(live_server: Any, page: Page, se
     expect(page.locator("#announcer")).to_contain_text("New critical alarm on North booster pump 1")
     expect(page.locator(f'#workorders tr[data-workorder-id="{alarm.work_order_id}"]')).to_contain_text(
         "Burst pipe at")
-    expect(page.locator('#forecasts tr[data-asset-id="north-pump-1"]')).to_contain_text("41 days")
+    expect(page.locator('#forecasts tr[data-asset-id="north-pump-1"]')).to_contain_text("41 days (P10 12, P90 80)")
+    expect(page.locator('#forecasts tr[data-asset-id="north-pump-1"]')).to_contain_text("62%")  # health 0-100
     page.screenshot(path=SCREENSHOT, full_page=True)
 
     row.get_by_role("button", name="Acknowledge").click()

@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.deps import Services
-from core.domain import DeadLetter, Forecast
+from core.domain import DeadLetter, Driver, Forecast, ModelRecord
 
 AT = datetime(2026, 3, 1, tzinfo=UTC)
 
@@ -30,6 +30,27 @@ def test_forecasts_latest_per_asset_and_history(client: TestClient, services: Se
     history = client.get("/api/v1/forecasts/north-pump-1").json()
     assert [f["health"] for f in history] == [0.7, 0.9]
     assert [f["health"] for f in client.get("/api/v1/forecasts/north-pump-1?limit=1").json()] == [0.7]
+
+
+def test_a_forecast_carries_its_quantiles_drivers_and_model_version(client: TestClient, services: Services) -> None:
+    services.db.forecasts.add(dataclasses.replace(
+        forecast("north-pump-1", 0, 42.0, 30.0), rul_p10_days=10.0, rul_p90_days=70.0, usage_unit="h",
+        rul_p50_usage=720.0, p_fail_30d=0.5, p_fail_90d=0.9, model="rul-pump", model_version="3",
+        drivers=(Driver("vibration_mm_s.mean", 58.0, "vibration 5.1 mm/s ..."),)))
+    [body] = client.get("/api/v1/forecasts").json()
+    assert (body["health"], body["rul_p10_days"], body["rul_days"], body["rul_p90_days"]) == (42.0, 10.0, 30.0, 70.0)
+    assert (body["usage_unit"], body["rul_p50_usage"], body["rul_p10_usage"]) == ("h", 720.0, None)
+    assert (body["p_fail_30d"], body["p_fail_90d"], body["model"], body["model_version"]) == (0.5, 0.9, "rul-pump", "3")
+    assert body["drivers"] == [{"feature": "vibration_mm_s.mean", "penalty": 58.0, "text": "vibration 5.1 mm/s ..."}]
+
+
+def test_stored_models_are_listed_without_their_blob(client: TestClient, services: Services) -> None:
+    services.db.models.add(ModelRecord("rul-pump", 0, AT, AT - timedelta(days=730), AT,
+                                       {"observed_coverage_p10_p90": 0.78}, "skops", b"blob"))
+    [model] = client.get("/api/v1/forecasts/models").json()
+    assert (model["name"], model["version"], model["active"], model["format"]) == ("rul-pump", 1, True, "skops")
+    assert model["metrics"] == {"observed_coverage_p10_p90": 0.78}
+    assert "blob" not in model
 
 
 def test_forecasts_of_an_unknown_asset_is_404(client: TestClient) -> None:

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from core.domain import Asset, Forecast, Reading
+from core.domain import Asset, Forecast, ModelRecord, Reading
 from storage.telemetry import Aggregation
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -77,11 +77,20 @@ class FakeForecasts:
 
 
 @dataclass
+class FakeModels:
+    records: dict[str, ModelRecord] = field(default_factory=dict)
+
+    def active(self, name: str) -> ModelRecord | None:
+        return self.records.get(name)
+
+
+@dataclass
 class FakeDatabase:
-    """The two repositories the predictor uses."""
+    """The three repositories the predictor uses."""
 
     assets: FakeAssets = field(default_factory=FakeAssets)
     forecasts: FakeForecasts = field(default_factory=FakeForecasts)
+    models: FakeModels = field(default_factory=FakeModels)
 
 
 @pytest.fixture

@@ -1,10 +1,9 @@
-"""Tests for predictor.features: the indicator tables and history -> feature functions."""
+"""Tests for predictor.features: the indicator tables."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
-import numpy as np
 import pytest
 
 from core.catalogue import MetricType, metric_spec
@@ -15,8 +14,6 @@ from predictor.features import (
     Direction,
     UsageCounter,
     WearIndicator,
-    counter_features,
-    gauge_features,
 )
 
 AT = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
@@ -52,44 +49,3 @@ def test_limit_on_the_wrong_side_of_the_baseline_is_refused() -> None:
     assert falling.direction.sign == -1.0
     with pytest.raises(ValueError, match="positive"):
         UsageCounter("run_hours", 0.0)
-
-
-def test_gauge_features_put_windowed_points_mid_window_and_never_after_at() -> None:
-    series = [(AT - timedelta(hours=2), 1.0), (AT - timedelta(hours=1), 2.0), (AT - timedelta(minutes=10), 3.0)]
-    features = gauge_features("vibration_mm_s", series, AT, window=timedelta(hours=1))
-    assert features is not None
-    assert features.t_days.shape == (3, 1)
-    hours = features.t_days[:, 0] * 24
-    np.testing.assert_allclose(hours, [-1.5, -0.5, 0.0])  # the last window is cut at ``at``
-    assert features.current == 3.0
-    assert features.n_points == 3
-
-
-def test_gauge_features_of_raw_points_keep_their_times() -> None:
-    series = [(AT - timedelta(days=2), 1.0), (AT - timedelta(days=1), 2.0)]
-    features = gauge_features("m", series, AT)
-    assert features is not None
-    np.testing.assert_allclose(features.t_days[:, 0], [-2.0, -1.0])
-    assert gauge_features("m", [], AT) is None
-
-
-def test_counter_rate_is_use_per_day_and_ignores_resets() -> None:
-    hourly = [(AT - timedelta(hours=48 - h), 1000.0 + h) for h in range(49)]
-    features = counter_features("run_hours", hourly)
-    assert features is not None
-    assert features.current == 1048.0
-    assert features.rate_per_day == pytest.approx(24.0)
-    reset = [(AT - timedelta(days=2), 500.0), (AT - timedelta(days=1), 520.0), (AT, 10.0)]
-    reset_features = counter_features("run_hours", reset)
-    assert reset_features is not None
-    assert reset_features.rate_per_day == pytest.approx(10.0)
-
-
-def test_a_counter_that_stands_still_or_has_one_point_has_no_rate() -> None:
-    flat = counter_features("burn_hours", [(AT - timedelta(days=1), 7.0), (AT, 7.0)])
-    single = counter_features("burn_hours", [(AT, 7.0)])
-    assert flat is not None
-    assert flat.rate_per_day is None
-    assert single is not None
-    assert single.rate_per_day is None
-    assert counter_features("burn_hours", []) is None
