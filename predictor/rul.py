@@ -36,6 +36,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 from sklearn.ensemble import HistGradientBoostingRegressor
+from threadpoolctl import threadpool_limits
 
 from predictor import rul_metrics
 from predictor.rul_features import (
@@ -127,7 +128,8 @@ class RulModel:
         fit_idx, cal_idx = self._split(len(units))
         models = self._fit_boosters([tables[i] for i in fit_idx], [targets[i] for i in fit_idx])
         cal_x, cal_y = np.vstack([tables[i] for i in cal_idx]), np.concatenate([targets[i] for i in cal_idx])
-        raw = np.column_stack([m.predict(cal_x) for m in models])
+        with threadpool_limits(limits=1, user_api="openmp"):
+            raw = np.column_stack([m.predict(cal_x) for m in models])
         self.offsets_ = _cqr_offsets(raw, cal_y, self.quantiles)
         held_out = _sorted_quantiles(raw + self.offsets_)
         self.validation_ = {**rul_metrics.interval_metrics(cal_y, held_out), "n_units": float(len(cal_idx)),
@@ -140,8 +142,11 @@ class RulModel:
         lower, _, upper = self.quantiles
         boosters = [self._booster("quantile", lower), self._booster("squared_error", None),
                     self._booster("quantile", upper)]
-        for booster, target in zip(boosters, (y, np.minimum(y, self.cap_), y), strict=True):
-            booster.fit(x, target)
+        # One OpenMP thread: on these small tables (tens of thousands of rows) threads that wait for busy
+        # cores made fitting ten times slower on a shared 2-core machine, never faster.
+        with threadpool_limits(limits=1, user_api="openmp"):
+            for booster, target in zip(boosters, (y, np.minimum(y, self.cap_), y), strict=True):
+                booster.fit(x, target)
         return boosters
 
     def _booster(self, loss: str, quantile: float | None) -> HistGradientBoostingRegressor:
@@ -160,7 +165,8 @@ class RulModel:
         """(m, 3) remaining life at each unit's last row: the three quantiles, sorted and non-negative."""
         self._check_units(units)
         last_rows = np.vstack([self._table(u)[-1:] for u in units])
-        raw = np.column_stack([m.predict(last_rows) for m in self.models_])
+        with threadpool_limits(limits=1, user_api="openmp"):
+            raw = np.column_stack([m.predict(last_rows) for m in self.models_])
         return _sorted_quantiles(raw + self.offsets_)
 
     def _table(self, unit: UnitSeries) -> FloatArray:
