@@ -67,8 +67,8 @@ def read_series(path: Path) -> SeriesTable:
     if not grouped:
         raise InvalidRequest(f"{path}: no data rows")
     units = []
-    for unit, values in grouped.items():
-        table = np.array(values, dtype=np.float64)
+    for unit, unit_rows in grouped.items():
+        table = np.array(unit_rows, dtype=np.float64)
         table = table[np.argsort(table[:, 0], kind="stable")]
         units.append(UnitSeries(unit, table[:, 0], table[:, 1:]))
     return SeriesTable(names, tuple(units))
