@@ -47,7 +47,7 @@ from predictor.rul_features import (
     window_features,
 )
 
-DEFAULT_CAP_QUANTILE = 0.1  # cap = this quantile of training lifetimes when no cap is given (see _choose_cap)
+DEFAULT_CAP_QUANTILE = 0.05  # cap = this quantile of training lifetimes when no cap is given (see _choose_cap)
 
 
 @dataclass(frozen=True)

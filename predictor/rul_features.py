@@ -22,6 +22,7 @@ FloatArray = NDArray[np.float64]
 
 DEFAULT_WINDOWS = (5, 10, 20, 30)
 DEFAULT_EWM_ALPHAS = (0.1, 0.3)
+BASELINE_ROWS = 20  # a unit's own "as new" level: the mean of its first rows (fewer while it is younger)
 
 
 def feature_names_out(names: Sequence[str], windows: Sequence[int] = DEFAULT_WINDOWS,
@@ -35,6 +36,7 @@ def feature_names_out(names: Sequence[str], windows: Sequence[int] = DEFAULT_WIN
         out += [f"{name}_std{w}" for w in long]
         out += [f"{name}_slope{w}" for w in long]
         out += [f"{name}_ewm{alpha:g}" for alpha in ewm_alphas]
+        out += [f"{name}_drift{alpha:g}" for alpha in ewm_alphas]
     return [*out, "age"]
 
 
@@ -50,12 +52,14 @@ def window_features(time: FloatArray, values: FloatArray, windows: Sequence[int]
     stds = [_rolling_std(x, w, means[w]) for w in long]
     slopes = [_rolling_slope(x, w) for w in long]
     ewms = [_ewm(x, alpha) for alpha in ewm_alphas]
+    baseline = _rolling_mean(x, n)[np.minimum(np.arange(n), BASELINE_ROWS - 1)]
     for j in range(k):
         blocks.append(values[:, j:j + 1])
         blocks += [means[w][:, j:j + 1] + values[0, j] for w in windows]
         blocks += [s[:, j:j + 1] for s in stds]
         blocks += [s[:, j:j + 1] for s in slopes]
         blocks += [e[:, j:j + 1] + values[0, j] for e in ewms]
+        blocks += [e[:, j:j + 1] - baseline[:, j:j + 1] for e in ewms]
     blocks.append((time - time[0]).reshape(n, 1))
     return np.hstack(blocks)
 

@@ -37,7 +37,7 @@ def register_evaluate(actions: Commands) -> None:
     evaluate.add_argument("--truth", type=Path, required=True, metavar="TRUTH.csv", help="unit,rul of TEST units")
     evaluate.add_argument("--seed", type=int, default=0, help="random seed of the split and the boosters (default 0)")
     evaluate.add_argument("--cap", type=float, default=None,
-                          help="ceiling of the point model's target in time units (default: the 10th "
+                          help="ceiling of the point model's target in time units (default: the 5th "
                           "percentile of the training units' lifetimes; 125 is the C-MAPSS custom)")
     evaluate.set_defaults(run=run_evaluate)
 
