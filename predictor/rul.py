@@ -197,6 +197,10 @@ class RulModel:
         if untrusted:
             raise ValueError(f"refusing a model file with untrusted types: {', '.join(sorted(untrusted))}")
         state = loads(blob, trusted=list(TRUSTED_TYPES))
+        keys = {"params", "feature_names", "kept", "kept_features", "cap", "offsets", "validation", "models"}
+        if not isinstance(state, dict) or set(state) != keys or not all(
+                isinstance(m, HistGradientBoostingRegressor) for m in state["models"]):
+            raise ValueError("not a RulModel file (written by RulModel.to_bytes)")
         params = state["params"]
         params["quantiles"] = tuple(params["quantiles"])
         params["windows"] = tuple(params["windows"])
@@ -212,7 +216,8 @@ class RulModel:
         return model
 
 
-# Types a stored RulModel may contain beyond skops' defaults (primitives, dict, list, numpy arrays).
+# Types a stored RulModel may contain beyond skops' defaults (primitives, containers, numpy arrays and
+# scikit-learn's own estimators, which skops trusts by default); anything else refuses the file.
 TRUSTED_TYPES = (
     "sklearn.ensemble._hist_gradient_boosting.gradient_boosting.HistGradientBoostingRegressor",
     "sklearn.ensemble._hist_gradient_boosting.binning._BinMapper",
