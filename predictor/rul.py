@@ -132,8 +132,10 @@ class RulModel:
             raw = np.column_stack([m.predict(cal_x) for m in models])
         self.offsets_ = _cqr_offsets(raw, cal_y, self.quantiles)
         held_out = _sorted_quantiles(raw + self.offsets_)
-        self.validation_ = {**rul_metrics.interval_metrics(cal_y, held_out), "n_units": float(len(cal_idx)),
-                            "n_rows": float(cal_y.size), "cap": self.cap_}
+        capped = rul_metrics.interval_metrics(np.minimum(cal_y, self.cap_), held_out)
+        self.validation_ = {**rul_metrics.interval_metrics(cal_y, held_out),
+                            **{f"{name}_capped": value for name, value in capped.items()},
+                            "n_units": float(len(cal_idx)), "n_rows": float(cal_y.size), "cap": self.cap_}
         self.models_ = self._fit_boosters(tables, targets)
         return self
 
