@@ -17,6 +17,8 @@ The model (:class:`RulModel`):
   fitting, one side at a time, so P10 and P90 are each calibrated, not only the 80 % band. Quantile loss
   alone under-covers on new units (the boosters fit their training units too well); CQR repairs that
   with a finite-sample guarantee (for exchangeable units) and keeps the quantile models' adaptivity.
+* The three columns are sorted, so P50 is the point estimate clipped into [P10, P90]: where the interval
+  says more life is left than ``cap`` (a healthy unit), P50 follows it past the cap.
 * Calibration splits BY UNIT (a unit's rows are strongly correlated: splitting rows would leak). The
   held-out units' rows give ``validation_``; then the boosters are refitted on all units and keep the
   calibration offsets (slightly conservative: the refit model has seen more data).
