@@ -121,6 +121,8 @@ class RulModel:
         if len(units) < 4:
             raise ValueError(f"RulModel needs at least 4 training units (to hold some out), got {len(units)}")
         targets = [u.time[-1] - u.time for u in units] if rul is None else [np.asarray(r, float) for r in rul]
+        if len(targets) != len(units) or any(t.shape != u.time.shape for t, u in zip(targets, units, strict=False)):
+            raise ValueError("rul must hold one value per row of each unit")
         spread = np.ptp(np.vstack([u.features for u in units]), axis=0)
         self.kept_features_ = [name for name, s in zip(self.feature_names, spread, strict=True) if s > 0]
         self._kept = np.flatnonzero(spread > 0)
@@ -167,7 +169,11 @@ class RulModel:
     # -- predicting ----------------------------------------------------------------------------------
     def predict(self, units: Sequence[UnitSeries]) -> FloatArray:
         """(m, 3) remaining life at each unit's last row: the three quantiles, sorted and non-negative."""
+        if not hasattr(self, "models_"):
+            raise ValueError("this RulModel is not fitted yet: call fit() or load one with from_bytes()")
         self._check_units(units)
+        if not units:
+            return np.zeros((0, 3))
         last_rows = np.vstack([self._table(u)[-1:] for u in units])
         with threadpool_limits(limits=1, user_api="openmp"):
             raw = np.column_stack([m.predict(last_rows) for m in self.models_])

@@ -85,6 +85,17 @@ def test_a_unit_with_the_wrong_number_of_features_is_refused(fitted):
         fitted.predict([UnitSeries("x", np.arange(3.0), np.zeros((3, 2)))])
 
 
+def test_an_unfitted_model_says_so():
+    with pytest.raises(ValueError, match="not fitted"):
+        RulModel(NAMES).predict(make_fleet(5, 1))
+
+
+def test_targets_of_the_wrong_length_are_refused():
+    units = make_fleet(6, 4)
+    with pytest.raises(ValueError, match="one value per row"):
+        RulModel(NAMES).fit(units, rul=[u.time[1:] for u in units])
+
+
 def test_unit_series_refuses_decreasing_time():
     with pytest.raises(ValueError, match="must not decrease"):
         UnitSeries("x", np.array([0.0, 2.0, 1.0]), np.zeros((3, 1)))
