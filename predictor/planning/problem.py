@@ -13,7 +13,6 @@ and returns ``core.plans.PlanTask``s with status proposed and no ids (the pinned
 from __future__ import annotations
 
 import enum
-import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -21,6 +20,7 @@ from datetime import date, timedelta
 from core.domain import AssetKind
 from core.plans import PlanTask, SolveStatus
 from people.model import Skill
+from predictor.rul import failure_probability
 from workorders.calendar import BusinessCalendar, Span
 
 TaskKey = tuple[str, str, date]  # (rule_id, asset_id, due_date): PlanTask.key
@@ -93,25 +93,6 @@ class AssetState:
         if self.rul_p10_days is None or self.rul_p50_days is None or self.rul_p90_days is None:
             return 0.0
         return failure_probability(self.rul_p10_days, self.rul_p50_days, self.rul_p90_days, days)
-
-
-def failure_probability(p10: float, p50: float, p90: float, within: float) -> float:
-    """P(remaining life <= within), piecewise linear through (0, 0), (P10, .1), (P50, .5), (P90, .9) and
-    on past P90 with the P50-P90 slope, capped at 1.
-
-    LEAD: local stand-in until predictor/rul.py (rul engineer, wt-rul) is merged: replace this function by
-    ``from predictor.rul import failure_probability`` at the top of this module (same signature; its tail
-    past P90 is exponential, the planner's tests hold with either).
-    """
-    p10, p50, p90 = sorted((max(p10, 0.0), max(p50, 0.0), max(p90, 0.0)))
-    if within <= 0:
-        return 0.0
-    points = ((0.0, 0.0), (p10, 0.1), (p50, 0.5), (p90, 0.9))
-    for (x0, y0), (x1, y1) in itertools.pairwise(points):
-        if within <= x1:
-            return y0 if x1 <= x0 else y0 + (y1 - y0) * (within - x0) / (x1 - x0)
-    slope = 0.4 / max(p90 - p50, 1.0)
-    return min(1.0, 0.9 + slope * (within - p90))
 
 
 # --- the PM rules --------------------------------------------------------------------------------------

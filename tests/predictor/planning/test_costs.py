@@ -7,7 +7,7 @@ import pytest
 from core.domain import AssetKind
 from core.errors import ConfigError
 from predictor.planning.costs import expected_failure_cost, packaged_costs, parse_costs
-from predictor.planning.problem import AssetState, failure_probability
+from predictor.planning.problem import AssetState
 
 COSTS = """
 visit_cost: 50
@@ -30,14 +30,6 @@ def test_expected_failure_cost_is_the_probability_of_failing_before_the_day_time
     assert expected_failure_cost(pump, costs, 10) == pytest.approx(0.1 * 3000)
     assert expected_failure_cost(pump, costs, 30) == pytest.approx(0.5 * 3000)
     assert expected_failure_cost(AssetState("p2", "s1", AssetKind.PUMP), costs, 30) == 0.0
-
-
-def test_failure_probability_rises_through_the_quantiles_to_one() -> None:
-    values = [failure_probability(10, 30, 60, day) for day in range(0, 200, 5)]
-    assert values == sorted(values)
-    assert values[0] == 0.0
-    assert values[-1] > 0.999
-    assert failure_probability(10, 30, 60, 60) == pytest.approx(0.9)
 
 
 @pytest.mark.parametrize(("text", "message"), [
