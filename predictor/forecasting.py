@@ -28,6 +28,7 @@ from predictor.telemetry_features import DailyFeatures, Meter, usage_meter
 MIN_HISTORY_DAYS = 7
 LOOKBACK_DAYS = 30  # the learned model sees the last 30 days, in training as in forecasting
 HORIZONS_D = (30.0, 90.0)
+METER_VALUE = "meter_value"  # a detail: the usage meter's reading when the forecast was made (PM on usage)
 
 
 def model_name(kind: AssetKind) -> str:
@@ -69,7 +70,8 @@ def forecast_asset(asset: Asset, at: datetime, table: DailyFeatures, model: Acti
     top = health.drivers[0].feature if health.drivers else ""
     return Forecast(
         asset_id=asset.id, at=at, health=health.score, rul_days=quantiles.p50, driver=top, model=name,
-        details={**health.details, "history_days": float(len(table.days))},
+        details={**health.details, "history_days": float(len(table.days)),
+                 **({METER_VALUE: meter.value} if meter is not None and math.isfinite(meter.value) else {})},
         rul_p10_days=quantiles.p10, rul_p90_days=quantiles.p90,
         usage_unit=meter.unit if meter is not None else None,
         rul_p10_usage=_usage(quantiles.p10, rate), rul_p50_usage=_usage(quantiles.p50, rate),

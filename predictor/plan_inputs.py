@@ -19,6 +19,7 @@ from core.domain import Asset, AssetKind, Forecast
 from core.plans import PlanTask
 from people.model import ELEVATOR_CERTIFICATE, Shift, Skill, Technician
 from people.records import PeopleRecords
+from predictor.forecasting import METER_VALUE
 from predictor.planning.costs import load_costs
 from predictor.planning.problem import AssetState, CostModel, Horizon, LastDone, Meter, PmRule, Problem, TaskKey
 from predictor.planning.problem import TechnicianDay as TechDay
@@ -29,8 +30,6 @@ from workorders.calendar import Span
 from workorders.dispatch import site_zones
 from workorders.sla import SlaPolicy
 from workorders.slafile import default_policy
-
-METER_VALUE = "meter_value"  # a forecast's detail: the usage meter's reading when it was made
 
 
 @dataclass(frozen=True, slots=True)

@@ -61,6 +61,7 @@ def test_without_a_model_the_forecast_is_the_prior_and_fills_every_field() -> No
     assert (forecast.model, forecast.model_version, forecast.usage_unit) == ("prior-pump", "1", "h")
     assert forecast.rul_days == pytest.approx(prior.remaining(20_216.0, 0.5) / 24.0)
     assert forecast.rul_p50_usage == pytest.approx(prior.remaining(20_216.0, 0.5))
+    assert forecast.details["meter_value"] == 20_216.0  # the planner's usage triggers read the meter here
     assert forecast.p_fail_30d == pytest.approx(prior.p_fail(20_216.0, 30 * 24.0))
     assert 0 < forecast.p_fail_30d < forecast.p_fail_90d < 1  # type: ignore[operator]
     assert forecast.rul_p10_days < forecast.rul_days < forecast.rul_p90_days  # type: ignore[operator]
