@@ -107,7 +107,10 @@ def _after_pinned(problem: Problem) -> tuple[list[float], set[Visit]]:
 
 def _occurrences(problem: Problem) -> list[Occurrence]:
     """The rules' occurrences on every asset, in due order per (rule, asset)."""
-    kept = {(task.rule_id, task.asset_id): task.due_date for task in problem.open_tasks}
+    kept: dict[tuple[str, str], date] = {}
+    for task in problem.open_tasks:  # the earliest open task per (rule, asset) is the one a re-plan keeps
+        key = task.rule_id, task.asset_id
+        kept[key] = min(kept.get(key, task.due_date), task.due_date)
     found = []
     for asset in problem.assets:
         for rule in problem.rules:

@@ -23,6 +23,8 @@ from predictor.planning.problem import (
     TriggerKind,
 )
 
+NEVER_DONE_DAYS = 3  # regulatory work never done on record is due within this many days (a weekend fits)
+
 
 @dataclass(frozen=True, slots=True)
 class Occurrence:
@@ -59,8 +61,9 @@ def occurrences(rule: PmRule, asset: AssetState, horizon: Horizon,
                 kept_due: date | None = None) -> list[Occurrence]:
     """Every time ``rule`` falls due on ``asset`` up to the horizon's end (an overdue one first).
 
-    ``kept_due``: the due date of this rule's open condition task on the asset, kept so that re-planning
-    after a new forecast moves that task rather than proposing another.
+    ``kept_due``: the due date of this rule's open condition task on the asset (or of its first task when
+    it was never done on record), kept so that re-planning after a new forecast, or on a later day, moves
+    that task rather than proposing another.
     """
     last = asset.last_done.get(rule.id)
     meters = {} if last is None or last.meter_value is None else {_usage_meter(rule): last.meter_value}
@@ -70,8 +73,8 @@ def occurrences(rule: PmRule, asset: AssetState, horizon: Horizon,
         due, facts = _next_due(rule, asset, horizon, state)
         if due is None or due > horizon.end:
             break
-        if kept_due is not None and rule.is_condition:
-            due = kept_due
+        if kept_due is not None and (rule.is_condition or (last is None and not found)):
+            due = kept_due  # the open task's key holds: a re-plan moves it rather than proposing another
         found.append(_occurrence(rule, asset, horizon, due, facts, found[-1].due if found else None))
         state = _Done(due, {unit: _meter_at(asset, unit, due, horizon) for unit in asset.meters},
                       fired=state.fired or rule.is_condition)
@@ -112,7 +115,10 @@ def _time_due(trigger: Trigger, rule: PmRule, horizon: Horizon, state: _Done) ->
     if trigger.anchor is Anchor.FLOATING and state.day is not None:
         return state.day + every, f"{trigger.every_days} days since it was last done on {state.day}"
     if trigger.anchor is Anchor.FLOATING or rule.anchor is None:
-        return horizon.start, "never done on record"
+        # Work never done on record is due soon, not on the one first day: a plan made on a Saturday must
+        # still find a working day for it (regulatory work within NEVER_DONE_DAYS, the rest within its lead).
+        grace = min(rule.lead_days, NEVER_DONE_DAYS) if rule.regulatory else rule.lead_days
+        return horizon.start + timedelta(days=grace), "never done on record"
     # Fixed: the first schedule day after the last done one; overdue ones collapse into the latest.
     after = state.day or horizon.start - timedelta(days=1)
     steps = max(0, (after - rule.anchor).days // every.days + 1)

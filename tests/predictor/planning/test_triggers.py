@@ -84,6 +84,19 @@ def test_condition_task_keeps_the_due_date_of_its_open_task() -> None:
     assert occurrences(condition, pump(health=30), HORIZON, kept_due=kept)[0].due == kept
 
 
+def test_work_never_done_is_due_within_its_lead_and_keeps_that_day_when_replanned_later() -> None:
+    every_30 = rule(Trigger(TriggerKind.TIME, Anchor.FLOATING, every_days=30))
+    first = occurrences(every_30, pump(), HORIZON)[0]
+    assert (first.due, first.earliest, first.facts) == (START + timedelta(days=5), START, ("never done on record",))
+    a_week_later = Horizon(START + timedelta(days=7), 90)
+    replanned = occurrences(every_30, pump(), a_week_later, kept_due=first.due)[0]
+    assert replanned.due == first.due  # the key holds: the open task is moved, not proposed again
+    assert replanned.earliest == a_week_later.start  # overdue now: as soon as possible
+    regulatory = occurrences(rule(Trigger(TriggerKind.TIME, Anchor.FLOATING, every_days=15), regulatory=True),
+                             pump(), HORIZON)[0]
+    assert regulatory.due == START + timedelta(days=3)  # soon, but a plan made on a Saturday reaches Monday
+
+
 def test_elevator_visits_carry_the_item_set_the_inspection_template_schedules() -> None:
     elevator_rule = next(r for r in packaged_rules().rules if r.id == "elevator.maintenance")
     template = packaged_templates()["elevator_maintenance"]
