@@ -22,10 +22,20 @@ import json
 import math
 import sys
 import time
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
-from facmon.bench.maintenance_crew import (FAILURE, REPAIR_HOURS, VISIT_COST, Crew, Ledger, Policy, failure_cost,
-                                           run_kind)
+from facmon.bench.maintenance_crew import (
+    FAILURE,
+    REPAIR_HOURS,
+    VISIT_COST,
+    Crew,
+    Ledger,
+    Policy,
+    failure_cost,
+    run_kind,
+)
 from simulators.fleet import Fleet, KindFleet
 
 FIXED_GRID_D: dict[str, tuple[int | None, ...]] = {
@@ -49,17 +59,20 @@ def register(benchmarks: Any) -> None:
     bench.add_argument("--years", type=float, default=2.0)
     bench.add_argument("--seed", type=int, default=0)
     bench.add_argument("--replan-days", type=int, default=7, help="facmon re-plans this often")
+    bench.add_argument("--training-years", type=float, default=TRAINING_YEARS,
+                       help="years the separate run-to-failure training fleet runs")
     bench.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    result = bench_maintenance(args.pumps, args.elevators, args.luminaires, args.years, args.seed, args.replan_days)
+    result = bench_maintenance(args.pumps, args.elevators, args.luminaires, args.years, args.seed, args.replan_days,
+                               args.training_years)
     print(json.dumps(result))  # noqa: T201
     return 0
 
 
 def bench_maintenance(pumps: int, elevators: int, luminaires: int, years: float, seed: int = 0,
-                      replan_days: int = 7) -> dict[str, Any]:
+                      replan_days: int = 7, training_years: float = TRAINING_YEARS) -> dict[str, Any]:
     # Imported here: the RUL model pulls in scikit-learn, which the CLI's other commands need not load.
     from facmon.bench.maintenance_policies import Facmon, FixedInterval, train_rul_model
 
@@ -72,10 +85,10 @@ def bench_maintenance(pumps: int, elevators: int, luminaires: int, years: float,
     for kind, n in sizes.items():
         if n == 0:
             continue
-        fresh = lambda kind=kind, n=n: KindFleet(kind, n, sites, seed)  # noqa: E731 - the same fleet each time
+        fresh = partial(KindFleet, kind, n, sites, seed)  # the same fleet for every policy
         crew = Crew(math.ceil(n / ASSETS_PER_TECHNICIAN[kind]), TECHNICIAN_HOURS)
         _progress(f"{kind}: run to failure and {len(FIXED_GRID_D[kind])} fixed intervals", started)
-        fixed = {interval: _run(fresh(), lambda f, i=interval: FixedInterval(f, i), crew, days)
+        fixed = {interval: _run(fresh(), partial(FixedInterval, interval_d=interval), crew, days)
                  for interval in FIXED_GRID_D[kind]}
         ledgers["run_to_failure"][kind] = fixed[None]
         intervals[kind] = min(fixed, key=lambda i: _cost(kind, fixed[i]))
@@ -83,15 +96,15 @@ def bench_maintenance(pumps: int, elevators: int, luminaires: int, years: float,
         _progress(f"{kind}: training the RUL model on a run-to-failure fleet", started)
         training = KindFleet(kind, min(n, TRAINING_LUMINAIRES) if kind == "lighting" else n, sites,
                              seed + TRAINING_SEED_OFFSET)
-        model = train_rul_model(training, round(TRAINING_YEARS * 365), random_state=seed)
+        model = train_rul_model(training, round(training_years * 365), random_state=seed)
         _progress(f"{kind}: facmon re-planning every {replan_days} days", started)
-        ledgers["facmon"][kind] = _run(fresh(), lambda f, m=model: Facmon(f, m, days, replan_days), crew, days)
+        policy = partial(Facmon, model=model, days=days, replan_days=replan_days)
+        ledgers["facmon"][kind] = _run(fresh(), policy, crew, days)
     return _report(ledgers, intervals, sizes, sites, years, seed, started)
 
 
-def _run(fleet: KindFleet, policy: Any, crew: Crew, days: int) -> Ledger:
-    chosen: Policy = policy(fleet)
-    return run_kind(fleet, chosen, crew, days)
+def _run(fleet: KindFleet, policy: Callable[[KindFleet], Policy], crew: Crew, days: int) -> Ledger:
+    return run_kind(fleet, policy(fleet), crew, days)
 
 
 def _cost(kind: str, ledger: Ledger) -> float:

@@ -126,8 +126,8 @@ class Facmon:
         quantiles = self.model.predict([self.history.unit(int(a), max(int(self.history.start[a]),
                                                                          day - PREDICT_ROWS), day - 1)
                                         for a in assets])
-        now = np.array([failure_probability(*q, within=window) for q in quantiles])
-        later = np.array([failure_probability(*q, within=2 * window) for q in quantiles])
+        now = np.array([failure_probability(q[0], q[1], q[2], window) for q in quantiles])
+        later = np.array([failure_probability(q[0], q[1], q[2], 2 * window) for q in quantiles])
         urgent = now >= self.threshold
         sites = set(self.site[assets[urgent]].tolist())
         grouped = ~urgent & (later >= self.threshold / 2) & np.isin(self.site[assets], list(sites))
