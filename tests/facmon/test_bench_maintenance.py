@@ -24,7 +24,8 @@ def test_bench_maintenance_prints_one_json_object_and_breaks_no_hard_rule(capsys
             assert key in policy, (name, key)
         assert policy["regulatory_misses"] == 0, name
         assert policy["capacity_violations"] == 0, name
-        assert policy["failures"] == sum(policy["failures_by_kind"].values()) == sum(policy["failures_by_mode"].values())
+        by_kind, by_mode = policy["failures_by_kind"], policy["failures_by_mode"]
+        assert policy["failures"] == sum(by_kind.values()) == sum(by_mode.values())
         assert policy["total_cost"] == pytest.approx(sum(policy["cost_by_kind"].values()), abs=3)
     fixed, facmon = result["policies"]["fixed_interval"], result["policies"]["facmon"]
     assert result["cost_ratio_vs_fixed"] == pytest.approx(facmon["total_cost"] / fixed["total_cost"], abs=1e-3)
