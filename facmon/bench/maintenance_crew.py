@@ -107,7 +107,10 @@ class Crew:
         """Tasks whose day has come, then those to pull forward to today: earliest due first, as long as the hours
         due by a task's last workday would not fit in the crew's days after today (three quarters of them: a
         six-hour task does not fit in a technician's last two hours)."""
-        open_ = sorted((t for t in pending if t.earliest <= day), key=lambda t: (t.due, not t.regulatory, t.site))
+        # Due first (by the last workday before the due day), regulatory first, long tasks before short ones
+        # (a six-hour visit finds a technician with six hours left only early in the day), then by site.
+        open_ = sorted((t for t in pending if t.earliest <= day),
+                       key=lambda t: (_last_workday(t.due), not t.regulatory, -t.hours, t.site))
         ready = [t for t in open_ if _has_come(t, day)]
         ahead = [t for t in open_ if not _has_come(t, day)]
         hours = 0.0

@@ -24,6 +24,7 @@ FIXED_LEAD_D = 3  # a fixed-interval PM may be done this many days either side o
 SLACK_D = 5  # a condition task asked for today is due within this many days
 PREDICT_ROWS = 40  # trailing days given to the model (its longest window is 30)
 MIN_SEGMENT_ROWS = 5
+GROUP_WINDOWS = 2  # a part joins a visit to its site when its risk over this many periods is half-way there
 
 
 class FixedInterval:
@@ -112,7 +113,10 @@ class Facmon:
         self.site = fleet.site
         self.replan_days = replan_days
         self.hours, self.cost = PM_TASK[self.kind]
-        # Ask for a PM when P(failure before the next re-plan can act) * failure cost > the PM's cost.
+        # Renew when the risk of failing before the next re-plan can act, times the failure's cost, exceeds the
+        # PM's cost: the myopic rule. (The optimal age-replacement rule, hazard * (Cf - Cp) >= cost rate, asks for
+        # risks of a few per mille per week, below what the piecewise-linear CDF through P10/P50/P90 resolves:
+        # it renewed nearly every pump every few weeks.)
         self.threshold = self.cost / failure_cost(self.kind)
         self.down = np.zeros(fleet.n, dtype=bool)
 
@@ -127,7 +131,7 @@ class Facmon:
                                                                          day - PREDICT_ROWS), day - 1)
                                         for a in assets])
         now = np.array([failure_probability(q[0], q[1], q[2], window) for q in quantiles])
-        later = np.array([failure_probability(q[0], q[1], q[2], 2 * window) for q in quantiles])
+        later = np.array([failure_probability(q[0], q[1], q[2], GROUP_WINDOWS * window) for q in quantiles])
         urgent = now >= self.threshold
         sites = set(self.site[assets[urgent]].tolist())
         grouped = ~urgent & (later >= self.threshold / 2) & np.isin(self.site[assets], list(sites))
