@@ -71,7 +71,8 @@ class Failure:
 
 @dataclass(frozen=True, slots=True)
 class Observation:
-    """What a policy sees of one kind at the end of a day: indicators (n, k), meters (n,), who failed today."""
+    """What a policy sees of one kind at the end of a day: indicators (n, k), meters (n,: usage since the part
+    in place at the start was renewed, then counting on), who failed today, who is down."""
 
     day: int
     indicators: FloatArray
@@ -97,7 +98,9 @@ class KindFleet:
         self.defect_ptr = np.zeros(n, dtype=np.int64)
         self.sudden_ptr = np.zeros(n, dtype=np.int64)
         self.down_until = np.full(n, -1, dtype=np.int64)
-        self.meter = np.zeros(n)
+        # The meter reads the usage since the part was last renewed (the maintenance records know that day), so
+        # it starts where the unit's wear says: initial wear / wear per unit of usage.
+        self.meter = self.wear / _wear_rate(kind, self.params, self.wear / 2)
         self.failures: list[Failure] = []
 
     def defect_progress(self, day: int) -> FloatArray:

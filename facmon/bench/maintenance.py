@@ -129,6 +129,9 @@ def _summary(per_kind: dict[str, Ledger], baseline: dict[str, Ledger]) -> dict[s
         "capacity_violations": sum(ledger.capacity_violations for ledger in per_kind.values()),
         "visits": sum(ledger.visits for ledger in per_kind.values()),
         "failures_by_kind": failures,
+        "failures_prevented_pct_by_kind": {kind: round(100 * (1 - failures[kind] / rtf_kind), 1)
+                                           for kind in per_kind
+                                           if (rtf_kind := sum(baseline[kind].failures.values()))},
         "failures_by_mode": _modes(per_kind),
         "cost_by_kind": {kind: round(_cost(kind, ledger)) for kind, ledger in per_kind.items()},
     }

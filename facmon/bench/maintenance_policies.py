@@ -24,7 +24,7 @@ FIXED_LEAD_D = 3  # a fixed-interval PM may be done this many days either side o
 SLACK_D = 5  # a condition task asked for today is due within this many days
 PREDICT_ROWS = 40  # trailing days given to the model (its longest window is 30)
 MIN_SEGMENT_ROWS = 5
-GROUP_WINDOWS = 2  # a part joins a visit to its site when its risk over this many periods is half-way there
+GROUP_WINDOWS = 8  # a part joins a visit to its site when its risk over this many periods (~3 months) is half-way there
 
 
 class FixedInterval:
