@@ -75,7 +75,7 @@ def is_workday(day: int) -> bool:
 
 
 class Crew:
-    """Technicians of one trade, ``hours`` each per workday, doing pending tasks in (due, site) order; a
+    """Technicians of one trade, ``hours`` each per workday, doing pending tasks in due order (see ``_today``); a
     technician already at a site takes that site's next task first (a visit costs, a task there is cheap)."""
 
     def __init__(self, technicians: int, hours: float) -> None:
@@ -87,15 +87,17 @@ class Crew:
         if not is_workday(day):
             return []
         left = [self.hours] * self.technicians
-        at_site: dict[int, int] = {}  # site -> technician there today
+        at_site: dict[int, int] = {}  # site -> the first technician there today
+        visited: set[tuple[int, int]] = set()
         done: list[Task] = []
         for task in self._today(day, pending):
             tech = self._choose(task, left, at_site)
             if tech is None:
                 continue
-            if task.site not in at_site:
-                at_site[task.site] = tech
+            if (tech, task.site) not in visited:  # a visit is one technician at one site on one day
+                visited.add((tech, task.site))
                 ledger.visits += 1
+            at_site.setdefault(task.site, tech)
             left[tech] -= task.hours
             done.append(task)
         ledger.capacity_violations += sum(h < -1e-9 for h in left)  # checked, not assumed
