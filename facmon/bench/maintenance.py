@@ -59,6 +59,10 @@ def register(benchmarks: Any) -> None:
     bench.add_argument("--years", type=float, default=2.0)
     bench.add_argument("--seed", type=int, default=0)
     bench.add_argument("--replan-days", type=int, default=7, help="facmon re-plans this often")
+    bench.add_argument("--planner", choices=("solver", "threshold"), default="solver",
+                       help="facmon's decisions: the project's planner (predictor.planning.solve) or the plain "
+                            "risk-threshold rule with grouping (maintenance_policies.Facmon)")
+    bench.add_argument("--time-limit-s", type=float, default=1.0, help="the planner's time limit per re-plan")
     bench.add_argument("--training-years", type=float, default=TRAINING_YEARS,
                        help="years the separate run-to-failure training fleet runs")
     bench.set_defaults(run=run)
@@ -66,15 +70,17 @@ def register(benchmarks: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     result = bench_maintenance(args.pumps, args.elevators, args.luminaires, args.years, args.seed, args.replan_days,
-                               args.training_years)
+                               args.training_years, args.planner, args.time_limit_s)
     print(json.dumps(result))  # noqa: T201
     return 0
 
 
 def bench_maintenance(pumps: int, elevators: int, luminaires: int, years: float, seed: int = 0,
-                      replan_days: int = 7, training_years: float = TRAINING_YEARS) -> dict[str, Any]:
+                      replan_days: int = 7, training_years: float = TRAINING_YEARS, planner: str = "solver",
+                      time_limit_s: float = 1.0) -> dict[str, Any]:
     # Imported here: the RUL model pulls in scikit-learn, which the CLI's other commands need not load.
     from facmon.bench.maintenance_policies import Facmon, FixedInterval, train_rul_model
+    from facmon.bench.maintenance_solver import SolverFacmon
 
     started = time.perf_counter()
     days = round(years * 365)
@@ -98,9 +104,14 @@ def bench_maintenance(pumps: int, elevators: int, luminaires: int, years: float,
                              seed + TRAINING_SEED_OFFSET)
         model = train_rul_model(training, round(training_years * 365), random_state=seed)
         _progress(f"{kind}: facmon re-planning every {replan_days} days", started)
-        policy = partial(Facmon, model=model, days=days, replan_days=replan_days)
+        policy: Callable[[KindFleet], Policy] = (
+            partial(SolverFacmon, model=model, days=days, crew=crew, replan_days=replan_days,
+                    time_limit_s=time_limit_s) if planner == "solver"
+            else partial(Facmon, model=model, days=days, replan_days=replan_days))
         ledgers["facmon"][kind] = _run(fresh(), policy, crew, days)
-    return _report(ledgers, intervals, sizes, sites, years, seed, started)
+    result = _report(ledgers, intervals, sizes, sites, years, seed, started)
+    result["facmon_planner"] = planner
+    return result
 
 
 def _run(fleet: KindFleet, policy: Callable[[KindFleet], Policy], crew: Crew, days: int) -> Ledger:

@@ -124,12 +124,9 @@ class Facmon:
         if day % self.replan_days or day < MIN_SEGMENT_ROWS:
             return []
         window = self.replan_days + SLACK_D
-        assets = self._candidates(day, pending)
+        assets, quantiles = self.predict(day, pending)
         if assets.size == 0:
             return []
-        quantiles = self.model.predict([self.history.unit(int(a), max(int(self.history.start[a]),
-                                                                         day - PREDICT_ROWS), day - 1)
-                                        for a in assets])
         now = np.array([failure_probability(q[0], q[1], q[2], window) for q in quantiles])
         later = np.array([failure_probability(q[0], q[1], q[2], GROUP_WINDOWS * window) for q in quantiles])
         urgent = now >= self.threshold
@@ -137,6 +134,15 @@ class Facmon:
         grouped = ~urgent & (later >= self.threshold / 2) & np.isin(self.site[assets], list(sites))
         visits = {t.site: t for t in pending if t.regulatory}
         return [self._task(int(a), day, visits) for a in assets[urgent | grouped]]
+
+    def predict(self, day: int, pending: list[Task]) -> tuple[IntArray, FloatArray]:
+        """The assets worth a look today and their remaining-life quantiles (m, 3) in days from today."""
+        assets = self._candidates(day, pending)
+        if assets.size == 0:
+            return assets, np.zeros((0, 3))
+        units = [self.history.unit(int(a), max(int(self.history.start[a]), day - PREDICT_ROWS), day - 1)
+                 for a in assets]
+        return assets, self.model.predict(units)
 
     def _candidates(self, day: int, pending: list[Task]) -> IntArray:
         """Assets up, with a few days of rows since renewal, and no PM already asked for."""
