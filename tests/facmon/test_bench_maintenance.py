@@ -13,12 +13,15 @@ POLICY_KEYS = ("total_cost", "failures", "failures_prevented_pct", "unplanned_do
                "regulatory_misses", "pm_compliance_pct", "capacity_violations")
 
 
-def test_bench_maintenance_prints_one_json_object_and_breaks_no_hard_rule(capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize("planner", ["solver", "threshold"])
+def test_bench_maintenance_prints_one_json_object_and_breaks_no_hard_rule(planner: str,
+                                                                          capsys: pytest.CaptureFixture[str]) -> None:
     args = ["bench", "maintenance", "--pumps", "20", "--elevators", "10", "--luminaires", "100", "--years", "0.5",
-            "--training-years", "1.5"]
+            "--training-years", "1.5", "--planner", planner]
     assert main(args) == 0
     result = json.loads(capsys.readouterr().out)
     assert set(result["policies"]) == {"run_to_failure", "fixed_interval", "facmon"}
+    assert result["facmon_planner"] == planner
     for name, policy in result["policies"].items():
         for key in POLICY_KEYS:
             assert key in policy, (name, key)
