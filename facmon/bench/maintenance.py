@@ -12,7 +12,9 @@ over their hours; the dispatcher never books past them, and this count checks it
 
 Fixed interval: for each kind the single interval of ``FIXED_GRID_D`` with the lowest cost in hindsight
 (each candidate run on the same seed). facmon: a RUL model per kind trained on a separate training fleet
-(seed + 1000) run to failure, then condition-based re-planning every week (maintenance_policies.Facmon).
+(seed + 1000) run to failure, then weekly re-planning from its quantiles: by the project's planner
+(``--planner solver``, maintenance_solver.SolverFacmon) or by a plain risk threshold with grouping
+(``--planner threshold``, maintenance_policies.Facmon).
 """
 
 from __future__ import annotations
