@@ -122,7 +122,10 @@ class Crew:
             days = sum(is_workday(d) for d in range(day + 1, _last_workday(task.due) + 1))
             if hours > 0.75 * self.technicians * self.hours * days:
                 pull = i + 1
-        return ready + ahead[:pull]
+        # Regulatory work whose last day is today or the next workday goes before anything else: a regulation is
+        # never traded for cost, and tomorrow may be too full to take it.
+        soon = _next_workday(day)
+        return sorted(ready + ahead[:pull], key=lambda t: not (t.regulatory and _last_workday(t.due) <= soon))
 
     def _choose(self, task: Task, left: list[float], at_site: dict[int, int]) -> int | None:
         there = at_site.get(task.site)
@@ -135,6 +138,13 @@ class Crew:
 def _last_workday(day: int) -> int:
     while not is_workday(day):
         day -= 1
+    return day
+
+
+def _next_workday(day: int) -> int:
+    day += 1
+    while not is_workday(day):
+        day += 1
     return day
 
 
