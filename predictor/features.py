@@ -1,9 +1,10 @@
 """Wear indicators per asset kind, with their limits and sources: the only source of limits for health.
 
 A *wear indicator* is a gauge that drifts towards a failure limit as a part wears (vibration, a bearing's
-temperature, a door's closing time). A *usage counter* is a running total measured against a rated life
-(running hours, door cycles, burn hours). ``CONDITION_INDICATORS`` limit further daily features of
-``predictor.telemetry_features`` (named by feature, not metric). ``predictor.health`` reads all three tables.
+temperature, a door's closing time). A *usage counter* is a running total (running hours, door cycles,
+burn hours): a meter, judged against the kind's rated life in ``predictor.priors``. ``CONDITION_INDICATORS``
+limit further daily features of ``predictor.telemetry_features`` (named by feature, not metric).
+``predictor.health`` reads all three tables.
 """
 
 from __future__ import annotations
@@ -42,15 +43,9 @@ class WearIndicator:
 
 @dataclass(frozen=True, slots=True)
 class UsageCounter:
-    """A running total (a catalogue COUNTER) whose part is rated for ``rated`` units of use."""
+    """A running total (a catalogue COUNTER) that measures a part's use; its rated life is the kind's prior."""
 
     metric: str
-    rated: float
-    source: str = ""
-
-    def __post_init__(self) -> None:
-        if self.rated <= 0:
-            raise ValueError(f"{self.metric}: rated life must be positive")
 
 
 WEAR_INDICATORS: dict[AssetKind, tuple[WearIndicator, ...]] = {
@@ -72,9 +67,9 @@ WEAR_INDICATORS: dict[AssetKind, tuple[WearIndicator, ...]] = {
 }
 
 USAGE_COUNTERS: dict[AssetKind, tuple[UsageCounter, ...]] = {
-    AssetKind.PUMP: (UsageCounter("run_hours", 40_000.0, source="bearing L10-style rated life 40,000 h"),),
-    AssetKind.ELEVATOR: (UsageCounter("door_cycles", 2_000_000.0, source="door operator life 2,000,000 cycles"),),
-    AssetKind.LIGHTING: (UsageCounter("burn_hours", 50_000.0, source="LED L70 rated life 50,000 h"),),
+    AssetKind.PUMP: (UsageCounter("run_hours"),),
+    AssetKind.ELEVATOR: (UsageCounter("door_cycles"),),
+    AssetKind.LIGHTING: (UsageCounter("burn_hours"),),
 }
 
 

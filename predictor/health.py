@@ -1,8 +1,10 @@
 """Health 0-100 (100 = as new) from the newest daily features, and the drivers that pull it down, in words.
 
-Each feature with a limit (predictor/features.py: ``WEAR_INDICATORS``, ``USAGE_COUNTERS`` and
-``CONDITION_INDICATORS`` are the only source of limits) is worn by the fraction of the way it has moved from
-its baseline (as new) to its limit, clipped to [0, 1]; its *penalty* is 100 x that fraction. Health is
+Each feature with a limit (predictor/features.py: ``WEAR_INDICATORS`` and ``CONDITION_INDICATORS`` are the
+only source of limits) is worn by the fraction of the way it has moved from its baseline (as new) to its
+limit, clipped to [0, 1]; its *penalty* is 100 x that fraction. A usage meter (``USAGE_COUNTERS``) has no
+limit of its own: its penalty is the share of such parts that have failed by that use under the kind's
+prior (predictor/priors.py), so health and the prior's remaining life never contradict each other. Health is
 100 minus the largest penalty: the worst feature sets it, as a worn bearing fails the pump however new its
 seal is. Drivers are the features with a penalty of at least ``MIN_PENALTY``, worst first, each with a
 sentence a planner reads. The trend-to-limit days of each wear indicator (``TrendToLimit`` on its daily
@@ -25,6 +27,7 @@ from predictor.features import (
     WearIndicator,
 )
 from predictor.model import TrendToLimit
+from predictor.priors import PRIORS
 from predictor.telemetry_features import DailyFeatures
 
 MIN_PENALTY = 5.0
@@ -65,9 +68,7 @@ def limits(kind: AssetKind) -> tuple[Limit, ...]:
     """Every feature of the kind that has a limit, read from predictor/features.py's tables."""
     suffix = GAUGE_SUFFIX[kind]
     gauges = tuple(Limit(f"{i.metric}{suffix}", i, f"{i.metric}.trend_per_week") for i in WEAR_INDICATORS[kind])
-    counters = tuple(Limit(f"{c.metric}.value", WearIndicator(c.metric, c.rated, 0.0, source=c.source))
-                     for c in USAGE_COUNTERS[kind])
-    return gauges + counters + tuple(Limit(i.metric, i) for i in CONDITION_INDICATORS[kind])
+    return gauges + tuple(Limit(i.metric, i) for i in CONDITION_INDICATORS[kind])
 
 
 def worn_fraction(indicator: WearIndicator, value: float) -> float:
@@ -90,6 +91,19 @@ def assess(table: DailyFeatures) -> Health:
         details[f"current.{limit.feature}"] = value
         if penalty >= MIN_PENALTY:
             drivers.append(Driver(limit.feature, round(penalty, 1), describe(limit, value, row)))
+    for counter in USAGE_COUNTERS[table.kind]:
+        feature, value = f"{counter.metric}.value", row.get(f"{counter.metric}.value", math.nan)
+        if not math.isfinite(value):
+            continue
+        prior = PRIORS[table.kind]
+        penalty = 100.0 * (1.0 - prior.survival(value))
+        details[f"penalty.{feature}"] = penalty
+        details[f"current.{feature}"] = value
+        if penalty >= MIN_PENALTY:
+            label, unit = LABELS.get(counter.metric, (counter.metric, ""))
+            text = (f"{label} {_number(value)} {unit}: {penalty:.0f} % of such parts have failed by this use "
+                    f"({prior.source})")
+            drivers.append(Driver(feature, round(penalty, 1), text))
     details.update(trend_signals(table))
     drivers.sort(key=lambda d: -d.penalty)
     worst = max((v for k, v in details.items() if k.startswith("penalty.")), default=0.0)

@@ -12,6 +12,7 @@ import pytest
 from core.clock import ManualClock
 from core.domain import Asset, AssetKind, ModelRecord, Reading, Site
 from core.events import Event, EventBus
+from predictor.priors import PRIORS
 from predictor.rul import RulModel, UnitSeries
 from predictor.service import FORECAST_TOPIC, Predictor, forecast_json
 from predictor.telemetry_features import FEATURE_NAMES
@@ -90,12 +91,14 @@ def test_one_broken_asset_does_not_stop_the_run(fake_store: Any, fake_db: Any,
     broken = Asset("pump-bad", "site-a", AssetKind.PUMP, "Broken")
     fake_db.assets.assets = [broken, LIGHTS]
     fake_store.failing_assets.add("pump-bad")
-    fake_store.write(readings(LIGHTS, "burn_hours", timedelta(days=3), timedelta(hours=1), 25_000.0, 12.0))
+    fake_store.write(readings(LIGHTS, "burn_hours", timedelta(days=3), timedelta(hours=1), 50_000.0, 12.0))
     service = predictor(fake_store, fake_db)
     [forecast] = service.run_once()
     assert forecast.asset_id == "light-1"
     assert forecast.driver == "burn_hours.value"
-    assert forecast.health == pytest.approx(50.0, abs=0.1)
+    # The burn hours' penalty is the share of LED drivers failed by that use under the lighting prior.
+    used = forecast.details["current.burn_hours.value"]
+    assert forecast.health == pytest.approx(100.0 * PRIORS[AssetKind.LIGHTING].survival(used), abs=0.1)
     assert service.stats.failed == 1
     assert "pump-bad" in caplog.text
 
