@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from core.clock import AcceleratedClock
-from core.domain import WorkOrderSource
+from core.domain import Forecast, WorkOrderSource
+from core.plans import PlanTaskStatus
 from core.settings import load_settings
 from facmon.broker import EmbeddedBroker, free_port
 from facmon.ops import OpsCounts, OpsDriver
@@ -45,6 +46,7 @@ ROSTER_DAYS = timedelta(days=91)  # the shifts stored for the demo: a quarter fr
 DEMO_OPS = OpsRates(requests_per_day=30, complaint_share=0.3, emergencies_per_day=6, pace=0.1)
 OPS_TICK_S = 0.25  # wall seconds between looks of the simulated desk
 PLAN_PREVIEW = 5  # plan tasks printed at the end
+FORECAST_PREVIEW = 5  # the least healthy assets' forecasts printed at the end
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,8 +111,12 @@ def run_demo(options: DemoOptions, say: Any = print) -> dict[str, Any]:
         runtime.stop()
         broker.stop()
     say(" ".join(f"{key}={value}" for key, value in summary.items() if not isinstance(value, dict | list)))
+    for forecast in summary["forecasts_preview"]:  # the least healthy assets, with their intervals and drivers
+        say(f"forecast: {forecast['asset']} health {forecast['health']:.0f}, remaining life "
+            f"{forecast['rul']} ({forecast['model']}) - {forecast['why']}")
     for task in summary["plan"]:  # the first days of the maintenance plan, each with its reasons
-        say(f"plan: {task['day']} {task['technician'] or '-'} {task['asset']}: {task['task']} - {task['why']}")
+        say(f"plan: {task['day']} {task['technician'] or '-'} {task['asset']}: {task['task']} [{task['status']}] "
+            f"- {task['why']}")
     if options.summary_json is not None:
         options.summary_json.write_text(json.dumps(summary, indent=2) + "\n")
     return summary
@@ -160,11 +166,27 @@ def _summary(runtime: Runtime, clock: AcceleratedClock, malformed_injected: int,
         "plan_tasks": db.plans.total(TaskFilter(statuses=OPEN_TASKS)),
         "planned_orders": db.work_orders.total(WorkOrderFilter(source=WorkOrderSource.PLANNED)),
         "plan": _plan_preview(db),
+        "forecasts_preview": _forecast_preview(db),
     }
 
 
+def _forecast_preview(db: Database) -> list[dict[str, Any]]:
+    """The least healthy assets' forecasts: health, remaining life P50 with its P10-P90 interval, top driver."""
+    forecasts = sorted(db.forecasts.latest(), key=lambda f: f.health)[:FORECAST_PREVIEW]
+    return [{"asset": f.asset_id, "health": f.health, "rul": _rul_text(f), "model": f.model,
+             "why": f.drivers[0].text if f.drivers else "no feature past 5 % of its limit"} for f in forecasts]
+
+
+def _rul_text(forecast: Forecast) -> str:
+    if forecast.rul_days is None:
+        return "unknown"
+    if forecast.rul_p10_days is None or forecast.rul_p90_days is None:
+        return f"{forecast.rul_days:.0f} days"
+    return f"{forecast.rul_days:.0f} days (P10 {forecast.rul_p10_days:.0f}, P90 {forecast.rul_p90_days:.0f})"
+
+
 def _plan_preview(db: Database) -> list[dict[str, Any]]:
-    """The plan's first open tasks with their explanations (the console lists them all: Plan)."""
-    tasks, _ = db.plans.page(TaskFilter(statuses=OPEN_TASKS), limit=PLAN_PREVIEW)
+    """The plan's first tasks, open or already worked, with their explanations (the console lists them all)."""
+    tasks, _ = db.plans.page(TaskFilter(statuses=(*OPEN_TASKS, PlanTaskStatus.DONE)), limit=PLAN_PREVIEW)
     return [{"day": t.planned_date.isoformat(), "technician": t.technician_id, "asset": t.asset_id, "task": t.task,
              "status": t.status.value, "why": t.explanation} for t in tasks]

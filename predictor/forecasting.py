@@ -66,6 +66,8 @@ def forecast_asset(asset: Asset, at: datetime, table: DailyFeatures, model: Acti
     else:
         prior = PRIORS[asset.kind]
         quantiles, name, version = prior_quantiles(prior, meter), prior.name, prior.version
+    if health.score <= 0.0:  # a feature at its limit (a failed lamp, vibration past ISO C/D): failing now
+        quantiles = FAILING_NOW
     rate = meter.rate_per_day if meter is not None else None
     top = health.drivers[0].feature if health.drivers else ""
     return Forecast(
@@ -78,6 +80,9 @@ def forecast_asset(asset: Asset, at: datetime, table: DailyFeatures, model: Acti
         rul_p90_usage=_usage(quantiles.p90, rate),
         p_fail_30d=quantiles.p_fail_30d, p_fail_90d=quantiles.p_fail_90d,
         drivers=health.drivers, model_version=version)
+
+
+FAILING_NOW = Quantiles(0.0, 0.0, 0.0, 1.0, 1.0)
 
 
 def learned_quantiles(model: ActiveModel, table: DailyFeatures) -> Quantiles:

@@ -50,6 +50,17 @@ def test_the_top_driver_names_the_injected_fault(kind: AssetKind, fault: str, fe
     assert forecast.drivers[0].penalty >= 95.0
 
 
+def test_a_feature_at_its_limit_means_failing_now_whatever_the_prior_says() -> None:
+    days = [START.date() + timedelta(days=i) for i in range(3)]
+    table = build_table(AssetKind.LIGHTING, {"failed_lamps.max": dict.fromkeys(days, 4.0),
+                                             "burn_hours.value": dict.fromkeys(days, 1_000.0)})
+    forecast = forecast_asset(Asset("l", "s", AssetKind.LIGHTING, "l"), START + timedelta(days=3), table)
+    assert forecast.health == 0.0
+    assert (forecast.rul_p10_days, forecast.rul_days, forecast.rul_p90_days) == (0.0, 0.0, 0.0)
+    assert (forecast.p_fail_30d, forecast.p_fail_90d) == (1.0, 1.0)
+    assert forecast.drivers[0].feature == "failed_lamps.max"
+
+
 def test_without_a_model_the_forecast_is_the_prior_and_fills_every_field() -> None:
     days = [START.date() + timedelta(days=i) for i in range(10)]
     table = build_table(AssetKind.PUMP, {"vibration_mm_s.mean": dict.fromkeys(days, 6.2),
