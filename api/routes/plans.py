@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response, status
 
+from api.cursors import decode_cursor, encode_cursor
 from api.deps import ServicesDep
-from api.errors import unprocessable
 from api.schemas.plans import (
     PlanCreate,
     PlanPublic,
@@ -26,7 +23,7 @@ from core.errors import NotFound, ServiceUnavailable
 from core.plans import PlanTaskStatus
 from predictor.plan_exports import CSV_MEDIA_TYPE, ICS_MEDIA_TYPE
 from predictor.planner_service import PlanningService
-from storage.records.plans import Cursor, TaskFilter
+from storage.records.plans import TaskFilter
 
 router = APIRouter(tags=["plan"])
 
@@ -73,9 +70,9 @@ def list_plan_tasks(
     """Plan tasks by planned day (then id: stable across pages), each with its explanation, and the total."""
     where = TaskFilter(statuses=status_ or (), site_id=site, asset_id=asset, technician_id=technician,
                        since=since, until=until)
-    tasks, after = services.db.plans.page(where, limit, decode_cursor(cursor))
+    tasks, after = services.db.plans.page(where, limit, decode_cursor(cursor, date.fromisoformat))
     return PlanTaskPage(items=[PlanTaskPublic.of(t) for t in tasks], total=services.db.plans.total(where),
-                        next_cursor=None if after is None else encode_cursor(after))
+                        next_cursor=None if after is None else encode_cursor(after[0].isoformat(), after[1]))
 
 
 @router.get("/plan-tasks/{task_id}", response_model=PlanTaskPublic)
@@ -128,19 +125,3 @@ def plan_csv(
                     headers={"Content-Disposition": 'attachment; filename="plan.csv"'})
 
 
-def encode_cursor(after: Cursor) -> str:
-    """An opaque cursor for the page after the task ``after`` = (planned_date, id)."""
-    raw = json.dumps([after[0].isoformat(), after[1]]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str | None) -> Cursor | None:
-    if cursor is None:
-        return None
-    try:
-        day, task_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        if not isinstance(task_id, int):
-            raise ValueError(cursor)
-        return date.fromisoformat(day), task_id
-    except (ValueError, TypeError, binascii.Error) as error:
-        raise unprocessable("invalid cursor: pass the next_cursor of the previous page as it is") from error

@@ -7,15 +7,13 @@ desk (phone, walk-in, API) still needs the token.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
 from api.auth import BearerDep, require_token
+from api.cursors import decode_cursor, encode_cursor
 from api.deps import Services, ServicesDep
 from api.errors import unprocessable
 from api.schemas.workorders import (
@@ -31,7 +29,7 @@ from api.schemas.workorders import (
     WorkOrderTransition,
 )
 from core.domain import AssetKind, WorkOrderKind, WorkOrderPriority, WorkOrderSource, WorkOrderStatus
-from storage.records.work_orders import Cursor, WorkOrderFilter
+from storage.records.work_orders import WorkOrderFilter
 from workorders.book import Step
 from workorders.codes import failure_codes
 
@@ -58,9 +56,9 @@ def list_work_orders(
     where = WorkOrderFilter(status=status_, site_id=site, asset_id=asset, assignee=assignee, kind=kind,
                             priority=priority, source=source, open_only=open_only,
                             overdue_at=services.clock.now() if overdue else None)
-    orders, after = services.db.work_orders.page(where, limit, decode_cursor(cursor))
+    orders, after = services.db.work_orders.page(where, limit, decode_cursor(cursor, _zoned_time))
     return WorkOrderPage(items=[WorkOrderPublic.of(o) for o in orders], total=services.db.work_orders.total(where),
-                         next_cursor=None if after is None else encode_cursor(after))
+                         next_cursor=None if after is None else encode_cursor(after[0].isoformat(), after[1]))
 
 
 @router.post("/workorders", response_model=WorkOrderDetail, status_code=status.HTTP_201_CREATED)
@@ -144,23 +142,13 @@ def list_failure_codes(
     return [FailureCodePublic(code=code, label=label) for code, label in failure_codes(kind).items()]
 
 
-def encode_cursor(after: Cursor) -> str:
-    """An opaque cursor for the page after the order ``after`` = (opened_at, id)."""
-    raw = json.dumps([after[0].isoformat(), after[1]]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str | None) -> Cursor | None:
-    if cursor is None:
-        return None
-    try:
-        at, work_order_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        opened_at = datetime.fromisoformat(at)
-        if opened_at.tzinfo is None or not isinstance(work_order_id, int):
-            raise ValueError(cursor)
-    except (ValueError, TypeError, binascii.Error) as error:
-        raise unprocessable("invalid cursor: pass the next_cursor of the previous page as it is") from error
-    return opened_at, work_order_id
+def _zoned_time(text: str) -> datetime:
+    at = datetime.fromisoformat(text)
+    if at.tzinfo is None:
+        raise ValueError(text)
+    return at
 
 
 def _site_of(services: Services, site_id: str | None, asset_id: str | None) -> str:
