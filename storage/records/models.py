@@ -48,6 +48,7 @@ class SiteRow(Base):
     id: Mapped[str] = mapped_column(ID, primary_key=True)
     name: Mapped[str] = mapped_column(NAME)
     address: Mapped[str] = mapped_column(Text, default="")
+    time_zone: Mapped[str | None] = mapped_column(String(64))  # IANA zone (0007); None: the configured default
 
 
 class AssetRow(Base):
@@ -115,6 +116,7 @@ class WorkOrderRow(Base):
         Index("ix_work_orders_completed_at", "completed_at"),
         Index("ix_work_orders_closed_at", "closed_at"),
         Index("ix_work_orders_followed_up_at", "followed_up_at"),
+        Index("uq_work_orders_follow_token_hash", "follow_token_hash", unique=True),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -158,6 +160,9 @@ class WorkOrderRow(Base):
     followed_up_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     # 0004_kpi: a preventive order's interval (PM compliance: done within 20 % of it, at most 28 days late).
     pm_interval_days: Mapped[float | None] = mapped_column(Float)
+    # 0007: the signed-in resident who filed it; the SHA-256 of its follow-up link's token.
+    reporter_id: Mapped[str | None] = mapped_column(ID, index=True)
+    follow_token_hash: Mapped[str | None] = mapped_column(String(64))
 
 
 class WorkOrderEventRow(Base):
@@ -210,6 +215,7 @@ class UserRow(Base):
     """A person who uses facmon: staff with roles, technicians, residents (issue 12 adds sign-in)."""
 
     __tablename__ = "users"
+    __table_args__ = (Index("uq_users_oidc_subject", "oidc_subject", unique=True),)
 
     id: Mapped[str] = mapped_column(ID, primary_key=True)  # the login name
     name: Mapped[str] = mapped_column(NAME)
@@ -219,6 +225,63 @@ class UserRow(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     supervisor_id: Mapped[str | None] = mapped_column(ID)  # who an escalation goes to next
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # 0007: sign-in. An Argon2id PHC string (None: no password, OIDC or tokens only), the lockout counter,
+    # the OIDC subject this user signs in as, the preferred language, a resident's sites.
+    password_hash: Mapped[str | None] = mapped_column(String(200))
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    oidc_subject: Mapped[str | None] = mapped_column(String(255))
+    locale: Mapped[str | None] = mapped_column(String(16))
+    sites: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
+
+
+class UserSessionRow(Base):
+    """A browser session (0007): the cookie is a random value, stored only as its SHA-256."""
+
+    __tablename__ = "user_sessions"
+
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ID, ForeignKey("users.id"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    via: Mapped[str] = mapped_column(CODE)  # password | oidc
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    last_seen_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class ApiTokenRow(Base):
+    """A personal API token (0007): ``fm_<id>_<secret>``; only the secret's SHA-256 is stored."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ID, ForeignKey("users.id"), index=True)
+    name: Mapped[str] = mapped_column(NAME)
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    scopes: Mapped[list[str]] = mapped_column(JSON)  # people.access.Permission values
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    last_used_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class AuditRow(Base):
+    """One write through the API or the CLI (0007): who, what, on which record, before and after."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_target", "target_type", "target_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    actor: Mapped[str] = mapped_column(ID, index=True)
+    via: Mapped[str] = mapped_column(CODE)  # session | token | oidc | cli | public
+    action: Mapped[str] = mapped_column(NAME, index=True)  # e.g. "alarm.acknowledge"
+    target_type: Mapped[str | None] = mapped_column(CODE)
+    target_id: Mapped[str | None] = mapped_column(ID)
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    request_id: Mapped[str | None] = mapped_column(ID)
+    status: Mapped[int | None] = mapped_column(Integer)
 
 
 class TechnicianRow(Base):
@@ -289,6 +352,7 @@ class ComplaintRow(Base):
     """A complaint (投诉): registered, investigated, answered, followed up for satisfaction, closed."""
 
     __tablename__ = "complaints"
+    __table_args__ = (Index("uq_complaints_follow_token_hash", "follow_token_hash", unique=True),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     site_id: Mapped[str] = mapped_column(ID, index=True)
@@ -307,6 +371,9 @@ class ComplaintRow(Base):
     closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     work_order_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # 0007: as on work orders.
+    reporter_id: Mapped[str | None] = mapped_column(ID, index=True)
+    follow_token_hash: Mapped[str | None] = mapped_column(String(64))
 
 
 class ComplaintEventRow(Base):
