@@ -30,6 +30,7 @@ from api.routes import (
     plans,
     reports,
     rules,
+    sites,
     sla,
     stats,
     webhooks,
@@ -57,6 +58,7 @@ ROUTERS = (
     inspections,
     reports,
     plans,
+    sites,
 )
 CONSOLE_DIR = Path(__file__).parent / "console"
 

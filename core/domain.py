@@ -21,6 +21,9 @@ class Site:
     id: str
     name: str
     address: str = ""
+    # IANA zone ("Asia/Shanghai") of the site's local time: rules' ``during`` windows and the reports follow
+    # it, across daylight-saving changes. None: the configured default (``Settings.time_zone``).
+    time_zone: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

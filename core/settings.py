@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -18,6 +18,7 @@ from pydantic_settings import (
 )
 
 from core.errors import ConfigError
+from core.zones import parse_zone
 
 
 class _Section(BaseModel):
@@ -168,6 +169,8 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="FACMON_", env_nested_delimiter="__", extra="forbid")
 
     site_name: str = "facmon"
+    # IANA zone of a site without its own (sites.time_zone NULL): rules' `during` windows and reports.
+    time_zone: str = "UTC"
     mqtt: MqttSettings = Field(default_factory=MqttSettings)
     telemetry: TelemetrySettings = Field(default_factory=TelemetrySettings)
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
@@ -182,6 +185,15 @@ class Settings(BaseSettings):
     inspections: InspectionSettings = Field(default_factory=InspectionSettings)
     planner: PlannerSettings = Field(default_factory=PlannerSettings)
     portfolio: Path | None = None  # sites and assets to register at start (YAML)
+
+    @field_validator("time_zone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            parse_zone(value)
+        except ConfigError as error:
+            raise ValueError(str(error)) from None
+        return value
 
     @classmethod
     def settings_customise_sources(

@@ -37,11 +37,12 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from types import MappingProxyType
 from typing import Any
 
-from core.domain import Asset, AssetKind, MetricValue, Reading
+from core.domain import Asset, AssetKind, MetricValue, Reading, Site
+from core.zones import UTC_ZONE, site_zone
 from rules.model import DEVICE_ONLINE, DailyWindow, Rule, Scope
 from rules.sitewide import SiteTracker
 from rules.windows import Frame, Window
@@ -125,12 +126,13 @@ def _reset(state: RuleState) -> RuleState:
 
 
 def judge(rule: Rule, active: bool, values: Mapping[str, MetricValue],
-          at: datetime) -> tuple[bool | None, bool | None]:
+          at: datetime, zone: tzinfo = UTC) -> tuple[bool | None, bool | None]:
     """(raise condition holds, clear condition holds) of ``rule`` on ``values`` at ``at``.
 
-    Outside the rule's time of day the condition counts as false (and an active alarm clears).
+    Outside the rule's time of day (read in ``zone``, the site's) the condition counts as false (and an
+    active alarm clears).
     """
-    if rule.during is not None and not rule.during.covers(at):
+    if rule.during is not None and not rule.during.covers(at, zone):
         return False, True
     if not active:
         return rule.condition.truth(values), None
@@ -141,9 +143,9 @@ def judge(rule: Rule, active: bool, values: Mapping[str, MetricValue],
 
 
 def advance(rule: Rule, state: RuleState, values: Mapping[str, MetricValue],
-            at: datetime) -> tuple[RuleState, Transition | None]:
-    """The core step: judge ``rule`` on the asset's latest ``values`` at event time ``at``."""
-    holds, cleared = judge(rule, state.active, values, at)
+            at: datetime, zone: tzinfo = UTC) -> tuple[RuleState, Transition | None]:
+    """The core step: judge ``rule`` on the asset's latest ``values`` at event time ``at`` (site zone ``zone``)."""
+    holds, cleared = judge(rule, state.active, values, at, zone)
     return decide(rule, state, holds, cleared, at)
 
 
@@ -167,10 +169,11 @@ class _Track:
     """One asset: its frame (latest values and windows), and the state of each rule that applies to it."""
 
     __slots__ = ("asset_id", "counts", "feeds", "frame", "kind", "last_at", "plan", "rules", "site_id",
-                 "sites", "states", "timed")
+                 "sites", "states", "timed", "zone")
 
-    def __init__(self, site_id: str, kind: AssetKind, asset_id: str, interval_s: float) -> None:
+    def __init__(self, site_id: str, kind: AssetKind, asset_id: str, interval_s: float, zone: tzinfo) -> None:
         self.site_id, self.kind, self.asset_id = site_id, kind, asset_id
+        self.zone = zone  # the site's local time, for ``during``
         self.frame = Frame(interval_s)
         self.frame[DEVICE_ONLINE] = True  # presumed connected until its last will says otherwise
         self.last_at: datetime | None = None
@@ -221,8 +224,10 @@ class RuleEngine:
     """
 
     def __init__(self, rules: Iterable[Rule], assets: Iterable[Asset] = (),
-                 allowed_lateness: timedelta = DEFAULT_LATENESS) -> None:
+                 allowed_lateness: timedelta = DEFAULT_LATENESS, default_zone: tzinfo = UTC_ZONE) -> None:
         self.allowed_lateness = allowed_lateness
+        self.default_zone = default_zone  # the local time of a site the engine was not told about
+        self._zones: dict[str, tzinfo] = {}
         self._assets: dict[str, Asset] = {}
         self._tracks: dict[str, _Track] = {}
         self._sites: dict[tuple[str, str], SiteTracker] = {}
@@ -248,10 +253,15 @@ class RuleEngine:
         self._by_kind = {kind: tuple(found) for kind, found in by_kind.items()}
         self._site_by_kind = {kind: tuple(found) for kind, found in site_by_kind.items()}
 
-    def register(self, assets: Iterable[Asset]) -> None:
+    def register(self, assets: Iterable[Asset], sites: Iterable[Site] = ()) -> None:
         """Tell the engine the assets (attributes for ``where``, report intervals for ``stale()``, and the
-        members of each site for site rules). Assets not registered are judged on first sight with no
-        attributes and their kind's default interval."""
+        members of each site for site rules) and the sites (their zones, for ``during``). Assets not
+        registered are judged on first sight with no attributes and their kind's default interval; a site
+        without a zone keeps the engine's ``default_zone``. Registering a site again changes its zone at once."""
+        for site in sites:
+            self._zones[site.id] = site_zone(site, self.default_zone)
+        for known in self._tracks.values():
+            known.zone = self._zones.get(known.site_id, self.default_zone)
         for asset in assets:
             self._assets[asset.id] = asset
             track = self._tracks.get(asset.id)
@@ -279,7 +289,8 @@ class RuleEngine:
     def _track(self, site_id: str, kind: AssetKind, asset_id: str) -> _Track:
         asset = self._assets.get(asset_id)
         interval = asset.report_interval_s if asset is not None else DEFAULT_INTERVAL_S[kind]
-        track = self._tracks[asset_id] = _Track(site_id, kind, asset_id, interval)
+        zone = self._zones.get(site_id, self.default_zone)
+        track = self._tracks[asset_id] = _Track(site_id, kind, asset_id, interval, zone)
         self._bind(track)
         return track
 
@@ -330,14 +341,14 @@ class RuleEngine:
             holds = condition(frame)
             if holds is not None:
                 window.add(at_s, 1.0 if holds else 0.0)
-        states = track.states
+        states, zone = track.states, track.zone
         fired: list[Firing] = []
         for index, rule, condition, during in track.plan:
             state = states[index]
             # Fast path: a rule at rest whose condition does not hold (or is unknown) stays at rest.
-            if state is INITIAL and (not condition(frame) or (during is not None and not during.covers(at))):
+            if state is INITIAL and (not condition(frame) or (during is not None and not during.covers(at, zone))):
                 continue
-            new, transition = advance(rule, state, frame, at)
+            new, transition = advance(rule, state, frame, at, zone)
             if new is not state:
                 states[index] = new
                 if transition is not None:
@@ -350,7 +361,7 @@ class RuleEngine:
         return fired
 
     def _observe_site(self, tracker: SiteTracker, track: _Track, at: datetime, fired: list[Firing]) -> None:
-        holds, _cleared = judge(tracker.rule, False, track.frame, at)
+        holds, _cleared = judge(tracker.rule, False, track.frame, at, track.zone)
         transition = tracker.observe(track.asset_id, holds, at)
         if transition is not None:
             site = Reading(track.site_id, track.kind, tracker.site_id, at, {})
@@ -413,7 +424,7 @@ class RuleEngine:
         reading: Reading | None = None
         for index in track.timed:
             rule, state = track.rules[index], track.states[index]
-            new, transition = advance(rule, state, track.frame, at)
+            new, transition = advance(rule, state, track.frame, at, track.zone)
             if new is not state:
                 track.states[index] = new
                 if transition is not None:

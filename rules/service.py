@@ -21,13 +21,14 @@ import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
 from core.clock import Clock
 from core.domain import Alarm, Reading, Severity, WorkOrder, WorkOrderStatus
 from core.errors import ConfigError
 from core.events import Event, EventBus
+from core.zones import UTC_ZONE
 from rules import lifecycle
 from rules.engine import RuleEngine, Transition, TransitionKind
 from rules.kpi import CHATTER_WINDOW, Annunciation, is_chattering, performance
@@ -103,10 +104,10 @@ class RulesService:
 
     def __init__(self, rules: Iterable[Rule], db: Database, book: WorkOrderBook, bus: EventBus,
                  clock: Clock, source: Callable[[], list[Rule]] | None = None,
-                 grace: timedelta = DEFAULT_GRACE) -> None:
+                 grace: timedelta = DEFAULT_GRACE, time_zone: tzinfo = UTC_ZONE) -> None:
         self.rules = list(rules)
         self._by_id = {rule.id: rule for rule in self.rules}
-        self.engine = RuleEngine(self.rules)
+        self.engine = RuleEngine(self.rules, default_zone=time_zone)  # sites without a zone of their own
         self._db = db
         self._book = book
         self._bus = bus
