@@ -89,6 +89,9 @@ class RulesSettings(_Section):
     # Rule files applied on top of the default pack; a rule with the same id replaces the default.
     files: list[Path] = Field(default_factory=list)
     use_default_pack: bool = True
+    # No reading from any site for this long (clock seconds) while the collector is connected raises ONE
+    # "portfolio_silent" alarm (docs/rules.md); 0 turns it off.
+    portfolio_silence_s: float = Field(300, ge=0)
 
 
 class PredictorSettings(_Section):

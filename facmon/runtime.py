@@ -239,7 +239,8 @@ def build_runtime(settings: Settings, clock: Clock) -> Runtime:
     book.add_check(dispatch.check)  # no order goes to someone without the skill, on any path
     rules = RulesService(configured_rules(settings), db, book, bus, clock,
                          source=lambda: configured_rules(settings),  # reload from the files
-                         time_zone=parse_zone(settings.time_zone))
+                         time_zone=parse_zone(settings.time_zone),
+                         silence=timedelta(seconds=settings.rules.portfolio_silence_s))
     predictor = Predictor(store, db, bus, clock, history=timedelta(days=settings.predictor.history_days))
     collector = settings.collector
     spool = Spool(collector.spool_dir, [STORE, RULES], collector.spool_max_bytes, collector.spool_segment_bytes)
