@@ -36,7 +36,8 @@ def run_monthly(args: argparse.Namespace) -> int:
     try:
         sites = None if args.site == "all" else [args.site]
         assets = [a.id for a in db.assets.list() if sites is None or a.site_id in sites]
-        figures = monthly_figures(db.engine, month, sites, reported_run_hours(store, assets, month), policy)
+        figures = monthly_figures(db.engine, month, sites, reported_run_hours(store, assets, month), policy,
+                                  settings.time_zone)
     finally:
         store.close()
         db.dispose()
