@@ -8,12 +8,17 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from core.domain import Asset, AssetKind, Reading, Site
+from core.clock import ManualClock
+from core.domain import AlarmState, Asset, AssetKind, Reading, Site
 from core.errors import ConfigError
+from core.events import EventBus
 from core.settings import Settings
 from core.zones import parse_zone
 from rules.engine import RuleEngine, TransitionKind
 from rules.pack import parse_rules
+from rules.service import RulesService
+from storage.records import Database
+from workorders.book import WorkOrderBook
 
 RULES = parse_rules("""\
 rules:
@@ -101,3 +106,27 @@ def test_an_unknown_zone_is_refused_naming_it() -> None:
     with pytest.raises(ValueError, match="Mars/Olympus"):
         Settings(time_zone="Mars/Olympus")
     assert Settings(time_zone="Asia/Shanghai").time_zone == "Asia/Shanghai"
+
+
+def test_the_service_raises_by_the_zone_stored_with_the_site_across_the_change(db: Database) -> None:
+    """The runtime's path on SQLite and PostgreSQL: the site's zone from the records, the engine told at
+    start, the alarm raised at the local window's start before and after the clocks go forward."""
+    db.assets.upsert_site(BERLIN)
+    db.assets.upsert_asset(PUMP)
+    clock = ManualClock(BEFORE)
+    bus = EventBus()
+    service = RulesService(RULES, db, WorkOrderBook(db, bus, clock), bus, clock)
+    service.engine.register(db.assets.list(), db.assets.sites())  # as Runtime.start does
+    for day in (BEFORE, AFTER):
+        for minute in range(16 * 60, 20 * 60, 10):  # 16:00-20:00 UTC, flowing all along
+            at = day + timedelta(minutes=minute)
+            clock.advance(at - clock.now())
+            service.process([Reading("berlin", AssetKind.PUMP, "p1", at, {"flow_m3h": 20.0})])
+        clock.advance(day + timedelta(hours=23) - clock.now())
+        service.process([Reading("berlin", AssetKind.PUMP, "p1", day + timedelta(hours=23), {"flow_m3h": 0.0})])
+        for alarm in db.alarms.list():
+            if alarm.state is AlarmState.RTN_UNACKNOWLEDGED:
+                service.acknowledge(alarm.id, "operator")  # the next night is a new episode
+    starts = sorted(alarm.started_at for alarm in db.alarms.list())
+    # 19:00 local: 18:00 UTC in CET before the change, 17:00 UTC in CEST after it.
+    assert starts == [utc(BEFORE, 18), utc(AFTER, 17)]
