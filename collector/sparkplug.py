@@ -54,6 +54,7 @@ _SPARKPLUG_OWN = ("bdSeq", "Node Control/", "Device Control/", "Properties/")
 
 Reply = tuple[str, bytes]
 Sample = tuple[str, DataType, SpbValue, datetime]
+_COMPOSITE = (DataSet, Template)
 _TIME_COLUMNS = frozenset({"timestamp", "ts", "time"})
 _TIME_TYPES = frozenset({DataType.DATETIME, DataType.UINT64, DataType.INT64})
 Status = tuple[str, str]
@@ -175,11 +176,20 @@ class SparkplugSession:
         by_time: dict[datetime, dict[str, MetricValue]] = {}
         message_at = _time(payload.timestamp_ms) if payload.timestamp_ms is not None else received_at
         for metric in payload.metrics:
-            for name, datatype, value, at in _samples(_metric_name(metric, aliases), metric, message_at):
-                mapped = self._catalogue_name(name, asset)
-                if mapped is not None and value is not None:
-                    by_time.setdefault(at, {})[mapped] = _metric_value(mapped, datatype, value)
+            name = _metric_name(metric, aliases)
+            if isinstance(metric.value, _COMPOSITE):
+                for member, datatype, value, at in _samples(name, metric, message_at):
+                    self._put(by_time, member, datatype, value, at, asset)
+            elif metric.value is not None:  # the common case, without the generator
+                at = _time(metric.timestamp_ms) if metric.timestamp_ms is not None else message_at
+                self._put(by_time, name, metric.datatype, metric.value, at, asset)
         return [Reading(topic.group, asset.kind, asset.id, at, metrics) for at, metrics in sorted(by_time.items())]
+
+    def _put(self, by_time: dict[datetime, dict[str, MetricValue]], name: str, datatype: DataType,
+             value: SpbValue, at: datetime, asset: Asset) -> None:
+        mapped = self._catalogue_name(name, asset)
+        if mapped is not None and value is not None:
+            by_time.setdefault(at, {})[mapped] = _metric_value(mapped, datatype, value)
 
     def _catalogue_name(self, name: str, asset: Asset) -> str | None:
         key = (asset.kind, name)

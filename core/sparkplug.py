@@ -76,6 +76,7 @@ _INT_FIELD = {DataType.INT8, DataType.INT16, DataType.INT32, DataType.UINT8, Dat
 _LONG_FIELD = {DataType.INT64, DataType.UINT64, DataType.DATETIME}
 _STRING_FIELD = {DataType.STRING, DataType.TEXT, DataType.UUID}
 _BYTES_FIELD = {DataType.BYTES, DataType.FILE}
+_COMPOSITE_FIELDS = frozenset({"dataset_value", "template_value"})
 
 Scalar = bool | int | float | str | bytes | None
 
@@ -319,14 +320,14 @@ def _decode_metric(metric: Any) -> Metric:
 
 def _decode_value(metric: Any, datatype: DataType) -> SpbValue:
     which = metric.WhichOneof("value")
+    if which not in _COMPOSITE_FIELDS:
+        return _scalar(metric, which, datatype)
     if which == "dataset_value":
         return _decode_dataset(metric.dataset_value)
-    if which == "template_value":
-        template = metric.template_value
-        return Template(tuple(_decode_metric(nested) for nested in template.metrics),
-                        template.template_ref if template.HasField("template_ref") else None,
-                        template.is_definition, template.version if template.HasField("version") else None)
-    return _decode_scalar(metric, datatype)
+    template = metric.template_value
+    return Template(tuple(_decode_metric(nested) for nested in template.metrics),
+                    template.template_ref if template.HasField("template_ref") else None,
+                    template.is_definition, template.version if template.HasField("version") else None)
 
 
 def _decode_dataset(dataset: Any) -> DataSet:
@@ -343,7 +344,10 @@ def _decode_dataset(dataset: Any) -> DataSet:
 
 
 def _decode_scalar(metric: Any, datatype: DataType) -> Scalar:
-    which = metric.WhichOneof("value")
+    return _scalar(metric, metric.WhichOneof("value"), datatype)
+
+
+def _scalar(metric: Any, which: str | None, datatype: DataType) -> Scalar:
     if which is None:
         return None
     raw: Scalar = getattr(metric, which)
