@@ -2,8 +2,8 @@
 (``AuditDep``); a middleware records every successful write under /api/v1 that did not, so no write escapes.
 
 A route records after its change has succeeded, with the status its route declares; the fallback records
-after the answer, with the status actually sent, the route's path as the action and its first path
-parameter as the target (no before/after: it does not know the record). Entries are written in their own
+after the answer, with the status actually sent, the method and path as the action ("POST /api/v1/...") and
+the first path parameter as the target (no before/after: it does not know the record). Entries are written in their own
 transaction after the change's: a crash between the two loses the entry, never the change.
 """
 
@@ -16,7 +16,6 @@ from fastapi import Depends, Request
 from fastapi.encoders import jsonable_encoder
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
-from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.deps import Services, ServicesDep
@@ -110,8 +109,6 @@ class AuditMiddleware:
     def _fallback(scope: Scope, state: Mapping[str, Any], status: int) -> None:
         services: Services = scope["app"].state.services
         principal: Principal | None = state.get(_PRINCIPAL)
-        route = scope.get("route")
-        path = route.path if isinstance(route, Route) else scope["path"]
         params: Mapping[str, Any] = scope.get("path_params") or {}
         target = next(iter(params.values()), None)
         headers = {key.decode("latin-1"): value.decode("latin-1") for key, value in scope.get("headers", [])}
@@ -119,6 +116,6 @@ class AuditMiddleware:
             at=services.clock.now(),
             actor=principal.user_id if principal is not None else PUBLIC_ACTOR,
             via=principal.via if principal is not None else PUBLIC_VIA,
-            action=f"{scope['method']} {path}"[:200], target_type=None,
+            action=f"{scope['method']} {scope['path']}"[:200], target_type=None,
             target_id=None if target is None else str(target)[:64],
             request_id=_request_id(headers, state), status=status))

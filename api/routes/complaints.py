@@ -37,7 +37,7 @@ Desk = Annotated[Principal, require(Permission.ORDERS)]
 
 
 @router.post("", response_model=ComplaintDetail, status_code=status.HTTP_201_CREATED)
-def register_complaint(services: ServicesDep, desk: DeskDep, body: ComplaintCreate, principal: Desk,
+def register_complaint(services: ServicesDep, principal: Desk, desk: DeskDep, body: ComplaintCreate,
                        audit: AuditDep) -> ComplaintDetail:
     """Register a complaint; its first response is due within 24 hours, around the clock."""
     complaint = desk.register(body.site_id, body.channel, body.category, body.complainant, body.description,
@@ -73,8 +73,8 @@ def get_complaint(services: ServicesDep, desk: DeskDep, complaint_id: int, princ
 
 @router.post("/{complaint_id}/transitions", response_model=ComplaintDetail)
 def transition_complaint(
-    services: ServicesDep, desk: DeskDep, complaint_id: int, body: ComplaintTransition,
-    principal: Annotated[Principal, require(Permission.ORDERS, Permission.REQUESTS_OWN)], audit: AuditDep,
+    services: ServicesDep, principal: Annotated[Principal, require(Permission.ORDERS, Permission.REQUESTS_OWN)],
+    desk: DeskDep, complaint_id: int, body: ComplaintTransition, audit: AuditDep,
 ) -> ComplaintDetail:
     """Move a complaint on: investigate, answer (the note is the answer), follow up (satisfaction 1-5),
     close, or withdraw (with a reason). 409 names the allowed steps, or says the complaint changed. A
@@ -88,8 +88,8 @@ def transition_complaint(
 
 
 @router.post("/{complaint_id}/work-orders", response_model=ComplaintDetail)
-def complaint_work_order(services: ServicesDep, desk: DeskDep, complaint_id: int, body: ComplaintWorkOrder,
-                         principal: Desk, audit: AuditDep) -> ComplaintDetail:
+def complaint_work_order(services: ServicesDep, principal: Desk, desk: DeskDep, complaint_id: int,
+                         body: ComplaintWorkOrder, audit: AuditDep) -> ComplaintDetail:
     """Link an existing work order of the same site, or open one (source "complaint", the complainant as
     requester); the complaint's ``work_order_ids`` then holds it."""
     before = _detail(services, desk, complaint_id)

@@ -93,7 +93,7 @@ def assign_round(services: ServicesDep, rounds: Rounds, round_id: int, body: Ins
 
 
 @router.post("/rounds/{round_id}/start", response_model=InspectionRoundDetail)
-def start_round(services: ServicesDep, rounds: Rounds, round_id: int, principal: Walker,
+def start_round(services: ServicesDep, principal: Walker, rounds: Rounds, round_id: int,
                 audit: AuditDep) -> InspectionRoundDetail:
     """The technician starts the round; 409 naming the allowed steps if it is not scheduled."""
     check_round(principal, services.db.inspections.get(round_id))
@@ -104,8 +104,8 @@ def start_round(services: ServicesDep, rounds: Rounds, round_id: int, principal:
 
 @router.post("/rounds/{round_id}/results", response_model=InspectionResultPublic,
              status_code=status.HTTP_201_CREATED)
-def record_result(services: ServicesDep, rounds: Rounds, round_id: int, body: InspectionResultCreate,
-                  principal: Walker, audit: AuditDep) -> InspectionResultPublic:
+def record_result(services: ServicesDep, principal: Walker, rounds: Rounds, round_id: int,
+                  body: InspectionResultCreate, audit: AuditDep) -> InspectionResultPublic:
     """Record one item with who and when: `passed` for a check, `value` for a measurement (outside its limits
     it fails). A failed item opens a work order (source `inspection`), once, and links it here."""
     check_round(principal, services.db.inspections.get(round_id))
@@ -115,7 +115,7 @@ def record_result(services: ServicesDep, rounds: Rounds, round_id: int, body: In
 
 
 @router.post("/rounds/{round_id}/complete", response_model=InspectionRoundDetail)
-def complete_round(services: ServicesDep, rounds: Rounds, round_id: int, principal: Walker,
+def complete_round(services: ServicesDep, principal: Walker, rounds: Rounds, round_id: int,
                    audit: AuditDep) -> InspectionRoundDetail:
     """Complete the round; 422 naming the items not recorded yet."""
     check_round(principal, services.db.inspections.get(round_id))

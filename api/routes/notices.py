@@ -33,7 +33,7 @@ Desk = Annotated[Principal, require(Permission.ORDERS)]
 
 
 @router.post("/notices", response_model=NoticePublic, status_code=status.HTTP_201_CREATED)
-def draft_notice(board: BoardDep, body: NoticeCreate, principal: Desk, audit: AuditDep) -> NoticePublic:
+def draft_notice(principal: Desk, board: BoardDep, body: NoticeCreate, audit: AuditDep) -> NoticePublic:
     """Draft a notice for a site's residents; it goes out when published."""
     notice = NoticePublic.of(board.draft(body.site_id, body.title, body.body, Window(body.starts_at, body.ends_at),
                                          principal.user_id))
@@ -42,7 +42,7 @@ def draft_notice(board: BoardDep, body: NoticeCreate, principal: Desk, audit: Au
 
 @router.post("/workorders/{work_order_id}/notice", response_model=NoticePublic,
              status_code=status.HTTP_201_CREATED)
-def draft_notice_from_order(board: BoardDep, work_order_id: int, body: NoticeFromOrder, principal: Desk,
+def draft_notice_from_order(principal: Desk, board: BoardDep, work_order_id: int, body: NoticeFromOrder,
                             audit: AuditDep) -> NoticePublic:
     """Draft a notice from a planned work order, worded by its asset's kind (water off, elevator out of
     service, lighting work) with the window; edit it, then publish it."""

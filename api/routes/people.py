@@ -100,8 +100,8 @@ def work_order_candidates(dispatch: DispatchDep, work_order_id: int) -> Proposal
 
 
 @router.post("/workorders/{work_order_id}/dispatch", response_model=WorkOrderPublic)
-def dispatch_work_order(services: ServicesDep, dispatch: DispatchDep, work_order_id: int, body: DispatchRequest,
-                        principal: Annotated[Principal, require(Permission.ORDERS)],
+def dispatch_work_order(services: ServicesDep, principal: Annotated[Principal, require(Permission.ORDERS)],
+                        dispatch: DispatchDep, work_order_id: int, body: DispatchRequest,
                         audit: AuditDep) -> WorkOrderPublic:
     """Dispatch a requested order: to the named technician (the supervisor's override), or, with no
     technician, to the best available candidate. 422 names the missing skill or the expired certificate;

@@ -42,7 +42,7 @@ PlanningDep = Annotated[PlanningService, Depends(_planning)]
 
 
 @router.post("/plans", response_model=PlanRunPublic, status_code=status.HTTP_201_CREATED)
-def replan(planning: PlanningDep, body: PlanCreate, principal: Planner, audit: AuditDep) -> PlanRunPublic:
+def replan(principal: Planner, planning: PlanningDep, body: PlanCreate, audit: AuditDep) -> PlanRunPublic:
     """Re-plan now from the latest forecasts: new tasks get planned work orders, proposals that changed are
     moved (their orders follow), proposals no longer needed are dropped; accepted, moved and rejected tasks
     stay as decided. Running it twice on the same facts changes nothing."""
@@ -86,7 +86,7 @@ def get_plan_task(planning: PlanningDep, task_id: int) -> PlanTaskPublic:
 
 
 @router.post("/plan-tasks/{task_id}/accept", response_model=PlanTaskPublic)
-def accept_plan_task(planning: PlanningDep, task_id: int, body: TaskAccept, principal: Planner,
+def accept_plan_task(principal: Planner, planning: PlanningDep, task_id: int, body: TaskAccept,
                      audit: AuditDep) -> PlanTaskPublic:
     """Accept a proposal: re-planning keeps its day and technician. 409 if it is no longer proposed."""
     before = PlanTaskPublic.of(planning.get(task_id))
@@ -95,7 +95,7 @@ def accept_plan_task(planning: PlanningDep, task_id: int, body: TaskAccept, prin
 
 
 @router.post("/plan-tasks/{task_id}/move", response_model=PlanTaskPublic)
-def move_plan_task(planning: PlanningDep, task_id: int, body: TaskMove, principal: Planner,
+def move_plan_task(principal: Planner, planning: PlanningDep, task_id: int, body: TaskMove,
                    audit: AuditDep) -> PlanTaskPublic:
     """Move a task to another day (and technician), with a reason; its work order's due date follows."""
     before = PlanTaskPublic.of(planning.get(task_id))
@@ -105,7 +105,7 @@ def move_plan_task(planning: PlanningDep, task_id: int, body: TaskMove, principa
 
 
 @router.post("/plan-tasks/{task_id}/reject", response_model=PlanTaskPublic)
-def reject_plan_task(planning: PlanningDep, task_id: int, body: TaskReject, principal: Planner,
+def reject_plan_task(principal: Planner, planning: PlanningDep, task_id: int, body: TaskReject,
                      audit: AuditDep) -> PlanTaskPublic:
     """Reject a task, with a reason: its work order is cancelled and it is not proposed again."""
     before = PlanTaskPublic.of(planning.get(task_id))
