@@ -24,6 +24,7 @@ from api.app import create_app
 from api.deps import Services
 from core.domain import MaintenanceWindow, RequestChannel, WorkOrderKind, WorkOrderPriority
 from people.model import Role
+from storage.records.audit import AuditFilter
 from storage.records.inspections import RoundFilter
 from storage.records.models import ComplaintRow
 from tests.api.conftest import START
@@ -208,17 +209,23 @@ def test_every_api_route_asks_for_a_permission(app: FastAPI) -> None:
 
 
 @pytest.fixture
-def answers(signed_in: Callable[[Role], TestClient], ids: dict[str, Any]) -> Callable[[Role], list[int]]:
+def answers(app: FastAPI, signed_in: Callable[[Role], TestClient],
+            ids: dict[str, Any]) -> Callable[[Role], list[int]]:
+    audit = app.state.services.db.audit
+
     def ask(role: Role) -> list[int]:
         client = signed_in(role)
         statuses = []
         for case in MATRIX:
             url = V1 + case.path.format(**ids)
+            recorded = audit.total(AuditFilter())
             if case.photo:
                 response = client.post(url, files={"file": ("leak.png", png(8, 8), "image/png")})
             else:
                 response = client.request(case.method, url, json=case.body)
             statuses.append(response.status_code)
+            # Every write that succeeded is in the audit log, once; a refused one is not.
+            assert audit.total(AuditFilter()) - recorded == (1 if response.is_success else 0), (case, response.text)
         return statuses
 
     return ask
