@@ -9,6 +9,7 @@ transaction after the change's: a crash between the two loses the entry, never t
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from typing import Annotated, Any, TypeVar
 
@@ -20,6 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.deps import Services, ServicesDep
 from api.identity import PrincipalDep
+from core.errors import ServiceUnavailable
 from people.access import Principal
 from storage.records.audit import AuditEntry
 
@@ -29,6 +31,7 @@ PUBLIC_ACTOR, PUBLIC_VIA = "anonymous", "public"  # an open write (a resident's 
 _AUDITED, _PRINCIPAL = "audited", "principal"  # keys in the request's scope state
 
 After = TypeVar("After")
+log = logging.getLogger(__name__)
 
 
 def _as_json(value: Any) -> dict[str, Any] | None:
@@ -103,7 +106,10 @@ class AuditMiddleware:
 
         await self.app(scope, receive, remember_status)
         if sent and sent[0] < 400 and not state.get(_AUDITED):
-            await run_in_threadpool(self._fallback, scope, state, sent[0])
+            try:
+                await run_in_threadpool(self._fallback, scope, state, sent[0])
+            except ServiceUnavailable:  # the answer is sent: say what the log lacks, do not fail the request
+                log.exception("audit: could not record %s %s (status %s)", scope["method"], scope["path"], sent[0])
 
     @staticmethod
     def _fallback(scope: Scope, state: Mapping[str, Any], status: int) -> None:

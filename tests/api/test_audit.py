@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 
 from api.audit import remember_principal
 from core.domain import Alarm
+from core.errors import ServiceUnavailable
 from people.model import Role
 from tests.api.principals import act_as
 
@@ -90,3 +91,15 @@ def test_only_admins_read_the_log_and_it_pages_newest_first(app: FastAPI, client
     assert audit(app, client, actor="nobody")["total"] == 0
     naive = client.get("/api/v1/audit", params={"since": "2026-03-02T08:00:00"})
     assert naive.status_code == 422
+
+
+def test_a_write_still_answers_when_its_fallback_entry_cannot_be_stored(app: FastAPI, services: Any,
+                                                                       monkeypatch: Any,
+                                                                       caplog: Any) -> None:
+    def unavailable(_: Any) -> int:
+        raise ServiceUnavailable("records database: down")
+
+    monkeypatch.setattr(services.db.audit, "append", unavailable)
+    with TestClient(app) as anonymous:
+        assert anonymous.post("/api/v1/requests", json=REQUEST).status_code == 201
+    assert "audit: could not record POST /api/v1/requests (status 201)" in caplog.text
