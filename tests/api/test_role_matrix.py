@@ -26,7 +26,7 @@ from core.domain import MaintenanceWindow, RequestChannel, WorkOrderKind, WorkOr
 from people.model import Role
 from storage.records.audit import AuditFilter
 from storage.records.inspections import RoundFilter
-from storage.records.models import ComplaintRow
+from storage.records.models import ComplaintRow, InspectionRoundRow, WorkOrderRow
 from tests.api.conftest import START
 from tests.api.principals import act_as
 from tests.workorders.test_attachments import png
@@ -98,13 +98,13 @@ MATRIX: list[Case] = [
     Case("PATCH", "/notices/{notice_id}", DESK, {"title": "water off (again)"}),
     Case("POST", "/notices/{notice_id}/publish", DESK),
     Case("POST", "/notices/{notice_id}/withdraw", DESK),
-    Case("POST", "/inspections/rounds/{round_id}/assign", DESK, {"assignee": "technician-1"}),
+    Case("POST", "/inspections/rounds/{round_id}/assign", DESK, {"assignee": None}),
     Case("POST", "/inspections/rounds/{round_id}/start", OWN_WORK),
     Case("POST", "/inspections/rounds/{round_id}/results", OWN_WORK, {"item": "leaks", "passed": True}),
     Case("POST", "/inspections/rounds/{round_id}/complete", OWN_WORK),
     Case("PUT", "/technicians/{user_id}", ADMIN, {"name": "New Tech"}),
-    Case("POST", "/shifts", DESK, {"user_id": "technician-1", **{"starts_at": WINDOW["starts_at"],
-                                                                  "ends_at": WINDOW["ends_at"]}}),
+    Case("POST", "/shifts", DESK, {"user_id": "wang", "starts_at": WINDOW["starts_at"],
+                                   "ends_at": WINDOW["ends_at"]}),
     Case("POST", "/plans", PLAN, {}),
     Case("POST", "/plan-tasks/{task_id}/accept", PLAN, {}),
     Case("POST", "/plan-tasks/{task_id}/move", PLAN, {"planned_date": "2026-04-01", "reason": "busy"}),
@@ -114,22 +114,29 @@ MATRIX: list[Case] = [
 ]
 
 
-def user_of(role: Role) -> str:
-    return f"{role.value}-1"
-
-
 @pytest.fixture
-def signed_in(app: FastAPI) -> Callable[[Role], TestClient]:
-    """A client acting as the one user of ``role`` (``user_of(role)``).
+def signed_in(app: FastAPI) -> Callable[[Role], tuple[TestClient, str]]:
+    """A client acting as a user holding ``role`` alone, and that user's id.
 
-    Once the sign-in fixtures are merged, this body becomes ``return client_as`` (with ``client_as``
-    requested above, and users named by ``user_of``)."""
+    With the sign-in fixtures merged, the body of ``sign_in`` becomes
+    ``client = client_as(role); return client, client.get("/api/v1/auth/me").json()["id"]``
+    (``client_as`` requested by this fixture)."""
 
-    def sign_in(role: Role) -> TestClient:
-        act_as(app, user_of(role), role)
-        return TestClient(app)
+    def sign_in(role: Role) -> tuple[TestClient, str]:
+        return TestClient(app), act_as(app, f"{role.value}-1", role).user_id
 
     return sign_in
+
+
+def make_own(services: Services, ids: dict[str, Any], user_id: str) -> None:
+    """Assign the seeded order and round to ``user_id`` and file the order and the complaint in their name:
+    "their own" for a technician or a resident (other roles do not need it)."""
+    with services.db.sessions.begin() as session:
+        session.execute(update(WorkOrderRow).where(WorkOrderRow.id == ids["work_order_id"])
+                        .values(assignee=user_id, reporter_id=user_id))
+        session.execute(update(ComplaintRow).where(ComplaintRow.id == ids["complaint_id"]).values(reporter_id=user_id))
+        session.execute(update(InspectionRoundRow).where(InspectionRoundRow.id == ids["round_id"])
+                        .values(assignee=user_id))
 
 
 @pytest.fixture
@@ -143,19 +150,16 @@ def app(services: Services) -> FastAPI:
 
 @pytest.fixture
 def ids(app: FastAPI, burst_pipe: Callable[..., Any]) -> dict[str, Any]:
-    """One record of each kind the write routes touch: the order assigned to the technician and filed by the
-    resident, the resident's complaint, the technician's round."""
+    """One record of each kind the write routes touch (an order, a complaint, a round: ``make_own`` gives them
+    to the signed-in user)."""
     services: Services = app.state.services
-    technician, resident = user_of(Role.TECHNICIAN), user_of(Role.RESIDENT)
     alarm = burst_pipe()
     order, _ = services.book.open(WorkOrderKind.CORRECTIVE, WorkOrderPriority.NORMAL, "leak", "north",
-                                  asset_id="north-pump-1", assignee=technician, reporter_id=resident)
+                                  asset_id="north-pump-1")
     assert services.complaints is not None
     assert services.notices is not None
     complaint = services.complaints.register("north", RequestChannel.WEB, ComplaintCategory.NOISE, "Mr Li",
                                              "pump hum", "desk")
-    with services.db.sessions.begin() as session:
-        session.execute(update(ComplaintRow).where(ComplaintRow.id == complaint.id).values(reporter_id=resident))
     notice = services.notices.draft("north", "water off", "2 h", Window(START + timedelta(days=1),
                                                                       START + timedelta(days=2)), "desk")
     window = services.db.maintenance.add(MaintenanceWindow(0, "north", None, START, START + timedelta(hours=1),
@@ -163,8 +167,8 @@ def ids(app: FastAPI, burst_pipe: Callable[..., Any]) -> dict[str, Any]:
     assert services.emergency is not None
     assert services.inspections is not None
     run = services.emergency.start_drill("north", "entrapment", "desk")
-    services.inspections.generate(timedelta(days=1), assignee=technician)
-    round_id = services.db.inspections.list(RoundFilter(assignee=technician), 1)[0].id
+    services.inspections.generate(timedelta(days=1))
+    round_id = services.db.inspections.list(RoundFilter(), 1)[0].id
     return {"alarm_id": alarm.id, "work_order_id": order.id, "complaint_id": complaint.id, "notice_id": notice.id,
             "window_id": window.id, "run_id": run.id, "position": 1, "round_id": round_id, "user_id": "new-tech",
             "task_id": 1}
@@ -209,12 +213,13 @@ def test_every_api_route_asks_for_a_permission(app: FastAPI) -> None:
 
 
 @pytest.fixture
-def answers(app: FastAPI, signed_in: Callable[[Role], TestClient],
+def answers(app: FastAPI, signed_in: Callable[[Role], tuple[TestClient, str]],
             ids: dict[str, Any]) -> Callable[[Role], list[int]]:
     audit = app.state.services.db.audit
 
     def ask(role: Role) -> list[int]:
-        client = signed_in(role)
+        client, user_id = signed_in(role)
+        make_own(app.state.services, ids, user_id)
         statuses = []
         for case in MATRIX:
             url = V1 + case.path.format(**ids)
