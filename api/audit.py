@@ -35,10 +35,11 @@ log = logging.getLogger(__name__)
 
 
 def _as_json(value: Any) -> dict[str, Any] | None:
+    # The record without its history: the history is the record's own log, and would be stored twice per write.
     if value is None:
         return None
     if isinstance(value, BaseModel):
-        return value.model_dump(mode="json")
+        return value.model_dump(mode="json", exclude={"history"} if "history" in type(value).model_fields else None)
     encoded = jsonable_encoder(value)
     return encoded if isinstance(encoded, dict) else {"value": encoded}
 

@@ -38,6 +38,7 @@ def test_an_acknowledgement_is_recorded_with_who_and_the_alarm_before_and_after(
         "target_id": str(alarm.id), "request_id": "req-42", "status": 200}
     assert (entry["before"]["state"], entry["after"]["state"]) == ("unacknowledged", "acknowledged")
     assert entry["after"]["acknowledged_by"] == "ana"
+    assert "history" not in entry["after"]  # the alarm's own history keeps that
 
 
 def test_a_refused_or_failed_write_leaves_no_entry(app: FastAPI, client: TestClient,
