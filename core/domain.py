@@ -204,6 +204,7 @@ class WorkOrder:
     source_ref: str | None = None  # "alarm:12", "complaint:3", "inspection:7:door_gap", "plan:4"
     channel: RequestChannel | None = None
     requester: str | None = None  # the resident (or user id) who asked, and who verifies
+    reporter_id: str | None = None  # the signed-in resident who filed it (their own request)
     caller_phone: str | None = None
     address: str | None = None  # flat or place, as the caller gave it
     related_assets: tuple[str, ...] = ()  # a site-level order: the assets involved

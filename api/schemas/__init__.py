@@ -41,7 +41,6 @@ __all__ = [  # the service desk's bodies live in api.schemas.workorders, re-expo
     "WorkOrderRestore", "WorkOrderTransition",
 ]
 
-_ACTOR = Field("operator", min_length=1, max_length=80, description="Who does this, for the record.")
 _NOTE = Field("", max_length=2000)
 
 
@@ -152,12 +151,10 @@ class AlarmDetail(AlarmPublic):
 
 
 class AlarmAcknowledge(BaseModel):
-    actor: str = _ACTOR
     note: str = _NOTE
 
 
 class AlarmComment(BaseModel):
-    actor: str = _ACTOR
     note: str = Field(min_length=1, max_length=2000)
 
 
@@ -166,7 +163,6 @@ class AlarmShelve(BaseModel):
                                                      "ahead. Give this or `for_s`.")
     for_s: float | None = Field(None, gt=0, description="Or: shelve for this many seconds of service time.")
     reason: str = Field(min_length=1, max_length=2000)
-    actor: str = _ACTOR
 
     @field_validator("until")
     @classmethod
@@ -186,13 +182,11 @@ class AlarmShelve(BaseModel):
 
 
 class AlarmUnshelve(BaseModel):
-    actor: str = _ACTOR
     note: str = _NOTE
 
 
 class AlarmAssign(BaseModel):
     assignee: str | None = Field(description="Who takes care of the alarm; null to unassign.", max_length=200)
-    actor: str = _ACTOR
 
 
 class MaintenanceWindowCreate(BaseModel):
@@ -201,7 +195,6 @@ class MaintenanceWindowCreate(BaseModel):
     since: datetime
     until: datetime
     reason: str = Field(min_length=1, max_length=2000)
-    actor: str = _ACTOR
 
     @model_validator(mode="after")
     def _ordered(self) -> MaintenanceWindowCreate:

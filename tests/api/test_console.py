@@ -10,6 +10,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from api.deps import Services
+from api.identity import LOCAL_ADMIN
 from core.domain import Alarm, Forecast, Severity
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -65,7 +66,7 @@ def test_alarm_appears_live_and_is_acknowledged(live_server: Any, page: Page, se
     row.get_by_role("button", name="Acknowledge").click()
     expect(row.locator(".alarm-state")).to_have_text("acknowledged")
     expect(row.get_by_role("button", name="Acknowledge")).to_be_disabled()
-    assert services.db.alarms.get(alarm.id).acknowledged_by == "console"
+    assert services.db.alarms.get(alarm.id).acknowledged_by == LOCAL_ADMIN  # who is signed in, not the body
     assert loads == []  # everything above happened without a reload
 
 
