@@ -16,6 +16,7 @@ from typing import Any
 
 from core.clock import AcceleratedClock
 from core.domain import Asset, AssetKind, Forecast, WorkOrderSource
+from core.forecast_notes import life_note
 from core.plans import PlanTaskStatus
 from core.settings import load_settings
 from facmon.broker import EmbeddedBroker, free_port
@@ -120,7 +121,8 @@ def run_demo(options: DemoOptions, say: Any = print) -> dict[str, Any]:
     say(" ".join(f"{key}={value}" for key, value in summary.items() if not isinstance(value, dict | list)))
     for forecast in summary["forecasts_preview"]:  # the least healthy assets, with their intervals and drivers
         say(f"forecast: {forecast['asset']} health {forecast['health']:.0f}, remaining life "
-            f"{forecast['rul']} ({forecast['model']}) - {forecast['why']}")
+            f"{forecast['rul']} ({forecast['model']}) - {forecast['why']}"
+            + (f" [why they differ: {forecast['life_note']}]" if forecast["life_note"] else ""))
     for task in summary["plan"]:  # the first days of the maintenance plan, each with its reasons
         say(f"plan: {task['day']} {task['technician'] or '-'} {task['asset']}: {task['task']} [{task['status']}] "
             f"- {task['why']}")
@@ -187,7 +189,8 @@ def _forecast_preview(db: Database) -> list[dict[str, Any]]:
     """The least healthy assets' forecasts: health, remaining life P50 with its P10-P90 interval, top driver."""
     forecasts = sorted(db.forecasts.latest(), key=lambda f: f.health)[:FORECAST_PREVIEW]
     return [{"asset": f.asset_id, "health": f.health, "rul": _rul_text(f), "model": f.model,
-             "why": f.drivers[0].text if f.drivers else "no feature past 5 % of its limit"} for f in forecasts]
+             "why": f.drivers[0].text if f.drivers else "no feature past 5 % of its limit",
+             "life_note": life_note(f)} for f in forecasts]
 
 
 def _rul_text(forecast: Forecast) -> str:
