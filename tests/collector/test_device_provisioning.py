@@ -26,6 +26,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from collector.devices.certificates import common_name
 from collector.devices.passwords import matches
 from collector.devices.provision import Provisioned, provision
+from collector.mqtt import MqttConsumer
 from core.domain import Asset, AssetKind
 from core.settings import DevicesSettings, MqttSettings
 from tests.services import MOSQUITTO, MOSQUITTO_PASSWD, ServiceProcess, free_port, mqtt_answers, require_binary
@@ -217,3 +218,28 @@ def test_password_hash_reads_mosquitto_passwd_output_and_mosquitto_passwd_accept
     subprocess.run([passwd, "-U", str(path)], check=True, capture_output=True, timeout=30)
     assert matches("s3cret", path.read_text().strip().split(":", 1)[1])
     assert not matches("other", path.read_text().strip().split(":", 1)[1])
+
+
+def test_collector_connects_with_its_provisioned_certificate(tmp_path: Path) -> None:
+    result, _ = _provision(tmp_path, "certificate")
+    clients = result.directory / "clients"
+    probe = ssl.create_default_context(cafile=str(result.directory / "ca.crt"))
+    probe.load_cert_chain(clients / "facmon-collector.crt", clients / "facmon-collector.key")
+    service = ProvisionedMosquitto(tmp_path, result, probe)
+    service.start()
+    received: queue.Queue[Any] = queue.Queue()
+    settings = MqttSettings(host="127.0.0.1", port=service.port, tls=True, ca_file=result.directory / "ca.crt",
+                            cert_file=clients / "facmon-collector.crt", key_file=clients / "facmon-collector.key",
+                            client_id="collector-under-test")
+    consumer = MqttConsumer(settings, lambda messages: [received.put(m[:2]) for m in messages])
+    try:
+        consumer.start()
+        device = _client(service, "certificate", PUMP)
+        assert not _connect(device, service.port).is_failure
+        device.publish(topic(PUMP), b"{}", qos=1).wait_for_publish(10)
+        assert received.get(timeout=10) == (topic(PUMP), b"{}")
+        device.disconnect()
+        device.loop_stop()
+    finally:
+        consumer.stop()
+        service.stop()
