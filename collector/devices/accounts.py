@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from core.domain import Asset
 from core.errors import ConfigError
-from core.wire import TOPIC_ROOT
+from core.wire import TOPIC_ROOT, is_valid_id
 
 SPARKPLUG_ROOT = "spBv1.0"
 NODE_MESSAGES = ("NBIRTH", "NDATA", "NDEATH")
@@ -59,6 +59,9 @@ def accounts_for(assets: Iterable[Asset], collector_username: str, sparkplug_gat
                  topic_root: str = TOPIC_ROOT) -> list[Account]:
     """The collector's account, one per device and (optionally) one per site's Sparkplug gateway."""
     assets = sorted(assets, key=lambda a: a.id)
+    unsafe = sorted({name for a in assets for name in (a.id, a.site_id) if not is_valid_id(name)})
+    if unsafe:  # an id with a space, '+', '#' or a newline would widen or break the ACL
+        raise ConfigError(f"ids not fit for broker topics and usernames: {', '.join(map(repr, unsafe))}")
     accounts = [collector_account(collector_username, topic_root)]
     accounts += [device_account(asset, topic_root) for asset in assets]
     if sparkplug_gateways:

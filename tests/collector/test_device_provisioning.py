@@ -28,6 +28,7 @@ from collector.devices.passwords import matches
 from collector.devices.provision import Provisioned, provision
 from collector.mqtt import MqttConsumer
 from core.domain import Asset, AssetKind
+from core.errors import ConfigError
 from core.settings import DevicesSettings, MqttSettings
 from tests.services import MOSQUITTO, MOSQUITTO_PASSWD, ServiceProcess, free_port, mqtt_answers, require_binary
 
@@ -243,3 +244,10 @@ def test_collector_connects_with_its_provisioned_certificate(tmp_path: Path) -> 
     finally:
         consumer.stop()
         service.stop()
+
+
+def test_an_id_that_would_widen_the_acl_is_refused(tmp_path: Path) -> None:
+    sneaky = Asset("p1\ntopic write #", SITE, AssetKind.PUMP, "Sneaky")
+    with pytest.raises(ConfigError, match="not fit"):
+        provision([*ASSETS, sneaky], DevicesSettings(directory=tmp_path), MqttSettings(), NOW)
+    assert not (tmp_path / "acl").exists()
