@@ -32,6 +32,8 @@ class MqttSettings(_Section):
     password: SecretStr | None = None
     tls: bool = False
     ca_file: Path | None = None
+    cert_file: Path | None = None  # a client certificate (mutual TLS; `facmon devices provision` issues one)
+    key_file: Path | None = None  # its private key
     client_id: str = "facmon-collector"
     topic_prefix: str = "facmon/v1"
     qos: Literal[0, 1] = 1
@@ -122,6 +124,18 @@ class InspectionSettings(_Section):
     missed_check_s: float = Field(900, gt=0)  # in clock time: how often overdue rounds are marked missed
 
 
+class DevicesSettings(_Section):
+    """How `facmon devices provision` lets devices onto the broker (docs/devices.md)."""
+
+    auth: Literal["password", "certificate"] = "password"  # certificate: mutual TLS, the CN is the username
+    directory: Path = Path("facmon-devices")  # password file or certificates, ACL, mosquitto.conf
+    listener_host: str = ""  # the address the broker's device listener binds ("" = every interface)
+    listener_port: int | None = Field(None, ge=1, le=65535)  # None: 1883 with passwords, 8883 with certificates
+    sparkplug_gateways: bool = False  # also one Sparkplug B edge node account per site (<site>-gateway)
+    broker_names: list[str] = Field(default_factory=lambda: ["localhost", "127.0.0.1"])  # the server certificate's
+    certificate_days: int = Field(825, ge=1, le=3650)
+
+
 class ApiSettings(_Section):
     host: str = "127.0.0.1"
     port: int = Field(8080, ge=0, le=65535)
@@ -181,6 +195,7 @@ class Settings(BaseSettings):
     rules: RulesSettings = Field(default_factory=RulesSettings)
     predictor: PredictorSettings = Field(default_factory=PredictorSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
+    devices: DevicesSettings = Field(default_factory=DevicesSettings)
     notify: NotifySettings = Field(default_factory=NotifySettings)
     emergency: EmergencySettings = Field(default_factory=EmergencySettings)
     attachments: AttachmentSettings = Field(default_factory=AttachmentSettings)

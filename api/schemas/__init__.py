@@ -34,6 +34,7 @@ from core.domain import (
     Reading,
     Severity,
 )
+from core.forecast_notes import life_note
 
 __all__ = [  # the service desk's bodies live in api.schemas.workorders, re-exported here
     "AttachmentPublic", "FailureCodePublic", "PartPublic", "RepairRequestCreate", "WorkOrderComment",
@@ -268,10 +269,12 @@ class ForecastPublic(_Public):
     model: str = Field(description="rul-<kind> (learned) or prior-<kind>.")
     model_version: str = ""
     details: dict[str, float]
+    life_note: str = Field("", description="Why health and remaining life disagree (condition now against the "
+                                           "model's age and use), in one sentence; empty when they agree.")
 
     @classmethod
     def of(cls, forecast: Forecast) -> ForecastPublic:
-        return cls.model_validate(forecast)
+        return cls.model_validate(forecast).model_copy(update={"life_note": life_note(forecast)})
 
 
 class ModelPublic(_Public):

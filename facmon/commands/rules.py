@@ -44,8 +44,8 @@ def run_check(args: argparse.Namespace) -> int:
 
 
 def run_backtest(args: argparse.Namespace) -> int:
-    from core.settings import load_settings
     from core.zones import parse_zone
+    from facmon.workspace import command_settings
     from rules.backtest import backtest, stored_readings
     from rules.pack import default_rules, load_rules, merge
     from simulators.portfolio import load_portfolio
@@ -55,7 +55,7 @@ def run_backtest(args: argparse.Namespace) -> int:
     rules = load_rules(args.file)
     if args.over_default_pack:
         rules = merge(default_rules(), rules)
-    settings = load_settings(args.config)
+    settings = command_settings(args.config)
     db = Database(settings.database.url)
     try:
         assets, sites = db.assets.list(), db.assets.sites()
