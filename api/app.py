@@ -28,10 +28,13 @@ from api.routes import (
     notices,
     people,
     plans,
+    qrcodes,
     reports,
+    resident,
     rules,
     sla,
     stats,
+    telemetry,
     webhooks,
     workorders,
 )
@@ -57,6 +60,9 @@ ROUTERS = (
     inspections,
     reports,
     plans,
+    qrcodes,  # H5: QR codes of sites and assets
+    telemetry,  # H5: downsampled telemetry for charts
+    resident,  # H5: a signed-in resident's own requests and complaints (/me)
 )
 CONSOLE_DIR = Path(__file__).parent / "console"
 
@@ -87,6 +93,8 @@ def create_app(services: Services) -> FastAPI:
     app.include_router(events.router, prefix=API_PREFIX, dependencies=[Depends(require_token_or_query)])
     app.include_router(notices.feeds)  # residents' feed readers and calendars subscribe without a token
     app.include_router(workorders.public_router, prefix=API_PREFIX)  # residents' requests: no token
+    app.include_router(resident.public_router, prefix=API_PREFIX)  # residents' forms and follow links: open
+    app.include_router(resident.pages)  # the follow page /follow/<token>
 
     @app.get("/request", include_in_schema=False)
     def repair_request_form() -> FileResponse:
