@@ -14,7 +14,7 @@ from pydantic import AwareDatetime, BaseModel, Field
 from api.deps import ServicesDep
 from api.errors import unprocessable
 from api.identity import require
-from core.catalogue import metric_spec
+from core.catalogue import CATALOGUE, MetricType, metric_spec
 from people.access import Permission
 
 router = APIRouter(prefix="/assets", tags=["assets"], dependencies=[require(Permission.READ)])
@@ -42,10 +42,28 @@ class TelemetryChart(BaseModel):
     max: list[float | None]
 
 
+class MetricPublic(BaseModel):
+    """A metric of the catalogue: what an asset of this kind reports."""
+
+    name: str
+    unit: str
+    type: MetricType = Field(description="gauge (a level), counter (a running total) or flag (on/off).")
+    description: str
+    normal: tuple[float, float] = Field(description="The range of a healthy asset (a chart's guide lines).")
+
+
 def bucket_width(span: timedelta, points: int) -> int:
     """The narrowest readable bucket width (seconds) that splits ``span`` into at most ``points`` buckets."""
     needed = math.ceil(span.total_seconds() / points)
     return next((step for step in STEPS_S if step >= needed), STEPS_S[-1])
+
+
+@router.get("/{asset_id}/metrics", response_model=list[MetricPublic])
+def asset_metrics(services: ServicesDep, asset_id: str) -> list[MetricPublic]:
+    """The metrics an asset reports, from the catalogue of its kind (the charts an asset page offers)."""
+    asset = services.db.assets.get(asset_id)
+    return [MetricPublic(name=spec.name, unit=spec.unit, type=spec.type, description=spec.description,
+                         normal=spec.normal) for spec in CATALOGUE[asset.kind].values()]
 
 
 @router.get("/{asset_id}/chart", response_model=TelemetryChart)

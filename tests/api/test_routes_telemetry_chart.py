@@ -59,3 +59,10 @@ def test_bad_inputs_answer_422(client: TestClient, params: dict[str, object]) ->
 
 def test_an_unknown_asset_is_404(client: TestClient) -> None:
     assert client.get("/api/v1/assets/nope/chart", params={"metric": "vibration_mm_s"}).status_code == 404
+
+
+def test_an_asset_lists_the_metrics_of_its_kind(client: TestClient) -> None:
+    metrics = {m["name"]: m for m in client.get("/api/v1/assets/north-pump-1/metrics").json()}
+    assert metrics["vibration_mm_s"]["unit"] == "mm/s"
+    assert metrics["vibration_mm_s"]["type"] == "gauge"
+    assert "door_close_s" not in metrics
