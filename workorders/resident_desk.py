@@ -124,7 +124,10 @@ class ResidentDesk:
     def rate(self, token: str, satisfaction: int, comment: str = "") -> Progress:
         """Record the resident's rating, 1-5, once the work is done; the same rating again changes nothing,
         another one is a Conflict (409)."""
-        ref = self.links.find(hash_token(token))
+        return self.rate_filed(self.links.find(hash_token(token)), satisfaction, comment)
+
+    def rate_filed(self, ref: FiledRef, satisfaction: int, comment: str = "") -> Progress:
+        """``rate`` for a record found otherwise (a signed-in resident's own)."""
         if ref.kind == "request":
             return request_progress(self._rate_request(ref.id, satisfaction, comment))
         return complaint_progress(self._rate_complaint(ref.id, satisfaction, comment))

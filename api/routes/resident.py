@@ -9,7 +9,7 @@ residents (``requests:own``): what they file carries their user id, and they see
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path as FilePath
 from typing import Annotated, Literal
 
@@ -43,6 +43,7 @@ Token = Annotated[str, Path(min_length=20, max_length=100, pattern=r"^[A-Za-z0-9
                             description="The token of the follow link.")]
 Resident = Annotated[Principal, require(Permission.REQUESTS_OWN)]
 # A capability URL must not leak through the Referer header or a shared cache.
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)  # a reference's filing time, where only its kind and id matter
 PRIVATE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 
 
@@ -151,10 +152,22 @@ def get_my_filed(services: ServicesDep, principal: Resident, kind: Literal["requ
                  record_id: int) -> ProgressPublic:
     """One of the signed-in resident's own requests or complaints (404 for anyone else's)."""
     desk = _desk(services)
+    return ProgressPublic.of(desk.progress(_own(desk, principal, kind, record_id)))
+
+
+@router.post("/filed/{kind}/{record_id}/rating", response_model=ProgressPublic)
+def rate_my_filed(services: ServicesDep, principal: Resident, kind: Literal["request", "complaint"],
+                  record_id: int, body: Rating) -> ProgressPublic:
+    """Rate one of the signed-in resident's own requests or complaints once done (as through its follow link)."""
+    desk = _desk(services)
+    ref = _own(desk, principal, kind, record_id)
+    return ProgressPublic.of(desk.rate_filed(ref, body.satisfaction, body.comment))
+
+
+def _own(desk: ResidentDesk, principal: Principal, kind: Literal["request", "complaint"], record_id: int) -> FiledRef:
     if desk.links.reporter_of(kind, record_id) != principal.user_id:
         raise NotFound(f"{kind} {record_id} not found")  # not 403: do not confirm that it exists
-    progress = desk.progress(FiledRef(kind, record_id, services.clock.now()))
-    return ProgressPublic.of(progress)
+    return FiledRef(kind, record_id, EARLIEST)
 
 
 @pages.get("/follow/{token}", name="follow_page")

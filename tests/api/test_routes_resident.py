@@ -184,3 +184,18 @@ def test_staff_without_the_resident_permission_cannot_file_as_a_resident(app: Fa
     app.dependency_overrides[current_principal] = lambda: staff
     with TestClient(app, headers=SHARED_TOKEN) as client:
         assert client.post("/api/v1/me/requests", json=REQUEST).status_code == 403
+
+
+def test_a_signed_in_resident_rates_their_own_completed_request(app: FastAPI, services: Services) -> None:
+    with as_resident(app, "res-chen") as chen:
+        order_id = chen.post("/api/v1/me/requests", json=REQUEST).json()["progress"]["id"]
+        services.book.transition(order_id, Step(WorkOrderStatus.ACCEPTED, "wang"))
+        services.book.transition(order_id, Step(WorkOrderStatus.ON_SITE, "wang"))
+        services.book.transition(order_id, Step(WorkOrderStatus.COMPLETED, "wang", failure_code="other", cause="c",
+                                                remedy="r", labour_hours=1))
+    with as_resident(app, "res-li") as li:
+        assert li.post(f"/api/v1/me/filed/request/{order_id}/rating", json={"satisfaction": 1}).status_code == 404
+    with as_resident(app, "res-chen") as chen:
+        rated = chen.post(f"/api/v1/me/filed/request/{order_id}/rating", json={"satisfaction": 5})
+        assert rated.status_code == 200, rated.text
+    assert services.db.work_orders.get(order_id).satisfaction == 5
