@@ -1,6 +1,6 @@
 // The residents' form behind a QR code (/request?site=<id> or ?asset=<id>): a repair request or a complaint.
-// Filed without signing in through /api/v1/resident/...; a signed-in resident files under /api/v1/me/...
-// (then it is listed as theirs). The answer's follow link is shown once: only its hash is kept.
+// Filed through /api/v1/resident/..., signed in or not (signed in, the session cookie makes it the user's
+// own). The answer's follow link is shown once: only its hash is kept.
 
 import { api, explain, rt, startPage } from "./resident-page.js";
 
@@ -10,7 +10,6 @@ const CATEGORIES = ["noise", "cleanliness", "safety", "repair_quality", "respons
   "fees", "other"];
 let kind = "request";
 let place = null;
-let mine = false; // signed in as a resident: file as them
 
 function setKind(chosen) {
   kind = chosen;
@@ -57,7 +56,7 @@ async function send(event) {
   }
   $("#send").disabled = true;
   $("#error").textContent = "";
-  const path = `${mine ? "me" : "resident"}/${kind === "request" ? "requests" : "complaints"}`;
+  const path = `resident/${kind === "request" ? "requests" : "complaints"}`;
   try {
     const filed = await api(path, { method: "POST", body: body() });
     $("#order-number").textContent = String(filed.progress.id);
@@ -69,15 +68,6 @@ async function send(event) {
   } catch (error) {
     $("#error").textContent = rt("error.not_sent", { reason: explain(error) });
     $("#send").disabled = false;
-  }
-}
-
-async function signedInResident() {
-  try {
-    const me = await api("auth/me");
-    return (me.permissions || []).includes("requests:own");
-  } catch {
-    return false; // not signed in (or no sign-in on this server): the open form
   }
 }
 
@@ -96,7 +86,6 @@ async function main() {
     $("#asset-name").textContent = place.asset_name;
     $("#asset-line").hidden = false;
   }
-  mine = await signedInResident();
   $("#kind-request").addEventListener("click", () => setKind("request"));
   $("#kind-complaint").addEventListener("click", () => setKind("complaint"));
   $("#request-form").addEventListener("submit", send);

@@ -2,8 +2,9 @@
 capability link and rate it; signed-in residents also list what they filed.
 
 ``public_router`` is open (residents have no app and often no account); whoever holds a follow link sees
-only the progress of that one record, without names or phone numbers. ``router`` is for signed-in
-residents (``requests:own``): what they file carries their user id, and they see only their own.
+only the progress of that one record, without names or phone numbers. What a signed-in user files there
+carries their user id (``reporter_id``). ``router`` is for signed-in residents (``requests:own``): they
+list, follow and rate only their own.
 ``pages`` serves the follow page itself.
 """
 
@@ -18,7 +19,7 @@ from fastapi.responses import FileResponse
 
 from api.cursors import decode_cursor, encode_cursor
 from api.deps import Services, ServicesDep
-from api.identity import require
+from api.identity import OptionalPrincipalDep, require
 from api.pages import DEFAULT_LIMIT, MAX_LIMIT, Page
 from api.routes.workorders import _site_of
 from api.schemas.resident import (
@@ -68,6 +69,10 @@ def _file_complaint(services: Services, request: Request, body: ResidentComplain
     return _filed(request, filed)
 
 
+def _reporter(principal: Principal | None) -> str | None:
+    return None if principal is None else principal.user_id
+
+
 def _filed(request: Request, filed: Filed) -> FiledPublic:
     return FiledPublic(progress=ProgressPublic.of(filed.progress),
                        follow_url=str(request.url_for("follow_page", token=filed.token)))
@@ -89,17 +94,20 @@ def place(services: ServicesDep, site: Annotated[str | None, Query(max_length=64
 
 
 @public_router.post("/resident/requests", response_model=FiledPublic, status_code=status.HTTP_201_CREATED)
-def file_repair_request(services: ServicesDep, request: Request, body: ResidentRequestCreate) -> FiledPublic:
-    """File a repair request without signing in (the form a building's or an asset's QR code opens).
+def file_repair_request(services: ServicesDep, request: Request, body: ResidentRequestCreate,
+                        principal: OptionalPrincipalDep) -> FiledPublic:
+    """File a repair request (the form a building's or an asset's QR code opens), signed in or not; signed
+    in, the request is the user's own (listed under `/me/filed`).
 
     The answer carries the order number and the follow link, which is shown only this once."""
-    return _file_request(services, request, body, None)
+    return _file_request(services, request, body, _reporter(principal))
 
 
 @public_router.post("/resident/complaints", response_model=FiledPublic, status_code=status.HTTP_201_CREATED)
-def file_complaint(services: ServicesDep, request: Request, body: ResidentComplaintCreate) -> FiledPublic:
-    """File a complaint without signing in; answered with its follow link (shown only this once)."""
-    return _file_complaint(services, request, body, None)
+def file_complaint(services: ServicesDep, request: Request, body: ResidentComplaintCreate,
+                   principal: OptionalPrincipalDep) -> FiledPublic:
+    """File a complaint, signed in or not; answered with its follow link (shown only this once)."""
+    return _file_complaint(services, request, body, _reporter(principal))
 
 
 @public_router.get("/follow/{token}", response_model=ProgressPublic)
@@ -113,20 +121,6 @@ def rate(services: ServicesDep, token: Token, body: Rating) -> ProgressPublic:
     """Rate the work once it is done (1-5, with a comment). The same rating again changes nothing;
     a different one after the first is 409."""
     return ProgressPublic.of(_desk(services).rate(token, body.satisfaction, body.comment))
-
-
-@router.post("/requests", response_model=FiledPublic, status_code=status.HTTP_201_CREATED)
-def file_my_repair_request(services: ServicesDep, request: Request, principal: Resident,
-                           body: ResidentRequestCreate) -> FiledPublic:
-    """File a repair request as the signed-in resident: it is listed under `/me/filed`."""
-    return _file_request(services, request, body, principal.user_id)
-
-
-@router.post("/complaints", response_model=FiledPublic, status_code=status.HTTP_201_CREATED)
-def file_my_complaint(services: ServicesDep, request: Request, principal: Resident,
-                      body: ResidentComplaintCreate) -> FiledPublic:
-    """File a complaint as the signed-in resident."""
-    return _file_complaint(services, request, body, principal.user_id)
 
 
 @router.get("/filed", response_model=Page[ProgressPublic])

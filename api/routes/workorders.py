@@ -12,10 +12,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
-from api.auth import BearerDep, require_token
 from api.cursors import decode_cursor, encode_cursor
 from api.deps import Services, ServicesDep
 from api.errors import unprocessable
+from api.identity import OptionalPrincipalDep, unauthorized
 from api.schemas.workorders import (
     RESIDENT_CHANNELS,
     FailureCodePublic,
@@ -77,15 +77,15 @@ def create_work_order(services: ServicesDep, body: WorkOrderCreate) -> WorkOrder
 
 @public_router.post("/requests", response_model=WorkOrderDetail, status_code=status.HTTP_201_CREATED)
 def create_repair_request(services: ServicesDep, body: RepairRequestCreate,
-                          credentials: BearerDep) -> WorkOrderDetail:
+                          principal: OptionalPrincipalDep) -> WorkOrderDetail:
     """File a resident's repair request (source `request`).
 
     Residents send it online (`channel` web or mobile: name, phone, flat, the site or asset, what is wrong)
     without a token; the desk logs a phone call (`channel` phone: the caller's number and address
     required) with the API token. The answer's `id` is the order number to quote.
     """
-    if body.channel not in RESIDENT_CHANNELS:
-        require_token(services, credentials)
+    if body.channel not in RESIDENT_CHANNELS and principal is None:
+        raise unauthorized("a phone call is logged by the desk: sign in")
     site_id = _site_of(services, body.site_id, body.asset_id)
     order, _ = services.book.open(WorkOrderKind.REQUEST, body.priority, body.headline(), site_id,
                                   asset_id=body.asset_id, description=body.description,

@@ -1,21 +1,17 @@
 """Residents: filing from the QR code's form, following through the capability link, rating once done, and a
-signed-in resident's own list (the identity given by overriding ``current_principal``)."""
+signed-in resident's own list (signed in through personal tokens and a browser session)."""
 
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 from fastapi import FastAPI
 
 from api.deps import Services
-from api.identity import current_principal
 from core.domain import WorkOrderStatus
-from people.access import ROLE_PERMISSIONS, Principal
-from people.model import Role
 from storage.records.models import WorkOrderRow
-from tests.api.conftest import TOKEN
 from workorders.book import Step
 from workorders.complaint_desk import ComplaintDesk
 from workorders.complaints import ComplaintStatus
@@ -27,8 +23,6 @@ with warnings.catch_warnings():
 
 REQUEST = {"site_id": "north", "requester": "Ms Chen", "phone": "+86 139 1111 2222", "address": "2-1203",
            "description": "Bathroom light flickers\nsince Monday"}
-# The old shared token still guards the staff routers until sign-in lands; the identity is the override.
-SHARED_TOKEN = {"Authorization": f"Bearer {TOKEN}"}
 COMPLAINT = {"site_id": "north", "category": "noise", "complainant": "2-1203", "description": "Pump hums at night"}
 
 
@@ -38,11 +32,6 @@ def public(app: FastAPI) -> Iterator[TestClient]:
         yield test_client
 
 
-def as_resident(app: FastAPI, user_id: str) -> TestClient:
-    principal = Principal(user_id, user_id, frozenset({Role.RESIDENT}), ROLE_PERMISSIONS[Role.RESIDENT],
-                          via="session", sites=frozenset({"north"}))
-    app.dependency_overrides[current_principal] = lambda: principal
-    return TestClient(app, headers=SHARED_TOKEN)
 
 
 def token_of(follow_url: str) -> str:
@@ -155,47 +144,57 @@ def test_a_complaint_is_followed_and_rated_once_answered(public: TestClient, des
     assert (complaint.status, complaint.satisfaction) == (ComplaintStatus.FOLLOWED_UP, 3)
 
 
-def test_a_signed_in_resident_files_as_themself_and_sees_only_their_own(app: FastAPI, desk: ComplaintDesk) -> None:
+def test_a_signed_in_resident_files_as_themself_and_sees_only_their_own(
+        client_as: Callable[..., TestClient], desk: ComplaintDesk) -> None:
     del desk  # served
-    with as_resident(app, "res-chen") as chen:
-        first = chen.post("/api/v1/me/requests", json=REQUEST)
-        assert first.status_code == 201, first.text
-        chen.post("/api/v1/me/complaints", json=COMPLAINT)
-        chen.post("/api/v1/me/requests", json={**REQUEST, "description": "Door closer broken"})
-    with as_resident(app, "res-li") as li:
-        li.post("/api/v1/me/requests", json=REQUEST)
-        assert li.get("/api/v1/me/filed").json()["total"] == 1
-        order_id = first.json()["progress"]["id"]
-        assert li.get(f"/api/v1/me/filed/request/{order_id}").status_code == 404  # not 403: nothing confirmed
-    with as_resident(app, "res-chen") as chen:
-        page = chen.get("/api/v1/me/filed", params={"limit": 2}).json()
-        assert page["total"] == 3
-        assert len(page["items"]) == 2
-        rest = chen.get("/api/v1/me/filed", params={"limit": 2, "cursor": page["next_cursor"]}).json()
-        assert rest["next_cursor"] is None
-        seen = [(item["kind"], item["id"]) for item in page["items"] + rest["items"]]
-        assert len(set(seen)) == 3
-        assert ("complaint", 1) in seen
-        assert chen.get(f"/api/v1/me/filed/request/{order_id}").json()["title"] == "Bathroom light flickers"
+    chen = client_as("resident", "res-chen")
+    first = chen.post("/api/v1/resident/requests", json=REQUEST)
+    assert first.status_code == 201, first.text
+    chen.post("/api/v1/resident/complaints", json=COMPLAINT)
+    chen.post("/api/v1/resident/requests", json={**REQUEST, "description": "Door closer broken"})
+    li = client_as("resident", "res-li")
+    li.post("/api/v1/resident/requests", json=REQUEST)
+    assert li.get("/api/v1/me/filed").json()["total"] == 1
+    order_id = first.json()["progress"]["id"]
+    assert li.get(f"/api/v1/me/filed/request/{order_id}").status_code == 404  # not 403: nothing confirmed
+    page = chen.get("/api/v1/me/filed", params={"limit": 2}).json()
+    assert page["total"] == 3
+    assert len(page["items"]) == 2
+    rest = chen.get("/api/v1/me/filed", params={"limit": 2, "cursor": page["next_cursor"]}).json()
+    assert rest["next_cursor"] is None
+    seen = [(item["kind"], item["id"]) for item in page["items"] + rest["items"]]
+    assert len(set(seen)) == 3
+    assert ("complaint", 1) in seen
+    assert chen.get(f"/api/v1/me/filed/request/{order_id}").json()["title"] == "Bathroom light flickers"
 
 
-def test_staff_without_the_resident_permission_cannot_file_as_a_resident(app: FastAPI) -> None:
-    staff = Principal("op", "op", frozenset({Role.OPERATOR}), ROLE_PERMISSIONS[Role.OPERATOR], via="session")
-    app.dependency_overrides[current_principal] = lambda: staff
-    with TestClient(app, headers=SHARED_TOKEN) as client:
-        assert client.post("/api/v1/me/requests", json=REQUEST).status_code == 403
+def test_a_browser_session_files_with_its_csrf_token(browser_as: Callable[..., TestClient],
+                                                     services: Services) -> None:
+    chen = browser_as("resident", "res-chen")
+    filed = chen.post("/api/v1/resident/requests", json=REQUEST)
+    assert filed.status_code == 201, filed.text
+    with services.db.sessions() as session:
+        row = session.get(WorkOrderRow, filed.json()["progress"]["id"])
+        assert row is not None
+        assert row.reporter_id == "res-chen"
+    del chen.headers["X-CSRF-Token"]
+    assert chen.post("/api/v1/resident/requests", json=REQUEST).status_code == 403  # a cookie write needs it
 
 
-def test_a_signed_in_resident_rates_their_own_completed_request(app: FastAPI, services: Services) -> None:
-    with as_resident(app, "res-chen") as chen:
-        order_id = chen.post("/api/v1/me/requests", json=REQUEST).json()["progress"]["id"]
-        services.book.transition(order_id, Step(WorkOrderStatus.ACCEPTED, "wang"))
-        services.book.transition(order_id, Step(WorkOrderStatus.ON_SITE, "wang"))
-        services.book.transition(order_id, Step(WorkOrderStatus.COMPLETED, "wang", failure_code="other", cause="c",
-                                                remedy="r", labour_hours=1))
-    with as_resident(app, "res-li") as li:
-        assert li.post(f"/api/v1/me/filed/request/{order_id}/rating", json={"satisfaction": 1}).status_code == 404
-    with as_resident(app, "res-chen") as chen:
-        rated = chen.post(f"/api/v1/me/filed/request/{order_id}/rating", json={"satisfaction": 5})
-        assert rated.status_code == 200, rated.text
+def test_staff_have_no_resident_list(client_as: Callable[..., TestClient]) -> None:
+    assert client_as("operator").get("/api/v1/me/filed").status_code == 403
+
+
+def test_a_signed_in_resident_rates_their_own_completed_request(client_as: Callable[..., TestClient],
+                                                                services: Services) -> None:
+    chen = client_as("resident", "res-chen")
+    order_id = chen.post("/api/v1/resident/requests", json=REQUEST).json()["progress"]["id"]
+    services.book.transition(order_id, Step(WorkOrderStatus.ACCEPTED, "wang"))
+    services.book.transition(order_id, Step(WorkOrderStatus.ON_SITE, "wang"))
+    services.book.transition(order_id, Step(WorkOrderStatus.COMPLETED, "wang", failure_code="other", cause="c",
+                                            remedy="r", labour_hours=1))
+    li = client_as("resident", "res-li")
+    assert li.post(f"/api/v1/me/filed/request/{order_id}/rating", json={"satisfaction": 1}).status_code == 404
+    rated = chen.post(f"/api/v1/me/filed/request/{order_id}/rating", json={"satisfaction": 5})
+    assert rated.status_code == 200, rated.text
     assert services.db.work_orders.get(order_id).satisfaction == 5
