@@ -24,9 +24,9 @@ TEXT = {  # what the resident reads, per language (from the catalogs, written ou
            "send": "Send request", "thanks": "Thank you, it is logged", "received": "Received",
            "rate": "Send rating", "rated": "You rated it 4 of 5. Thank you!", "complaint": "Complaint",
            "about": "What is it about?"},
-    "zh-CN": {"name": "您的姓名", "phone": "电话", "place": "房号或位置", "what": "需要维修什么？",
-              "send": "提交报修", "thanks": "谢谢，已受理", "received": "已受理", "rate": "提交评价",
-              "rated": "您的评价：4 星（满分 5 星）。谢谢！", "complaint": "投诉", "about": "投诉类别"},
+    "zh-CN": {"name": "您的姓名", "phone": "电话", "place": "房号或位置", "what": "需要维修什么？",  # noqa: RUF001
+              "send": "提交报修", "thanks": "谢谢，已受理", "received": "已受理", "rate": "提交评价",  # noqa: RUF001
+              "rated": "您的评价：4 星（满分 5 星）。谢谢！", "complaint": "投诉", "about": "投诉类别"},  # noqa: RUF001
 }
 
 
@@ -105,7 +105,7 @@ def test_the_same_form_files_a_complaint(live_server: Any, services: Services, b
     page.get_by_role("button", name=TEXT["zh-CN"]["complaint"]).click()
     page.get_by_label(TEXT["zh-CN"]["about"]).select_option("noise")
     page.get_by_label(TEXT["zh-CN"]["name"]).fill("2-1203")
-    page.get_by_label("发生了什么？").fill("水泵夜间噪音大")
+    page.get_by_label("发生了什么？").fill("水泵夜间噪音大")  # noqa: RUF001
     page.get_by_role("button", name="提交投诉").click()
     expect(page.locator("#order-number")).to_have_text(re.compile(r"^\d+$"))
     complaint = services.complaints.get(int(page.locator("#order-number").inner_text()))
