@@ -74,14 +74,15 @@ function forecastChart(ctx, forecasts, zone, plots) {
   const rows = [...forecasts].filter((f) => f.rul_days !== null).reverse();
   const columns = [rows.map((f) => Date.parse(f.at) / 1e3), rows.map((f) => f.rul_p10_days),
     rows.map((f) => f.rul_p90_days), rows.map((f) => f.rul_days)];
-  requestAnimationFrame(() => {
-    if (!rows.length || !box.isConnected) return;
+  // Drawn once the box is in the page (uPlot measures its width).
+  box.draw = () => {
+    if (!rows.length) return;
     plots.push(new uPlot(chartOptions(box.clientWidth || 320, [
       { label: "P10", stroke: "rgba(154,103,0,.5)", width: 1 },
       { label: "P90", stroke: "rgba(154,103,0,.5)", width: 1 },
       { label: ctx.t("asset:rul_p50"), stroke: "#9a6700", width: 2 },
     ], zone, {}, [{ series: [2, 1], fill: "rgba(154,103,0,.15)" }]), columns, box));
-  });
+  };
   return box;
 }
 
@@ -160,6 +161,7 @@ export default {
         "aria-current": key === spanKey ? "true" : null }, t(`asset:spans.${key}`)))),
       el("p", { class: "hint" }, t("asset:zoom_hint")),
       el("div", { class: "charts" }, charts.map((chart) => chart.figure))));
+    root.querySelector('.chart[data-chart="forecast"]')?.draw();
     await Promise.all(charts.map((chart) => chart.load()));
     const resize = new ResizeObserver(() => {
       for (const plot of plots) plot.setSize({ width: plot.root.parentElement.clientWidth || 320, height: CHART_HEIGHT });

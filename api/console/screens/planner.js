@@ -129,6 +129,7 @@ async function risks(ctx) {
     const forecasts = await ctx.api("forecasts");
     const list = Array.isArray(forecasts) ? forecasts : forecasts.items;
     const worst = [...list].sort((a, b) => a.health - b.health).slice(0, RISK_COUNT);
+    if (!worst.length) return null;
     return el("section", { class: "risks" }, el("h3", {}, ctx.t("planner:risks")),
       el("ol", {}, worst.map((f) => el("li", {},
         el("a", { href: `#/asset/${encodeURIComponent(f.asset_id)}` }, f.asset_id), " ",

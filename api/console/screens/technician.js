@@ -13,7 +13,7 @@ async function failureCodes(ctx, order) {
       kind = (await ctx.api(`assets/${encodeURIComponent(order.asset_id)}`)).kind;
     } catch { /* no read of assets for this identity: the codes of orders without an asset */ }
   }
-  const codes = await ctx.api("workorders/failure-codes", { query: { kind } });
+  const codes = await ctx.api("failure-codes", { query: { kind } });
   return codes.map(({ code, label }) => [code, ctx.t(`technician:codes.${code}`, { defaultValue: label })]);
 }
 
@@ -48,6 +48,10 @@ function completionForm(ctx, order, codes, onDone) {
         const upload = new FormData();
         upload.append("file", photo.files[0]);
         await ctx.api(`workorders/${order.id}/attachments`, { method: "POST", body: upload });
+        // The photo is recorded in the order's history (a new version): complete the version it made,
+        // unless someone else moved the order meanwhile.
+        const fresh = await ctx.api(`workorders/${order.id}`);
+        if (fresh.status === order.status && fresh.version === order.version + 1) body.expected_version = fresh.version;
       }
       await ctx.api(`workorders/${order.id}/transitions`, { method: "POST", body });
       ctx.notify(t("technician:complete.done", { id: order.id }));
@@ -69,13 +73,18 @@ function card(ctx, order, reload) {
   const buttons = steps.map((step) => el("button", {
     type: "button", class: step === steps[0] ? "primary" : "", "data-step": step,
     onclick: async (event) => {
+      const button = event.currentTarget;
+      button.disabled = true;
       if (step === "completed") {
-        event.currentTarget.disabled = true;
-        replace(slot, completionForm(ctx, order, await failureCodes(ctx, order), reload));
-        slot.querySelector("select, textarea")?.focus();
+        try {
+          replace(slot, completionForm(ctx, order, await failureCodes(ctx, order), reload));
+          slot.querySelector("select, textarea")?.focus();
+        } catch (failure) {
+          ctx.notify(ctx.describe(failure), "error");
+          button.disabled = false;
+        }
         return;
       }
-      event.currentTarget.disabled = true;
       try {
         await ctx.api(`workorders/${order.id}/transitions`, { method: "POST",
           body: { to_status: step, expected_version: order.version } });
