@@ -14,13 +14,14 @@ from datetime import UTC, datetime
 from pathlib import Path as FilePath
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Query, Request, status
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, status
 from fastapi.responses import FileResponse
 
 from api.cursors import decode_cursor, encode_cursor
 from api.deps import Services, ServicesDep
 from api.identity import OptionalPrincipalDep, require
 from api.pages import DEFAULT_LIMIT, MAX_LIMIT, Page
+from api.routes.auth import LoginLimiter
 from api.routes.workorders import _site_of
 from api.schemas.resident import (
     FiledPublic,
@@ -45,7 +46,23 @@ Token = Annotated[str, Path(min_length=20, max_length=100, pattern=r"^[A-Za-z0-9
 Resident = Annotated[Principal, require(Permission.REQUESTS_OWN)]
 # A capability URL must not leak through the Referer header or a shared cache.
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)  # a reference's filing time, where only its kind and id matter
+FILING_RATE = "30/hour"  # open filings and ratings per client address (the `limits` notation)
 PRIVATE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
+
+
+def limit_filing(request: Request) -> None:
+    """429 with Retry-After past ``FILING_RATE`` open writes (filings, ratings) per client address: the
+    form is open to anyone, so one address must not flood the desk."""
+    limiter = getattr(request.app.state, "resident_limiter", None)
+    if limiter is None:
+        limiter = request.app.state.resident_limiter = LoginLimiter(FILING_RATE)
+    retry_after = limiter.hit(request.client.host if request.client else "unknown")
+    if retry_after is not None:
+        raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, "too many requests from this address; try later",
+                            headers={"Retry-After": str(max(1, round(retry_after)))})
+
+
+Limited = [Depends(limit_filing)]
 
 
 def _desk(services: Services) -> ResidentDesk:
@@ -93,7 +110,8 @@ def place(services: ServicesDep, site: Annotated[str | None, Query(max_length=64
                        asset_name=asset_name)
 
 
-@public_router.post("/resident/requests", response_model=FiledPublic, status_code=status.HTTP_201_CREATED)
+@public_router.post("/resident/requests", response_model=FiledPublic, status_code=status.HTTP_201_CREATED,
+                   dependencies=Limited)
 def file_repair_request(services: ServicesDep, request: Request, body: ResidentRequestCreate,
                         principal: OptionalPrincipalDep) -> FiledPublic:
     """File a repair request (the form a building's or an asset's QR code opens), signed in or not; signed
@@ -103,7 +121,8 @@ def file_repair_request(services: ServicesDep, request: Request, body: ResidentR
     return _file_request(services, request, body, _reporter(principal))
 
 
-@public_router.post("/resident/complaints", response_model=FiledPublic, status_code=status.HTTP_201_CREATED)
+@public_router.post("/resident/complaints", response_model=FiledPublic, status_code=status.HTTP_201_CREATED,
+                   dependencies=Limited)
 def file_complaint(services: ServicesDep, request: Request, body: ResidentComplaintCreate,
                    principal: OptionalPrincipalDep) -> FiledPublic:
     """File a complaint, signed in or not; answered with its follow link (shown only this once)."""
@@ -116,7 +135,7 @@ def follow(services: ServicesDep, token: Token) -> ProgressPublic:
     return ProgressPublic.of(_desk(services).follow(token))
 
 
-@public_router.post("/follow/{token}/rating", response_model=ProgressPublic)
+@public_router.post("/follow/{token}/rating", response_model=ProgressPublic, dependencies=Limited)
 def rate(services: ServicesDep, token: Token, body: Rating) -> ProgressPublic:
     """Rate the work once it is done (1-5, with a comment). The same rating again changes nothing;
     a different one after the first is 409."""

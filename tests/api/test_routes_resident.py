@@ -10,6 +10,7 @@ import pytest
 from fastapi import FastAPI
 
 from api.deps import Services
+from api.routes.resident import FILING_RATE
 from core.domain import WorkOrderStatus
 from storage.records.models import WorkOrderRow
 from workorders.book import Step
@@ -23,6 +24,7 @@ with warnings.catch_warnings():
 
 REQUEST = {"site_id": "north", "requester": "Ms Chen", "phone": "+86 139 1111 2222", "address": "2-1203",
            "description": "Bathroom light flickers\nsince Monday"}
+FILING_LIMIT = int(FILING_RATE.split("/")[0])
 COMPLAINT = {"site_id": "north", "category": "noise", "complainant": "2-1203", "description": "Pump hums at night"}
 
 
@@ -198,3 +200,10 @@ def test_a_signed_in_resident_rates_their_own_completed_request(client_as: Calla
     rated = chen.post(f"/api/v1/me/filed/request/{order_id}/rating", json={"satisfaction": 5})
     assert rated.status_code == 200, rated.text
     assert services.db.work_orders.get(order_id).satisfaction == 5
+
+
+def test_one_address_cannot_flood_the_open_form(public: TestClient) -> None:
+    answers = [public.post("/api/v1/resident/requests", json=REQUEST) for _ in range(FILING_LIMIT + 1)]
+    assert [answer.status_code for answer in answers[:FILING_LIMIT]] == [201] * FILING_LIMIT
+    assert answers[-1].status_code == 429
+    assert int(answers[-1].headers["retry-after"]) > 0
