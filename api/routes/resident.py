@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path as FilePath
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, status
 from fastapi.responses import FileResponse
@@ -63,6 +63,8 @@ def limit_filing(request: Request) -> None:
 
 
 Limited = [Depends(limit_filing)]
+TOO_MANY: dict[int | str, dict[str, Any]] = {
+    429: {"description": "Too many open writes from this address; see Retry-After."}}
 
 
 def _desk(services: Services) -> ResidentDesk:
@@ -111,7 +113,7 @@ def place(services: ServicesDep, site: Annotated[str | None, Query(max_length=64
 
 
 @public_router.post("/resident/requests", response_model=FiledPublic, status_code=status.HTTP_201_CREATED,
-                   dependencies=Limited)
+                   dependencies=Limited, responses=TOO_MANY)
 def file_repair_request(services: ServicesDep, request: Request, body: ResidentRequestCreate,
                         principal: OptionalPrincipalDep) -> FiledPublic:
     """File a repair request (the form a building's or an asset's QR code opens), signed in or not; signed
@@ -122,7 +124,7 @@ def file_repair_request(services: ServicesDep, request: Request, body: ResidentR
 
 
 @public_router.post("/resident/complaints", response_model=FiledPublic, status_code=status.HTTP_201_CREATED,
-                   dependencies=Limited)
+                   dependencies=Limited, responses=TOO_MANY)
 def file_complaint(services: ServicesDep, request: Request, body: ResidentComplaintCreate,
                    principal: OptionalPrincipalDep) -> FiledPublic:
     """File a complaint, signed in or not; answered with its follow link (shown only this once)."""
@@ -135,7 +137,8 @@ def follow(services: ServicesDep, token: Token) -> ProgressPublic:
     return ProgressPublic.of(_desk(services).follow(token))
 
 
-@public_router.post("/follow/{token}/rating", response_model=ProgressPublic, dependencies=Limited)
+@public_router.post("/follow/{token}/rating", response_model=ProgressPublic, dependencies=Limited,
+                    responses={**TOO_MANY, 409: {"description": "Not done yet, or already rated otherwise."}})
 def rate(services: ServicesDep, token: Token, body: Rating) -> ProgressPublic:
     """Rate the work once it is done (1-5, with a comment). The same rating again changes nothing;
     a different one after the first is 409."""
