@@ -181,6 +181,8 @@ def test_an_asset_page_charts_telemetry_zooms_and_shows_the_forecast_band(
     chart = page.locator('.chart[data-metric="vibration_mm_s"]')
     expect(chart.locator("canvas")).to_have_count(1)
     expect(page.locator('.chart[data-chart="forecast"] canvas')).to_have_count(1)
+    qr = page.locator(".qr img")
+    expect(qr).to_have_js_property("naturalWidth", 164)  # the SVG QR code loaded (41 modules x 4)
     shot(page, "asset-page", variant)
 
     chart.scroll_into_view_if_needed()

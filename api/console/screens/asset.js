@@ -118,6 +118,15 @@ async function workList(ctx, asset) {
       orders.items.length + tasks.items.length ? null : el("li", { class: "empty" }, t("asset:no_work"))));
 }
 
+/** The QR code for the asset's plate: it opens the residents' repair form for this asset. */
+function qrCard(ctx, asset) {
+  const base = `api/v1/assets/${encodeURIComponent(asset.id)}/qr`;
+  return el("section", { class: "card qr" }, el("h3", {}, ctx.t("asset:qr")),
+    el("img", { src: `${base}.svg?scale=4`, alt: ctx.t("asset:qr_alt", { name: asset.name }), width: 164, height: 164 }),
+    el("p", {}, el("a", { href: `${base}.png?scale=12`, download: `${asset.id}-qr.png` }, ctx.t("asset:qr_png")), " · ",
+      el("a", { href: `${base}.svg`, download: `${asset.id}-qr.svg` }, ctx.t("asset:qr_svg"))));
+}
+
 async function assetList(root, ctx) {
   const t = ctx.t;
   const [assets, forecasts] = await Promise.all([ctx.api("assets"), ctx.api("forecasts").catch(() => [])]);
@@ -155,7 +164,8 @@ export default {
       el("h2", {}, asset.name),
       el("p", { class: "hint" }, `${ctx.sites[asset.site_id]?.name || asset.site_id} · ${t(`asset:kind.${asset.kind}`)}`,
         asset.latest ? ` · ${t("asset:latest", { when: ctx.formatTime(asset.latest.at, asset.site_id) })}` : ""),
-      el("div", { class: "asset-grid" }, forecastCard(ctx, listOf(forecasts), zone, plots), await workList(ctx, asset)),
+      el("div", { class: "asset-grid" }, forecastCard(ctx, listOf(forecasts), zone, plots), await workList(ctx, asset),
+        qrCard(ctx, asset)),
       el("nav", { class: "spans", "aria-label": t("asset:span") }, SPANS.map(([key]) => el("a", {
         class: "button", href: `#/asset/${encodeURIComponent(asset.id)}?span=${key}`,
         "aria-current": key === spanKey ? "true" : null }, t(`asset:spans.${key}`)))),
