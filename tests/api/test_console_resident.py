@@ -13,6 +13,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from api.deps import Services
 from core.domain import RequestChannel, WorkOrderSource, WorkOrderStatus
+from tests.api.conftest import PASSWORD, add_user_with_role
 from tests.api.test_console import browser  # noqa: F401 - the Chromium fixture
 from workorders.book import Step
 
@@ -118,3 +119,37 @@ def test_a_follow_link_that_names_nothing_says_so(live_server: Any, browser: Bro
     page.goto(f"{live_server.url}/follow/{'x' * 43}")
     expect(page.locator("#gone")).to_be_visible()
     page.close()
+
+
+@pytest.mark.parametrize("size", ["phone", "desktop"])
+def test_a_signed_in_resident_sees_and_rates_what_they_filed(live_server: Any, services: Services,
+                                                              browser: Browser, size: str) -> None:  # noqa: F811
+    add_user_with_role(services, "resident", "res-chen")
+    context = browser.new_context(viewport=SIZES[size], locale="zh-CN")
+    answer = context.request.post(f"{live_server.url}/api/v1/auth/login",
+                                  data={"username": "res-chen", "password": PASSWORD})
+    assert answer.ok, answer.text()
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    page.goto(f"{live_server.url}/request?site=north")  # signed in: the form files it as theirs
+    page.get_by_label(TEXT["zh-CN"]["name"]).fill("陈女士")
+    page.get_by_label(TEXT["zh-CN"]["phone"]).fill("13911112222")
+    page.get_by_label(TEXT["zh-CN"]["place"]).fill("2-1203")
+    page.get_by_label(TEXT["zh-CN"]["what"]).fill("卫生间灯闪烁")
+    page.get_by_role("button", name=TEXT["zh-CN"]["send"]).click()
+    expect(page.locator("#order-number")).to_have_text(re.compile(r"^\d+$"))
+    number = int(page.locator("#order-number").inner_text())
+    book = services.book
+    book.transition(number, Step(WorkOrderStatus.ACCEPTED, "wang"))
+    book.transition(number, Step(WorkOrderStatus.ON_SITE, "wang"))
+    book.transition(number, Step(WorkOrderStatus.COMPLETED, "wang", failure_code="other", cause="c", remedy="r",
+                                 labour_hours=0.5))
+
+    page.goto(f"{live_server.url}/#/mine")
+    card = page.locator(f'.order-card[data-kind="request"][data-id="{number}"]')
+    expect(card).to_contain_text("卫生间灯闪烁")
+    card.get_by_role("button", name="5 星：非常好").click()  # noqa: RUF001
+    expect(card).to_contain_text("您的评价：5 星")  # noqa: RUF001
+    page.screenshot(path=str(SHOTS / f"resident-mine-{size}-zh-CN.png"), full_page=True)
+    assert services.db.work_orders.get(number).satisfaction == 5
+    context.close()
