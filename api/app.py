@@ -21,6 +21,7 @@ from api.routes import (
     attachments,
     auth,
     complaints,
+    completion,
     deadletters,
     emergency,
     events,
@@ -69,6 +70,7 @@ ROUTERS = (
     qrcodes,
     telemetry,
     resident,
+    completion,
 )
 CONSOLE_DIR = Path(__file__).parent / "console"
 

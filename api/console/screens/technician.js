@@ -7,13 +7,7 @@ const STEPS = ["accepted", "on_site", "in_progress", "completed"]; // the techni
 const OPEN_LIMIT = 200;
 
 async function failureCodes(ctx, order) {
-  let kind = null;
-  if (order.asset_id) {
-    try {
-      kind = (await ctx.api(`assets/${encodeURIComponent(order.asset_id)}`)).kind;
-    } catch { /* no read of assets for this identity: the codes of orders without an asset */ }
-  }
-  const codes = await ctx.api("failure-codes", { query: { kind } });
+  const codes = await ctx.api(`workorders/${order.id}/failure-codes`); // those of the order's asset kind
   return codes.map(({ code, label }) => [code, ctx.t(`technician:codes.${code}`, { defaultValue: label })]);
 }
 
