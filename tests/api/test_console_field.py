@@ -180,6 +180,8 @@ def test_an_asset_page_charts_telemetry_zooms_and_shows_the_forecast_band(
     expect(page.locator(".forecast .rul")).to_have_text(words["rul"])
     chart = page.locator('.chart[data-metric="vibration_mm_s"]')
     expect(chart.locator("canvas")).to_have_count(1)
+    reset = page.locator('figure:has(.chart[data-metric="vibration_mm_s"])').get_by_role("button", name=words["reset"])
+    expect(reset).to_be_hidden()  # nothing to reset before a zoom
     expect(page.locator('.chart[data-chart="forecast"] canvas')).to_have_count(1)
     qr = page.locator(".qr img")
     expect(qr).to_have_js_property("naturalWidth", 164)  # the SVG QR code loaded (41 modules x 4)
@@ -196,6 +198,5 @@ def test_an_asset_page_charts_telemetry_zooms_and_shows_the_forecast_band(
     query = parse_qs(urlparse(asked.value.url).query)
     span = datetime.fromisoformat(query["until"][0]) - datetime.fromisoformat(query["since"][0])
     assert timedelta(hours=1) < span < timedelta(days=1)  # a fifth of the two days of data: finer buckets
-    reset = page.locator('figure:has(.chart[data-metric="vibration_mm_s"])').get_by_role("button", name=words["reset"])
     expect(reset).to_be_visible()
     expect(chart.locator("canvas")).to_have_count(1)  # the same chart, new data
