@@ -1,0 +1,9 @@
+// The console's screens, one import line per screen (each screen's owner adds its own two lines).
+// A screen: export default { id, path: "#/x", roles: [...], titleKey: "ns:title", namespace: "ns",
+//   render(root, ctx) → optional cleanup }; `public: true` opens it without signing in, `hidden: true`
+// keeps it out of the navigation (reached by a link). The first allowed screen is a user's home.
+
+const screens = [
+];
+
+export default screens;
