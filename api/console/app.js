@@ -179,6 +179,7 @@ async function signedIn(me) {
   } catch (error) {
     if (error instanceof ApiError && error.status === 401) return;
   }
+  await Promise.all(visibleScreens().filter((s) => s.namespace).map((s) => loadNamespace(s.namespace))); // nav titles
   renderChrome();
   live.start();
   await mount();
