@@ -200,3 +200,18 @@ def test_an_asset_page_charts_telemetry_zooms_and_shows_the_forecast_band(
     assert timedelta(hours=1) < span < timedelta(days=1)  # a fifth of the two days of data: finer buckets
     expect(reset).to_be_visible()
     expect(chart.locator("canvas")).to_have_count(1)  # the same chart, new data
+
+
+def test_the_calendar_follows_a_decision_taken_elsewhere(signed_in: Callable[[str, str], Page], live_server: Any,
+                                                         services: Services, planning: PlanningService,  # noqa: F811
+                                                         variant: tuple[str, str]) -> None:
+    if variant != ("desktop", "en"):
+        pytest.skip("one size and language is enough for the live update")
+    planning.replan("planner")
+    page = signed_in("planner", "zhao")
+    page.goto(f"{live_server.url}/#/plan?month={START:%Y-%m}")
+    chips = page.locator(".task-chip")
+    expect(chips).to_have_count(3)
+    first = services.db.plans.page(TaskFilter(), 1)[0][0]
+    planning.reject(first.id or 0, "pump replaced", "li")  # another planner, another browser
+    expect(chips).to_have_count(2)  # without a reload: its order's event redraws the calendar

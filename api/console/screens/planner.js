@@ -182,6 +182,8 @@ export default {
       const risky = await risks(ctx);
       if (risky) panel.append(risky);
     }
+    // A decision elsewhere changes the task's planned order: its events are the plan's live signal.
+    ctx.on("workorder.", () => reload());
     ctx.on("plan", () => reload());
     await reload();
   },
