@@ -3,7 +3,10 @@
 //   render(root, ctx) → optional cleanup }; `public: true` opens it without signing in, `hidden: true`
 // keeps it out of the navigation (reached by a link). The first allowed screen is a user's home.
 
+import operator from "./operator.js";
+
 const screens = [
+  operator,
 ];
 
 export default screens;
