@@ -25,7 +25,7 @@ WORDS = {
            "reason": "Reason", "for": "Shelve for", "comment": "Comment", "add": "Add comment",
            "assign_to": "Assign to (user id)", "assign": "Assign", "kpis": "Last 24 hours"},
     "zh-CN": {"details": "详情", "ack": "确认", "acked": "已确认", "shelve": "搁置", "reason": "原因",
-              "for": "搁置时长", "comment": "备注", "add": "添加备注", "assign_to": "指派给（用户 ID）",
+              "for": "搁置时长", "comment": "备注", "add": "添加备注", "assign_to": "指派给（用户 ID）",  # noqa: RUF001,
               "assign": "指派", "kpis": "最近 24 小时"},
 }
 

@@ -11,7 +11,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from api.deps import Services
 from core.domain import RequestChannel, WorkOrderSource
-from tests.api.test_console import browser  # noqa: F401 - the Chromium fixture
+from tests.api.console_support import browser  # noqa: F401 - the Chromium fixture
 
 pytestmark = pytest.mark.integration
 PHONE = {"width": 390, "height": 844}  # a common phone's CSS viewport
