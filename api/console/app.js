@@ -59,6 +59,8 @@ function describe(error) {
 function context(route) {
   return {
     api, t, locale: currentLanguage(), me: state.me, sites: state.sites, formatTime, css, notify, describe,
+    can: (permission) => Boolean(state.me && (state.me.roles.includes("admin")
+      || (state.me.permissions || []).includes(permission))),
     route, // {rest: [...path parts after the screen's path], query: {...}}
     navigate: (hash) => { location.hash = hash; },
     on: (prefix, handler) => {

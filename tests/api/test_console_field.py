@@ -19,7 +19,7 @@ from core.domain import Forecast, WorkOrderKind, WorkOrderPriority, WorkOrderSou
 from predictor.planner_service import PlanningService
 from storage.records.plans import TaskFilter
 from tests.api.conftest import PASSWORD, START, add_user_with_role, pump_readings
-from tests.api.test_console import browser  # noqa: F401 - the Chromium fixture
+from tests.api.console_support import browser  # noqa: F401 - the Chromium fixture
 from tests.api.test_routes_plans import planning  # noqa: F401 - the planner with a scripted solver
 from workorders.book import Step
 

@@ -14,7 +14,7 @@ from playwright.sync_api import Browser, Page, expect
 from api.deps import Services
 from core.domain import RequestChannel, WorkOrderSource, WorkOrderStatus
 from tests.api.conftest import PASSWORD, add_user_with_role
-from tests.api.test_console import browser  # noqa: F401 - the Chromium fixture
+from tests.api.console_support import browser  # noqa: F401 - the Chromium fixture
 from workorders.book import Step
 
 pytestmark = pytest.mark.integration
