@@ -14,8 +14,14 @@ from fastapi import APIRouter, Cookie, FastAPI, HTTPException, Request, Response
 from playwright.sync_api import Browser, Page, sync_playwright
 from pydantic import BaseModel
 
-from api.auth import require_token, require_token_or_query
 from api.identity import current_principal
+
+try:  # before sign-in (H1) is merged: the shared token's dependencies
+    from api.auth import require_token, require_token_or_query  # type: ignore[attr-defined]
+except ImportError:  # after: the signed-in principal (and the event stream's, which also takes ?token=)
+    from api.identity import current_principal_or_query as require_token_or_query  # type: ignore[assignment]
+
+    require_token = None
 from people.access import ROLE_PERMISSIONS, Principal
 from people.model import Role
 
@@ -71,8 +77,9 @@ def install_stand_in_sign_in(app: FastAPI) -> dict[str, Principal]:
 
     app.router.routes[:0] = router.routes  # before the console's static mount
     app.dependency_overrides[current_principal] = me
-    app.dependency_overrides[require_token] = me
-    app.dependency_overrides[require_token_or_query] = me
+    for dependency in (require_token, require_token_or_query):
+        if dependency is not None:
+            app.dependency_overrides[dependency] = me
     return sessions
 
 
