@@ -13,12 +13,13 @@ function listOf(answer) {
   return Array.isArray(answer) ? answer : answer.items;
 }
 
-function chartOptions(width, series, zone, hooks = {}, bands = []) {
+function chartOptions(width, series, zone, hooks = {}, bands = [], span = null) {
   return {
     width, height: CHART_HEIGHT, series: [{}, ...series], bands, hooks,
     tzDate: zone ? (ts) => uPlot.tzDate(new Date(ts * 1e3), zone) : undefined,
     cursor: { drag: { x: true, y: false } },
-    scales: { x: { time: true } },
+    // A telemetry chart spans the window asked for (not only where data lies): gaps show as gaps.
+    scales: { x: span ? { time: true, range: () => [span.since, span.until] } : { time: true } },
     legend: { live: true },
   };
 }
@@ -33,7 +34,9 @@ function telemetryChart(ctx, asset, metric, range, zone, plots) {
     el("figcaption", {}, el("strong", {}, t(`asset:metric.${metric.name}`, { defaultValue: metric.description })),
       ` (${metric.unit})`, reset), box, summary);
   let plot = null;
+  const shown = { since: range.since, until: range.until };
   async function load(since, until) {
+    Object.assign(shown, { since, until });
     const data = await ctx.api(`assets/${encodeURIComponent(asset.id)}/chart`, { query: {
       metric: metric.name, since: new Date(since * 1e3).toISOString(), until: new Date(until * 1e3).toISOString(),
       points: POINTS } });
@@ -58,7 +61,7 @@ function telemetryChart(ctx, asset, metric, range, zone, plots) {
       { label: t("asset:min"), stroke: "rgba(31,95,168,.35)", width: 1 },
       { label: t("asset:max"), stroke: "rgba(31,95,168,.35)", width: 1 },
       { label: t("asset:mean"), stroke: "#1f5fa8", width: 2 },
-    ], zone, { setSelect: [zoom] }, [{ series: [2, 1], fill: "rgba(31,95,168,.15)" }]), columns, box);
+    ], zone, { setSelect: [zoom] }, [{ series: [2, 1], fill: "rgba(31,95,168,.15)" }], shown), columns, box);
     plots.push(plot);
   }
   reset.addEventListener("click", () => {
