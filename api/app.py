@@ -6,19 +6,24 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from fastapi import Depends, FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
 from api.audit import AuditMiddleware, remember_principal
-from api.auth import require_token_or_query
 from api.deps import Services
 from api.errors import install_error_handlers
+from api.headers import SecurityHeaders
+from api.identity import current_principal_or_query
+from api.oidc import OidcClient
 from api.routes import (
     alarms,
     assets,
     attachments,
     audit,
+    auth,
     complaints,
+    completion,
     deadletters,
     emergency,
     events,
@@ -30,11 +35,15 @@ from api.routes import (
     notices,
     people,
     plans,
+    qrcodes,
     reports,
+    resident,
     rules,
     sites,
     sla,
     stats,
+    telemetry,
+    users,
     webhooks,
     workorders,
 )
@@ -62,14 +71,21 @@ ROUTERS = (
     plans,
     sites,
     audit,
+    users,
+    qrcodes,
+    telemetry,
+    resident,
+    completion,
 )
 CONSOLE_DIR = Path(__file__).parent / "console"
 
 DESCRIPTION = """\
 Live alarms, work orders, asset telemetry and wear forecasts of the monitored buildings.
 
-Every `/api/v1` route needs `Authorization: Bearer <token>` when the service has a token;
-the event stream also takes it as `?token=`. `/healthz` and the console page are open.
+Every `/api/v1` route needs a signed-in identity: a personal API token as
+`Authorization: Bearer fm_<id>_<secret>`, or the console's session cookie (with the `X-CSRF-Token`
+header on writes; sign in with `POST /api/v1/auth/login`). The event stream also takes the token as
+`?token=`. `/healthz`, `/api/v1/auth/login` and the console page are open.
 """
 
 
@@ -84,15 +100,26 @@ def create_app(services: Services) -> FastAPI:
     """The application serving ``services``; the caller runs it (uvicorn) and owns the services."""
     app = FastAPI(title="facmon", version=_package_version(), description=DESCRIPTION)
     app.state.services = services
+    services.identity()  # the accounts, built once before requests share them
+    app.state.login_limiter = auth.LoginLimiter(services.auth.login_rate)
+    app.state.oidc = OidcClient(services.auth.oidc) if services.auth.oidc is not None else None
     install_error_handlers(app)
     app.add_middleware(AuditMiddleware)  # records the writes a route did not record itself
+    app.add_middleware(SecurityHeaders)
+    if services.cors_origins:  # none by default: the console is served from this same origin
+        app.add_middleware(CORSMiddleware, allow_origins=list(services.cors_origins), allow_credentials=True,
+                           allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+                           allow_headers=["Authorization", "Content-Type", "X-CSRF-Token", "Last-Event-ID"])
     app.include_router(health.router)
     app.include_router(metrics.router)  # Prometheus scrapes /metrics (open, like /healthz)
+    app.include_router(auth.router, prefix=API_PREFIX)  # sign-in: open; /auth/me checks by itself
     for module in ROUTERS:
         app.include_router(module.router, prefix=API_PREFIX, dependencies=[Depends(remember_principal)])
-    app.include_router(events.router, prefix=API_PREFIX, dependencies=[Depends(require_token_or_query)])
+    app.include_router(events.router, prefix=API_PREFIX, dependencies=[Depends(current_principal_or_query)])
     app.include_router(notices.feeds)  # residents' feed readers and calendars subscribe without a token
     app.include_router(workorders.public_router, prefix=API_PREFIX)  # residents' requests: no token
+    app.include_router(resident.public_router, prefix=API_PREFIX)  # residents' forms and follow links: open
+    app.include_router(resident.pages)  # the follow page /follow/<token>
 
     @app.get("/request", include_in_schema=False)
     def repair_request_form() -> FileResponse:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -11,6 +11,8 @@ from fastapi import Depends, Request
 from collector.decode import Decoder
 from core.clock import Clock
 from core.events import EventBus
+from core.settings import AuthSettings
+from people.accounts import Accounts, policy_of
 from predictor.planner_service import PlanningService
 from rules.service import RulesService
 from storage.records import Database
@@ -36,7 +38,6 @@ class Services:
     rules: RulesService
     bus: EventBus
     clock: Clock
-    token: str | None
     time_zone: str = "UTC"  # the zone of a site without its own (Settings.time_zone)
     stats: Callable[[], dict[str, Any]] | None = None
     # A fresh Decoder with the configured limits, for dead-letter reprocessing
@@ -53,6 +54,16 @@ class Services:
     dispatch: DispatchService | None = None  # technicians, shifts, proposals and dispatch (/technicians ...)
     inspections: InspectionRounds | None = None  # inspection rounds (None: the routes answer 503)
     planning: PlanningService | None = None  # the maintenance plan (None: the routes answer 503)
+    # Sign-in (docs/security.md): the settings, and the accounts (None: built on ``db`` and ``clock``).
+    auth: AuthSettings = field(default_factory=AuthSettings)
+    accounts: Accounts | None = None
+    cors_origins: tuple[str, ...] = ()  # browser origins allowed to call the API (api.cors_origins)
+
+    def identity(self) -> Accounts:
+        """The accounts that sign requests in."""
+        if self.accounts is None:
+            self.accounts = Accounts(self.db, self.clock, policy_of(self.auth))
+        return self.accounts
 
 
 def get_services(request: Request) -> Services:

@@ -1,34 +1,64 @@
 """The identity of a request, and the permission checks routes declare.
 
 A route that writes takes ``principal: Annotated[Principal, require(Permission.X)]`` and records
-``principal.user_id`` as the actor; it never reads an actor from the body.
-
-CONTRACT STUB (issue 12 in progress): ``current_principal`` accepts the old shared token (or nothing,
-when no token is set) as the local admin. The sign-in work replaces its body with sessions (cookie +
-CSRF), personal API tokens and OIDC; its signature and ``require`` stay.
+``principal.user_id`` as the actor; it never reads an actor from the body. How a request proves who it is
+(token, session cookie with CSRF, or the local admin of an unauthenticated loopback server) is in
+``api/auth.py``.
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import Depends, HTTPException, status
+from fastapi import Depends, HTTPException, Query, Request, status
+from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 
-from api.auth import BearerDep, _check
+from api.auth import LOCAL_ADMIN, SESSION_COOKIE, authenticate, unauthorized
 from api.deps import ServicesDep
-from people.access import ROLE_PERMISSIONS, Permission, Principal
-from people.model import Role
+from people.access import Permission, Principal
 
-LOCAL_ADMIN = "local"
+__all__ = ["LOCAL_ADMIN", "OptionalPrincipalDep", "PrincipalDep", "current_principal",
+           "current_principal_or_query", "optional_principal", "require", "unauthorized"]
 
 
-def current_principal(services: ServicesDep, credentials: BearerDep) -> Principal:
-    _check(services.token, credentials)
-    return Principal(LOCAL_ADMIN, "Local administrator", frozenset({Role.ADMIN}),
-                     ROLE_PERMISSIONS[Role.ADMIN], via="local")
+# Declared for OpenAPI's security schemes; ``authenticate`` reads the request itself.
+_bearer = HTTPBearer(auto_error=False, description="A personal API token: fm_<id>_<secret> (POST /api/v1/me/tokens "
+                                                   "or `facmon users token`).")
+_session = APIKeyCookie(name=SESSION_COOKIE, auto_error=False,
+                        description="The console's session (POST /api/v1/auth/login); writes also need the "
+                                    "X-CSRF-Token header.")
+_Bearer = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+_Session = Annotated[str | None, Depends(_session)]
+
+
+def current_principal(request: Request, services: ServicesDep, _token: _Bearer, _cookie: _Session) -> Principal:
+    """Who the request acts as (401 if nobody, 403 for a cookie write without its CSRF token)."""
+    return authenticate(request, services.identity(), services.auth.required)
+
+
+def current_principal_or_query(
+    request: Request,
+    services: ServicesDep,
+    _token: _Bearer,
+    _cookie: _Session,
+    token: Annotated[str | None, Query(description="A personal API token, for clients that can set neither "
+                                                   "a header nor a cookie; prefer the header.")] = None,
+) -> Principal:
+    """As ``current_principal``, also taking the token as ``?token=`` (the event stream only)."""
+    return authenticate(request, services.identity(), services.auth.required, token)
+
+
+def optional_principal(request: Request, services: ServicesDep) -> Principal | None:
+    """Who the request acts as, or None when it offers no credential (a public route: a resident's form).
+    An offered credential that is refused is still 401."""
+    offered = "authorization" in request.headers or SESSION_COOKIE in request.cookies
+    if not offered and services.auth.required:
+        return None
+    return authenticate(request, services.identity(), services.auth.required)
 
 
 PrincipalDep = Annotated[Principal, Depends(current_principal)]
+OptionalPrincipalDep = Annotated[Principal | None, Depends(optional_principal)]
 
 
 def require(*permissions: Permission) -> Any:

@@ -6,6 +6,7 @@ refused so that a typo fails at start. Every field is documented in docs/configu
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 from typing import Any, Literal
 
@@ -19,6 +20,16 @@ from pydantic_settings import (
 
 from core.errors import ConfigError
 from core.zones import parse_zone
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` (an address or ``localhost``) is reachable only from this machine."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False  # a name other than localhost may resolve to anything
 
 
 class _Section(BaseModel):
@@ -139,7 +150,37 @@ class DevicesSettings(_Section):
 class ApiSettings(_Section):
     host: str = "127.0.0.1"
     port: int = Field(8080, ge=0, le=65535)
-    token: SecretStr | None = None  # bearer token for /api/v1; None disables auth (local use only)
+    # Origins (scheme://host[:port]) whose pages may call the API from a browser; empty: same origin only.
+    cors_origins: list[str] = Field(default_factory=list)
+
+
+class OidcSettings(_Section):
+    """Single sign-on with an OpenID Connect provider (docs/security.md "Single sign-on")."""
+
+    issuer: str = Field(pattern=r"^https?://")  # its discovery document is <issuer>/.well-known/openid-configuration
+    client_id: str = Field(min_length=1)
+    client_secret: SecretStr | None = None  # None: a public client (PKCE only)
+    redirect_url: str = Field(pattern=r"^https?://")  # <console origin>/api/v1/auth/oidc/callback
+    scopes: list[str] = Field(default_factory=lambda: ["openid", "profile", "email"])
+    # Who a subject is: a user already linked to it, else the user whose id is this claim's value (linked
+    # then); else, with ``default_roles``, a new user with those roles; else refused (403).
+    username_claim: str = "preferred_username"
+    default_roles: list[str] = Field(default_factory=list)
+    label: str = "SSO"  # the sign-in button's text
+
+
+class AuthSettings(_Section):
+    """Sign-in, sessions, tokens and lockout (docs/security.md)."""
+
+    # False: requests without credentials act as the local admin; allowed only on a loopback address.
+    required: bool = True
+    session_ttl_s: float = Field(12 * 3600, gt=0, le=30 * 86_400)  # a browser session, from sign-in
+    session_idle_s: float = Field(2 * 3600, gt=0)  # ... ended sooner if unused this long
+    max_failed_logins: int = Field(5, ge=1, le=100)  # wrong passwords in a row before the account locks
+    lockout_s: float = Field(15 * 60, gt=0)  # how long it stays locked
+    login_rate: str = "10/minute"  # sign-in attempts per client address (the `limits` notation)
+    token_max_days: int = Field(365, ge=1)  # the longest expiry a personal API token may have
+    oidc: OidcSettings | None = None
 
 
 class WebhookSettings(_Section):
@@ -196,6 +237,7 @@ class Settings(BaseSettings):
     predictor: PredictorSettings = Field(default_factory=PredictorSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
     devices: DevicesSettings = Field(default_factory=DevicesSettings)
+    auth: AuthSettings = Field(default_factory=AuthSettings)
     notify: NotifySettings = Field(default_factory=NotifySettings)
     emergency: EmergencySettings = Field(default_factory=EmergencySettings)
     attachments: AttachmentSettings = Field(default_factory=AttachmentSettings)
@@ -212,6 +254,13 @@ class Settings(BaseSettings):
         except ConfigError as error:
             raise ValueError(str(error)) from None
         return value
+
+    @model_validator(mode="after")
+    def _authenticated_beyond_loopback(self) -> Settings:
+        if not self.auth.required and not is_loopback(self.api.host):
+            raise ValueError(f"api.host = {self.api.host!r} listens beyond loopback, which needs "
+                             "auth.required = true (sign-in); or listen on 127.0.0.1")
+        return self
 
     @classmethod
     def settings_customise_sources(

@@ -196,10 +196,10 @@ class Runtime:
 
     def _start_api(self) -> None:
         api = self.settings.api
-        token = api.token.get_secret_value() if api.token else None
         services = Services(
             db=self.db, store=self.store, book=self.book, rules=self.rules, bus=self.bus, clock=self.clock,
-            token=token, stats=self.stats, time_zone=self.settings.time_zone,
+            stats=self.stats, time_zone=self.settings.time_zone,
+            auth=self.settings.auth, cors_origins=tuple(api.cors_origins),
             decoder=self.new_decoder,  # dead-letter reprocessing
             metrics=self.ingest.metrics.exposition,  # GET /metrics
             notifier=self.notifier,

@@ -46,6 +46,8 @@ class User:
     active: bool = True
     supervisor_id: str | None = None  # who an escalation goes to next
     created_at: datetime | None = None  # set by the records when first stored
+    locale: str | None = None  # the preferred language (en, zh-CN); None: the browser's
+    sites: frozenset[str] = frozenset()  # a resident's sites (empty for staff)
 
     def has(self, role: Role) -> bool:
         return role in self.roles

@@ -21,9 +21,9 @@ from storage.records.models import ShiftRow, TechnicianRow, UserRow
 from storage.records.sessions import Repository, get_row
 
 
-def _user(row: UserRow) -> User:
+def user_of(row: UserRow) -> User:
     return User(row.id, row.name, frozenset(Role(r) for r in row.roles), row.phone, row.email, row.active,
-                row.supervisor_id, row.created_at)
+                row.supervisor_id, row.created_at, row.locale, frozenset(row.sites))
 
 
 def _technician(row: TechnicianRow) -> Technician:
@@ -36,7 +36,7 @@ def _shift(row: ShiftRow) -> Shift:
     return Shift(row.user_id, row.starts_at, row.ends_at, row.on_call, row.id)
 
 
-def _require_user(session: Session, user_id: str) -> UserRow:
+def require_user(session: Session, user_id: str) -> UserRow:
     return get_row(session, UserRow, user_id, "user")
 
 
@@ -50,17 +50,18 @@ class UserRepository(Repository):
                 session.add(row)
             row.name, row.roles, row.phone, row.email = user.name, sorted(user.roles), user.phone, user.email
             row.active, row.supervisor_id = user.active, user.supervisor_id
+            row.locale, row.sites = user.locale, sorted(user.sites)
             session.flush()
-            return _user(row)
+            return user_of(row)
 
     def get(self, user_id: str) -> User:
         with self._transaction() as session:
-            return _user(_require_user(session, user_id))
+            return user_of(require_user(session, user_id))
 
     def find(self, user_id: str) -> User | None:
         with self._transaction() as session:
             row = session.get(UserRow, user_id)
-            return None if row is None else _user(row)
+            return None if row is None else user_of(row)
 
     def list(self, role: Role | None = None, active_only: bool = False) -> builtins.list[User]:
         """Users by id; ``role`` keeps those holding it (filtered here: roles are a JSON list)."""
@@ -68,7 +69,7 @@ class UserRepository(Repository):
         if active_only:
             query = query.where(UserRow.active.is_(True))
         with self._transaction() as session:
-            users = [_user(row) for row in session.scalars(query)]
+            users = [user_of(row) for row in session.scalars(query)]
         return [user for user in users if role is None or user.has(role)]
 
 
@@ -76,7 +77,7 @@ class TechnicianRepository(Repository):
     def upsert(self, technician: Technician) -> Technician:
         """Insert or replace what user ``technician.user_id`` may work on (NotFound if no such user)."""
         with self._transaction() as session:
-            _require_user(session, technician.user_id)
+            require_user(session, technician.user_id)
             row = session.get(TechnicianRow, technician.user_id)
             if row is None:
                 row = TechnicianRow(user_id=technician.user_id)

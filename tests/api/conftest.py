@@ -1,5 +1,6 @@
 """Fixtures for the API tests: the real services (SQLite records, SQLite telemetry, work-order book,
-rules service with the default rules) seeded with a small portfolio, a TestClient, and a live server."""
+rules service with the default rules) seeded with a small portfolio and an admin, a TestClient signed in as
+that admin (``client``) or as any role (``client_as``), and a live server."""
 
 from __future__ import annotations
 
@@ -18,9 +19,13 @@ from fastapi import FastAPI
 
 from api.app import create_app
 from api.deps import Services
+from api.identity import current_principal
 from core.clock import ManualClock
 from core.domain import Alarm, Asset, AssetKind, Reading, Site
 from core.events import EventBus
+from people.access import Permission, Principal
+from people.accounts import Accounts
+from people.model import Role, User
 from rules.pack import default_rules
 from rules.service import RulesService
 from storage.records import Database
@@ -32,7 +37,8 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore")  # starlette's note that it will move to httpx2 one day
     from fastapi.testclient import TestClient
 
-TOKEN = "test-token-7f3a"
+ADMIN_ID = "test-admin"
+PASSWORD = "correct horse battery"  # every user client_as makes has it
 ATTACHMENT_MAX_BYTES = 64 * 1024
 START = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 SITES = [Site("north", "North Tower"), Site("south", "South Court")]
@@ -45,8 +51,9 @@ ASSETS = [
 
 
 @pytest.fixture
-def token() -> str:
-    return TOKEN
+def token(seeded_records: Path) -> str:
+    """A personal API token of the seeded admin (``ADMIN_ID``)."""
+    return (seeded_records.parent / "admin-token").read_text()
 
 
 @pytest.fixture
@@ -64,6 +71,10 @@ def seeded_records(tmp_path_factory: pytest.TempPathFactory) -> Path:
         db.assets.upsert_site(site)
     for asset in ASSETS:
         db.assets.upsert_asset(asset)
+    accounts = Accounts(db, ManualClock(START))
+    accounts.add_user(User(ADMIN_ID, "Test admin", frozenset({Role.ADMIN})))
+    admin_token, _ = accounts.issue_token(ADMIN_ID, "tests")
+    (path.parent / "admin-token").write_text(admin_token)
     db.dispose()
     return path
 
@@ -78,8 +89,7 @@ def services(tmp_path: Path, clock: ManualClock, seeded_records: Path) -> Iterat
     book = WorkOrderBook(db, bus, clock)
     rules = RulesService(default_rules(), db, book, bus, clock)
     attachments = Attachments(db, book, DiskBlobStore(tmp_path / "blobs"), clock, max_bytes=ATTACHMENT_MAX_BYTES)
-    yield Services(db=db, store=store, book=book, rules=rules, bus=bus, clock=clock, token=TOKEN,
-                   attachments=attachments)
+    yield Services(db=db, store=store, book=book, rules=rules, bus=bus, clock=clock, attachments=attachments)
     store.close()
     db.dispose()
 
@@ -90,9 +100,68 @@ def app(services: Services) -> FastAPI:
 
 
 @pytest.fixture
-def client(app: FastAPI) -> Iterator[TestClient]:
-    with TestClient(app, headers={"Authorization": f"Bearer {TOKEN}"}) as test_client:
+def client(app: FastAPI, token: str) -> Iterator[TestClient]:
+    """Signed in as the seeded admin, through a personal API token."""
+    with TestClient(app, headers={"Authorization": f"Bearer {token}"}) as test_client:
         yield test_client
+
+
+def add_user_with_role(services: Services, role: Role | str, user_id: str | None = None) -> User:
+    """A user holding only ``role``, with the password ``PASSWORD`` (a resident lives at the site north)."""
+    role = Role(role)
+    sites = frozenset({"north"}) if role is Role.RESIDENT else frozenset()
+    user = User(user_id or f"{role.value}-1", f"Test {role.value}", frozenset({role}), sites=sites)
+    accounts = services.identity()
+    if accounts.users.find(user.id) is None:
+        accounts.add_user(user, PASSWORD)
+    return accounts.users.get(user.id)
+
+
+@pytest.fixture
+def client_as(app: FastAPI, services: Services) -> Iterator[Callable[..., TestClient]]:
+    """``client_as(role)``: a TestClient signed in as a user holding that one role (user id
+    ``<role>-1``), through a personal API token with all of the role's permissions."""
+    clients: list[TestClient] = []
+
+    def make(role: Role | str, user_id: str | None = None) -> TestClient:
+        user = add_user_with_role(services, role, user_id)
+        token, _ = services.identity().issue_token(user.id, "tests")
+        test_client = TestClient(app, headers={"Authorization": f"Bearer {token}"})
+        clients.append(test_client.__enter__())
+        return test_client
+
+    yield make
+    for test_client in clients:
+        test_client.__exit__(None, None, None)
+
+
+@pytest.fixture
+def browser_as(app: FastAPI, services: Services) -> Iterator[Callable[..., TestClient]]:
+    """``browser_as(role)``: a TestClient signed in as a browser is, through ``POST /auth/login``: it holds
+    the session cookies and sends ``X-CSRF-Token`` on every request, as the console does."""
+    clients: list[TestClient] = []
+
+    def make(role: Role | str, user_id: str | None = None) -> TestClient:
+        user = add_user_with_role(services, role, user_id)
+        test_client = TestClient(app).__enter__()
+        clients.append(test_client)
+        answer = test_client.post("/api/v1/auth/login", json={"username": user.id, "password": PASSWORD})
+        assert answer.status_code == 200, answer.text
+        test_client.headers["X-CSRF-Token"] = answer.json()["csrf_token"]
+        return test_client
+
+    yield make
+    for test_client in clients:
+        test_client.__exit__(None, None, None)
+
+
+def as_principal(app: FastAPI, principal: Principal) -> None:
+    """Make every request of ``app`` act as ``principal`` (for tests of a route's own rules)."""
+    app.dependency_overrides[current_principal] = lambda: principal
+
+
+def principal_with(*permissions: Permission, user_id: str = "someone") -> Principal:
+    return Principal(user_id, user_id, frozenset(), frozenset(permissions), via="token")
 
 
 def pump_readings(asset_id: str, site_id: str, since: datetime, minutes: int,

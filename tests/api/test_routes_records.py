@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from api.deps import Services
 from core.domain import DeadLetter, Driver, Forecast, ModelRecord
+from core.settings import AuthSettings
 
 AT = datetime(2026, 3, 1, tzinfo=UTC)
 
@@ -81,7 +82,8 @@ def test_dead_letters_newest_first_and_by_reason(client: TestClient, services: S
 def test_stats_counts_records_and_merges_runtime_figures(services: Services) -> None:
     add_letters(services)
     services.db.forecasts.add(forecast("north-pump-1", 0, 0.9, 200.0))
-    app = create_app(dataclasses.replace(services, token=None, stats=lambda: {"ingest": {"accepted": 12}}))
+    app = create_app(dataclasses.replace(services, auth=AuthSettings(required=False),
+                                         stats=lambda: {"ingest": {"accepted": 12}}))
     with TestClient(app) as client:
         client.post("/api/v1/workorders", json={"title": "Lamp out", "site_id": "north"})
         stats = client.get("/api/v1/stats").json()

@@ -118,7 +118,7 @@ def test_the_api_reprocesses_by_reason(parts: Parts) -> None:
     parts.register_p1()
     app = FastAPI()
     app.state.services = Services(db=parts.db, store=parts.store, book=cast(Any, None), rules=cast(Any, None),
-                                  bus=cast(Any, None), clock=parts.clock, token=None, decoder=parts.decoder)
+                                  bus=cast(Any, None), clock=parts.clock, decoder=parts.decoder)
     app.include_router(deadletters.router, prefix="/api/v1")
     with TestClient(app) as client:
         listed = client.get("/api/v1/deadletters", params={"reason": "unknown_asset"}).json()
