@@ -27,6 +27,7 @@ from storage.records.work_orders import WorkOrderRepository
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+POOL_SIZE = 20  # connections kept open to PostgreSQL (as many again may open under a burst)
 
 
 def alembic_config(connection: Connection | None = None) -> Config:
@@ -67,7 +68,13 @@ class Database:
 
     def __init__(self, url: str) -> None:
         self.url = url
-        self.engine = create_engine(url, pool_pre_ping=not url.startswith("sqlite"))
+        if url.startswith("sqlite"):
+            self.engine = create_engine(url)
+        else:
+            # Keep as many connections open as the API's worker threads use under load: with SQLAlchemy's
+            # default (5 kept, 10 more opened and closed again) every burst paid ~100 ms connects
+            # (facmon bench api: p50 176 ms on PostgreSQL).
+            self.engine = create_engine(url, pool_pre_ping=True, pool_size=POOL_SIZE, max_overflow=POOL_SIZE)
         if self.engine.dialect.name == "sqlite":
             _prepare_sqlite(self.engine)
         sessions = sessionmaker(self.engine, expire_on_commit=False)
