@@ -35,6 +35,7 @@ from storage.records.models import AlarmRow, WorkOrderEventRow, WorkOrderRow
 from storage.records.sessions import Repository, get_row
 
 TERMINAL_STATUSES = [status.value for status in WorkOrderStatus if status.is_terminal]
+NOT_TERMINAL_STATUSES = [status.value for status in WorkOrderStatus if not status.is_terminal]
 OPEN_STATUSES = [status.value for status in WorkOrderStatus if status.is_open]
 
 
@@ -119,7 +120,9 @@ class WorkOrderFilter:
             if value is not None:
                 conditions.append(column == _column_value(value))
         if self.open_only:
-            conditions.append(WorkOrderRow.status.not_in(TERMINAL_STATUSES))
+            # IN the other states rather than NOT IN the terminal ones: the same rows, and the status index
+            # serves it (a few thousand open orders of 200k instead of a scan; facmon bench api).
+            conditions.append(WorkOrderRow.status.in_(NOT_TERMINAL_STATUSES))
         if self.overdue_at is not None:
             conditions.extend([WorkOrderRow.status.in_(OPEN_STATUSES), WorkOrderRow.due_at < self.overdue_at])
         if self.opened_since is not None:
