@@ -23,6 +23,11 @@ class Gap:
     reason: str  # "unknown": an id this bus never gave (another run); "behind": events left the ring
 
 
+@dataclass(frozen=True, slots=True)
+class Idle:
+    """Nothing was published for ``idle_s``: a stream may send a keepalive."""
+
+
 class _Wakeup:
     """Wakes the follower on its loop when any thread publishes; coalesces bursts into one wake."""
 
@@ -44,8 +49,10 @@ class _Wakeup:
             self._loop.call_soon_threadsafe(self._fire)
 
 
-async def follow(bus: EventBus, last_event_id: str | None = None) -> AsyncIterator[Event | Gap]:
-    """The bus's events after ``last_event_id`` (None: from now on), then each new one as it comes."""
+async def follow(bus: EventBus, last_event_id: str | None = None,
+                 idle_s: float | None = None) -> AsyncIterator[Event | Gap | Idle]:
+    """The bus's events after ``last_event_id`` (None: from now on), then each new one as it comes; an
+    ``Idle`` after each ``idle_s`` without any (if given)."""
     wakeup = _Wakeup(asyncio.get_running_loop())
     unsubscribe = bus.subscribe(wakeup.on_event)  # before reading the ring: nothing falls in between
     try:
@@ -66,6 +73,8 @@ async def follow(bus: EventBus, last_event_id: str | None = None) -> AsyncIterat
                 cursor = event.seq
                 yield event
             if not events:
-                await waiter
+                done, _ = await asyncio.wait({waiter}, timeout=idle_s)
+                if not done:
+                    yield Idle()
     finally:
         unsubscribe()

@@ -22,6 +22,7 @@ from storage.records.inspections import InspectionRepository
 from storage.records.maintenance import MaintenanceWindowRepository
 from storage.records.plans import PlanRepository
 from storage.records.predictor_models import ModelRepository
+from storage.records.sessions import READ_ONLY
 from storage.records.sla import SlaRepository
 from storage.records.work_orders import WorkOrderRepository
 
@@ -52,8 +53,10 @@ def _prepare_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def on_begin(connection: Connection) -> None:
         # Take the write lock at the start: a deferred transaction that reads, then writes, can fail
-        # with SQLITE_BUSY at once under WAL, without waiting for the busy timeout.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # with SQLITE_BUSY at once under WAL, without waiting for the busy timeout. A transaction that
+        # says it only reads stays deferred: under WAL it never waits for writers nor other readers.
+        read_only = connection.get_execution_options().get(READ_ONLY, False)
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 def _driver_execute(connection: Connection, statement: str) -> None:

@@ -179,7 +179,7 @@ class WorkOrderRepository(Repository):
 
     def get(self, work_order_id: int) -> WorkOrder:
         # A plain SELECT of the columns: cheaper than loading an ORM object on the hot path of every step.
-        with self._transaction() as session:
+        with self._reading() as session:
             row = session.execute(select(*_COLUMNS).where(WorkOrderRow.id == work_order_id)).one_or_none()
         if row is None:
             raise NotFound(f"work order {work_order_id} not found")
@@ -199,7 +199,7 @@ class WorkOrderRepository(Repository):
         if after is not None:
             query = query.where(tuple_(WorkOrderRow.opened_at, WorkOrderRow.id) < tuple_(*after))
         query = query.order_by(WorkOrderRow.opened_at.desc(), WorkOrderRow.id.desc()).limit(limit + 1)
-        with self._transaction() as session:
+        with self._reading() as session:
             rows = builtins.list(session.scalars(query))
         orders = [work_order_from_row(row) for row in rows[:limit]]
         more = len(rows) > limit
@@ -207,7 +207,7 @@ class WorkOrderRepository(Repository):
 
     def total(self, where: WorkOrderFilter) -> int:
         """How many orders match ``where`` (for a list's total)."""
-        with self._transaction() as session:
+        with self._reading() as session:
             return session.scalar(where.apply(select(func.count()).select_from(WorkOrderRow))) or 0
 
     def change(self, work_order_id: int, expected_status: WorkOrderStatus, at: datetime, actor: str, *,
@@ -268,7 +268,7 @@ class WorkOrderRepository(Repository):
         """The work order's events, oldest first (raises NotFound for an unknown work order)."""
         query = (select(WorkOrderEventRow).where(WorkOrderEventRow.work_order_id == work_order_id)
                  .order_by(WorkOrderEventRow.id))
-        with self._transaction() as session:
+        with self._reading() as session:
             _row(session, work_order_id)
             return [_event(row) for row in session.scalars(query)]
 

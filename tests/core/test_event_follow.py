@@ -6,11 +6,11 @@ import asyncio
 import threading
 from collections.abc import AsyncIterator
 
-from core.event_follow import Gap, follow
+from core.event_follow import Gap, Idle, follow
 from core.events import Event, EventBus
 
 
-async def take(stream: AsyncIterator[Event | Gap], count: int) -> list[Event | Gap]:
+async def take(stream: AsyncIterator[Event | Gap | Idle], count: int) -> list[Event | Gap | Idle]:
     return [await asyncio.wait_for(anext(stream), 2) for _ in range(count)]
 
 
@@ -96,3 +96,18 @@ def test_closing_the_follower_unsubscribes_it() -> None:
         return len(bus._handlers)
 
     assert asyncio.run(scenario()) == 0
+
+
+def test_a_quiet_bus_gives_idle_marks_for_keepalives() -> None:
+    async def scenario() -> list[Event | Gap | Idle]:
+        bus = EventBus()
+        stream = follow(bus, idle_s=0.02)
+        items = await take(stream, 2)
+        bus.publish("x", {})
+        items += await take(stream, 1)
+        await stream.aclose()
+        return items
+
+    first, second, third = asyncio.run(scenario())
+    assert (first, second) == (Idle(), Idle())
+    assert isinstance(third, Event)
