@@ -68,10 +68,11 @@ def bench_api(args: argparse.Namespace) -> dict[str, Any]:
         with _server(url) as server:
             _progress(f"{args.clients} clients reading lists for {args.duration:.0f} s")
             result["lists"] = asyncio.run(read_lists(server.base, LIST_QUERIES, args.clients, args.duration,
-                                                     args.seed))
+                                                     args.seed, server.headers))
             _progress(f"{args.sse_clients} stream clients, {args.sse_alarms} alarms")
             result["sse_clients"] = asyncio.run(follow_streams(f"{server.base}/api/v1/events", args.sse_clients,
-                                                               args.sse_alarms, server.raise_alarm, gap_s=1.0))
+                                                               args.sse_alarms, server.raise_alarm, gap_s=1.0,
+                                                               headers=server.headers))
     lists, streams = result["lists"], result["sse_clients"]
     result.update(requests_per_s=lists["requests_per_s"], p99_ms=lists["p99_ms"],
                   event_p99_ms=streams["event_p99_ms"])
@@ -116,6 +117,9 @@ def _records(database: str, url: str | None) -> Iterator[str]:
 class _Server:
     def __init__(self, process: subprocess.Popen[str], base: str) -> None:
         self.process, self.base = process, base
+        # The server runs on loopback without a token (the API's local-use mode); where sign-in is
+        # required, put the bench user's ``Authorization: Bearer fm_...`` here.
+        self.headers: dict[str, str] = {}
 
     def raise_alarm(self) -> tuple[int, float]:
         """Have the server raise an alarm; its id and when the alarm.raised event was published."""

@@ -21,7 +21,7 @@ Query = Callable[[random.Random], tuple[str, str]]  # -> (list name, path with q
 
 
 async def read_lists(base: str, queries: list[Query], clients: int, duration_s: float,
-                     seed: int) -> dict[str, Any]:
+                     seed: int, headers: dict[str, str] | None = None) -> dict[str, Any]:
     """``clients`` connections each asking the next list as soon as the last answered, for ``duration_s``."""
     samples: dict[str, list[float]] = {}
     errors = 0
@@ -42,7 +42,7 @@ async def read_lists(base: str, queries: list[Query], clients: int, duration_s: 
                 path = _next_page(path, orjson.loads(body), rng)
 
     connector = aiohttp.TCPConnector(limit=clients)
-    async with aiohttp.ClientSession(connector=connector) as session:
+    async with aiohttp.ClientSession(connector=connector, headers=headers) as session:
         started = time.perf_counter()
         await asyncio.gather(*(client(session, random.Random(seed + n)) for n in range(clients)))
         elapsed = time.perf_counter() - started
@@ -64,7 +64,7 @@ def _next_page(path: str, body: Any, rng: random.Random) -> str:
 
 
 async def follow_streams(url: str, clients: int, alarms: int, raise_alarm: Callable[[], tuple[int, float]],
-                         gap_s: float) -> dict[str, Any]:
+                         gap_s: float, headers: dict[str, str] | None = None) -> dict[str, Any]:
     """Open ``clients`` event streams, raise ``alarms`` alarms ``gap_s`` apart and time each one's
     ``alarm.raised`` from the event's publication to its arrival at every client."""
     arrivals: dict[int, list[float]] = {}
@@ -89,7 +89,7 @@ async def follow_streams(url: str, clients: int, alarms: int, raise_alarm: Calla
                     name = ""
 
     connector = aiohttp.TCPConnector(limit=0)
-    async with aiohttp.ClientSession(connector=connector) as session:
+    async with aiohttp.ClientSession(connector=connector, headers=headers) as session:
         tasks = [asyncio.create_task(client(session)) for _ in range(clients)]
         await asyncio.wait_for(connected.wait(), 120)
         raised: list[tuple[int, float]] = []
