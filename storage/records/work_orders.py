@@ -35,6 +35,7 @@ from storage.records.models import AlarmRow, WorkOrderEventRow, WorkOrderRow
 from storage.records.sessions import Repository, get_row
 
 TERMINAL_STATUSES = [status.value for status in WorkOrderStatus if status.is_terminal]
+NOT_TERMINAL_STATUSES = [status.value for status in WorkOrderStatus if not status.is_terminal]
 OPEN_STATUSES = [status.value for status in WorkOrderStatus if status.is_open]
 
 
@@ -120,7 +121,9 @@ class WorkOrderFilter:
             if value is not None:
                 conditions.append(column == _column_value(value))
         if self.open_only:
-            conditions.append(WorkOrderRow.status.not_in(TERMINAL_STATUSES))
+            # IN the other states rather than NOT IN the terminal ones: the same rows, and the status index
+            # serves it (a few thousand open orders of 200k instead of a scan; facmon bench api).
+            conditions.append(WorkOrderRow.status.in_(NOT_TERMINAL_STATUSES))
         if self.overdue_at is not None:
             conditions.extend([WorkOrderRow.status.in_(OPEN_STATUSES), WorkOrderRow.due_at < self.overdue_at])
         if self.opened_since is not None:
@@ -179,7 +182,7 @@ class WorkOrderRepository(Repository):
 
     def get(self, work_order_id: int) -> WorkOrder:
         # A plain SELECT of the columns: cheaper than loading an ORM object on the hot path of every step.
-        with self._transaction() as session:
+        with self._reading() as session:
             row = session.execute(select(*_COLUMNS).where(WorkOrderRow.id == work_order_id)).one_or_none()
         if row is None:
             raise NotFound(f"work order {work_order_id} not found")
@@ -199,7 +202,7 @@ class WorkOrderRepository(Repository):
         if after is not None:
             query = query.where(tuple_(WorkOrderRow.opened_at, WorkOrderRow.id) < tuple_(*after))
         query = query.order_by(WorkOrderRow.opened_at.desc(), WorkOrderRow.id.desc()).limit(limit + 1)
-        with self._transaction() as session:
+        with self._reading() as session:
             rows = builtins.list(session.scalars(query))
         orders = [work_order_from_row(row) for row in rows[:limit]]
         more = len(rows) > limit
@@ -207,7 +210,7 @@ class WorkOrderRepository(Repository):
 
     def total(self, where: WorkOrderFilter) -> int:
         """How many orders match ``where`` (for a list's total)."""
-        with self._transaction() as session:
+        with self._reading() as session:
             return session.scalar(where.apply(select(func.count()).select_from(WorkOrderRow))) or 0
 
     def change(self, work_order_id: int, expected_status: WorkOrderStatus, at: datetime, actor: str, *,
@@ -268,7 +271,7 @@ class WorkOrderRepository(Repository):
         """The work order's events, oldest first (raises NotFound for an unknown work order)."""
         query = (select(WorkOrderEventRow).where(WorkOrderEventRow.work_order_id == work_order_id)
                  .order_by(WorkOrderEventRow.id))
-        with self._transaction() as session:
+        with self._reading() as session:
             _row(session, work_order_id)
             return [_event(row) for row in session.scalars(query)]
 
