@@ -115,11 +115,9 @@ def _records(database: str, url: str | None) -> Iterator[str]:
 
 
 class _Server:
-    def __init__(self, process: subprocess.Popen[str], base: str) -> None:
+    def __init__(self, process: subprocess.Popen[str], base: str, token: str) -> None:
         self.process, self.base = process, base
-        # The server runs on loopback without a token (the API's local-use mode); where sign-in is
-        # required, put the bench user's ``Authorization: Bearer fm_...`` here.
-        self.headers: dict[str, str] = {}
+        self.headers = {"Authorization": f"Bearer {token}"}  # a viewer's personal API token
 
     def raise_alarm(self) -> tuple[int, float]:
         """Have the server raise an alarm; its id and when the alarm.raised event was published."""
@@ -140,6 +138,8 @@ def _server(url: str) -> Iterator[_Server]:
                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     base = f"http://127.0.0.1:{port}"
     try:
+        assert process.stdout is not None
+        _, token = process.stdout.readline().split()  # the server's first line: the bench user's token
         deadline = time.monotonic() + 60
         while True:
             try:
@@ -150,7 +150,7 @@ def _server(url: str) -> Iterator[_Server]:
             if process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError("the benchmark's API server did not start")
             time.sleep(0.2)
-        yield _Server(process, base)
+        yield _Server(process, base, token)
     finally:
         process.terminate()
         try:

@@ -7,6 +7,7 @@ one, and its work order opened) and prints ``raised <alarm id> <unix time of the
 
 from __future__ import annotations
 
+import secrets
 import sys
 import tempfile
 import threading
@@ -22,6 +23,7 @@ from core.clock import WallClock
 from core.domain import AssetKind, Reading
 from core.events import Event, EventBus
 from facmon.bench.workorders import ASSET_KINDS, _asset, _site
+from people.model import Role, User
 from rules.pack import default_rules
 from rules.service import RulesService
 from storage.records import Database
@@ -45,10 +47,20 @@ def main(url: str, port: int) -> None:
     bus.subscribe(on_raised, "alarm.raised")
     with tempfile.TemporaryDirectory() as scratch:
         store = SqliteTelemetryStore(Path(scratch) / "telemetry.db")
-        services = Services(db=db, store=store, book=book, rules=rules, bus=bus, clock=clock, token=None)
+        services = Services(db=db, store=store, book=book, rules=rules, bus=bus, clock=clock)
+        print(f"token {_bench_token(services)}", flush=True)  # noqa: T201 - the bench's first line to read
         threading.Thread(target=_commands, args=(rules, db, clock, raised_at), daemon=True).start()
         uvicorn.run(create_app(services), host="127.0.0.1", port=port, log_level="warning",
                     timeout_graceful_shutdown=1, backlog=4096)
+
+
+def _bench_token(services: Services) -> str:
+    """A viewer's API token, so the clients sign in like an integration would (a fresh user per run)."""
+    accounts = services.identity()
+    user_id = f"bench-{secrets.token_hex(4)}"
+    accounts.add_user(User(user_id, "Benchmark client", frozenset({Role.VIEWER})))
+    token, _ = accounts.issue_token(user_id, "facmon bench api")
+    return token
 
 
 def _commands(rules: RulesService, db: Database, clock: WallClock, raised_at: dict[int, float]) -> None:
