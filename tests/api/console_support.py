@@ -37,12 +37,15 @@ def principal_of(role: Role) -> Principal:
                      via="session")
 
 
-def install_stand_in_sign_in(app: FastAPI) -> dict[str, Principal]:
-    """Serve the sign-in contract with one user per role (user name = role, password PASSWORD)."""
+def install_stand_in_sign_in(app: FastAPI, bearer: str | None = None) -> dict[str, Principal]:
+    """Serve the sign-in contract with one user per role (user name = role, password PASSWORD); the test's
+    own TestClient keeps working with ``Authorization: Bearer <bearer>`` (as the local admin)."""
     sessions: dict[str, Principal] = {}
     router = APIRouter(prefix="/api/v1/auth")
 
     def me(request: Request, facmon_session: Annotated[str | None, Cookie()] = None) -> Principal:
+        if bearer is not None and request.headers.get("Authorization") == f"Bearer {bearer}":
+            return principal_of(Role.ADMIN)
         if facmon_session is None or facmon_session not in sessions:
             raise HTTPException(401, "not signed in")
         unsafe = request.method not in {"GET", "HEAD", "OPTIONS"}

@@ -3,25 +3,9 @@
 
 import { itemsOf } from "../lib/api.js";
 import { el, field, replace, select } from "../lib/dom.js";
+import { act, restoreValues, typedValues } from "../lib/forms.js";
 
 const SHELF_HOURS = [1, 4, 8, 24, 72, 168];
-
-function act(ctx, reload, call, done) {
-  return async (event) => {
-    event?.preventDefault();
-    const button = event?.submitter || event?.currentTarget;
-    if (button) button.disabled = true;
-    try {
-      await call();
-      if (event?.target instanceof HTMLFormElement) event.target.reset(); // what was sent is not kept
-      ctx.notify(done, "ok");
-      await reload();
-    } catch (error) {
-      ctx.notify(ctx.describe(error), "error");
-      if (button) button.disabled = false;
-    }
-  };
-}
 
 function history(ctx, alarm) {
   const t = ctx.t;
@@ -100,16 +84,7 @@ export async function showAlarm(slot, ctx, id, assets, reload, focus = true) {
       el("ul", {}, alarm.suppressed.map((a) => el("li", {}, `#${a.id} ${assets.get(a.asset_id)?.name || a.asset_id}: ${a.message}`)))] : null,
     ctx.can("alarms") ? actions(ctx, alarm, reload, people) : null,
     el("h3", {}, t("operator:detail.history")), history(ctx, alarm)));
-  for (const [name, value] of typed) { // a refresh (live event, another action) keeps what is being typed
-    const control = slot.querySelector(`[name="${name}"]`);
-    if (control) control.value = value;
-  }
+  restoreValues(slot, typed); // a refresh (live event, another action) keeps what is being typed
   if (focus) heading.focus();
 }
 
-function typedValues(slot) {
-  return new Map([...slot.querySelectorAll("input[name], textarea[name], select[name]")]
-    .filter((control) => control.value !== control.defaultValue
-      || (control instanceof HTMLSelectElement && !control.options[control.selectedIndex]?.defaultSelected))
-    .map((control) => [control.name, control.value]));
-}

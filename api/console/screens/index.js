@@ -3,10 +3,12 @@
 //   render(root, ctx) → optional cleanup }; `public: true` opens it without signing in, `hidden: true`
 // keeps it out of the navigation (reached by a link). The first allowed screen is a user's home.
 
+import dispatcher from "./dispatcher.js";
 import operator from "./operator.js";
 
 const screens = [
   operator,
+  dispatcher,
 ];
 
 export default screens;
