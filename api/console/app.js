@@ -135,6 +135,9 @@ function renderChrome() {
   const languages = select("language", LANGUAGES, currentLanguage(), { id: "language" });
   languages.addEventListener("change", async () => {
     await switchLanguage(languages.value);
+    if (state.me && state.me.via !== "local") { // remembered on the account too (exports, notices)
+      api("auth/me", { method: "PATCH", body: { locale: languages.value } }).catch(() => {});
+    }
     renderChrome();
     if (state.me) mount(); else showSignIn();
   });

@@ -1,16 +1,17 @@
 // What the screens' action forms share: run an API call from a button or a form, say the outcome, reload;
 // keep what the user is typing when a live event re-renders the panel around it.
 
-/** An event handler that runs `call()`, then notifies `done` and awaits `reload()`; errors are notified. */
+/** An event handler that runs `call()`, then notifies `done` (text, or a function of the call's answer) and
+ * awaits `reload()`; errors are notified. */
 export function act(ctx, reload, call, done) {
   return async (event) => {
     event?.preventDefault();
     const button = event?.submitter || event?.currentTarget;
     if (button) button.disabled = true;
     try {
-      await call();
+      const answer = await call();
       if (event?.target instanceof HTMLFormElement) event.target.reset(); // what was sent is not kept
-      ctx.notify(done, "ok");
+      ctx.notify(typeof done === "function" ? done(answer) : done, "ok");
       await reload();
     } catch (error) {
       ctx.notify(ctx.describe(error), "error");

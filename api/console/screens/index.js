@@ -3,12 +3,16 @@
 //   render(root, ctx) → optional cleanup }; `public: true` opens it without signing in, `hidden: true`
 // keeps it out of the navigation (reached by a link). The first allowed screen is a user's home.
 
+import admin from "./admin.js";
 import dispatcher from "./dispatcher.js";
+import figures from "./figures.js";
 import operator from "./operator.js";
 
 const screens = [
   operator,
   dispatcher,
+  figures,
+  admin,
 ];
 
 export default screens;
