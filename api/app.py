@@ -9,13 +9,15 @@ from fastapi import Depends, FastAPI
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
-from api.auth import require_token, require_token_or_query
+from api.audit import AuditMiddleware, remember_principal
+from api.auth import require_token_or_query
 from api.deps import Services
 from api.errors import install_error_handlers
 from api.routes import (
     alarms,
     assets,
     attachments,
+    audit,
     complaints,
     deadletters,
     emergency,
@@ -30,6 +32,7 @@ from api.routes import (
     plans,
     reports,
     rules,
+    sites,
     sla,
     stats,
     webhooks,
@@ -37,7 +40,7 @@ from api.routes import (
 )
 
 API_PREFIX = "/api/v1"
-# The routers under /api/v1 behind the token, one per line.
+# The routers under /api/v1, one per line: each needs a signed-in principal, and each route a permission.
 ROUTERS = (
     assets,
     alarms,
@@ -57,6 +60,8 @@ ROUTERS = (
     inspections,
     reports,
     plans,
+    sites,
+    audit,
 )
 CONSOLE_DIR = Path(__file__).parent / "console"
 
@@ -80,10 +85,11 @@ def create_app(services: Services) -> FastAPI:
     app = FastAPI(title="facmon", version=_package_version(), description=DESCRIPTION)
     app.state.services = services
     install_error_handlers(app)
+    app.add_middleware(AuditMiddleware)  # records the writes a route did not record itself
     app.include_router(health.router)
     app.include_router(metrics.router)  # Prometheus scrapes /metrics (open, like /healthz)
     for module in ROUTERS:
-        app.include_router(module.router, prefix=API_PREFIX, dependencies=[Depends(require_token)])
+        app.include_router(module.router, prefix=API_PREFIX, dependencies=[Depends(remember_principal)])
     app.include_router(events.router, prefix=API_PREFIX, dependencies=[Depends(require_token_or_query)])
     app.include_router(notices.feeds)  # residents' feed readers and calendars subscribe without a token
     app.include_router(workorders.public_router, prefix=API_PREFIX)  # residents' requests: no token

@@ -14,6 +14,7 @@ from sqlalchemy.orm import sessionmaker
 from storage.records.alarms import AlarmRepository
 from storage.records.assets import AssetRepository
 from storage.records.attachments import AttachmentRepository
+from storage.records.audit import AuditRepository
 from storage.records.checkpoints import CheckpointRepository
 from storage.records.dead_letters import DeadLetterRepository
 from storage.records.emergency import EmergencyRunRepository
@@ -85,6 +86,7 @@ class Database:
         self.sla = SlaRepository(sessions)
         self.inspections = InspectionRepository(sessions)
         self.plans = PlanRepository(sessions)
+        self.audit = AuditRepository(sessions)
 
     def upgrade(self) -> None:
         """Migrate the schema to the newest revision (alembic ``upgrade head``)."""

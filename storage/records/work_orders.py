@@ -56,7 +56,7 @@ def work_order_from_row(row: WorkOrderRow | Row[Any]) -> WorkOrder:
         opened_at=row.opened_at, due_at=row.due_at, description=row.description, assignee=row.assignee,
         alarm_id=row.alarm_id, closed_at=row.closed_at, cause=row.cause, remedy=row.remedy,
         source=WorkOrderSource(row.source), source_ref=row.source_ref,
-        channel=_enum_or_none(RequestChannel, row.channel), requester=row.requester,
+        channel=_enum_or_none(RequestChannel, row.channel), requester=row.requester, reporter_id=row.reporter_id,
         caller_phone=row.caller_phone, address=row.address, related_assets=tuple(row.related_assets or ()),
         recurrences=row.recurrences, version=row.version, waiting_for=_enum_or_none(WaitingFor, row.waiting_for),
         failure_code=row.failure_code,
@@ -101,6 +101,7 @@ class WorkOrderFilter:
     overdue_at: datetime | None = None  # only orders still open whose due time passed before this
     opened_since: datetime | None = None
     opened_until: datetime | None = None
+    owner: str | None = None  # only orders assigned to or filed by this user (a technician's, a resident's)
 
     def apply(self, query: Select[Any]) -> Select[Any]:
         conditions = []
@@ -126,6 +127,8 @@ class WorkOrderFilter:
             conditions.append(WorkOrderRow.opened_at >= self.opened_since)
         if self.opened_until is not None:
             conditions.append(WorkOrderRow.opened_at < self.opened_until)
+        if self.owner is not None:
+            conditions.append(or_(WorkOrderRow.assignee == self.owner, WorkOrderRow.reporter_id == self.owner))
         return query.where(and_(*conditions)) if conditions else query
 
 
