@@ -86,6 +86,12 @@ def as_me(principal: Principal) -> dict[str, Any]:
 
 
 @pytest.fixture
+def sessions(app: FastAPI) -> dict[str, Principal]:
+    """The stand-in sign-in on the test's app: its sessions by cookie (clear it to end them all)."""
+    return install_stand_in_sign_in(app)
+
+
+@pytest.fixture
 def browser(chromium_path: str) -> Iterator[Browser]:
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)

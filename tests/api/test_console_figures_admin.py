@@ -7,24 +7,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fastapi import FastAPI
 from playwright.sync_api import Browser, expect
 
 from api.deps import Services
 from core.domain import DeadLetter
 from people.model import Role
-from tests.api.console_support import browser, install_stand_in_sign_in, open_page, shot, sign_in
+from tests.api.console_support import browser, open_page, sessions, shot, sign_in
 
-__all__ = ["browser"]
+__all__ = ["browser", "sessions"]
 pytestmark = pytest.mark.integration
 
 EXPORT = {"en": ("Export CSV", "Site,Month,Kind,Assets,Orders opened"),
           "zh-CN": ("导出 CSV", "项目,月份,类型,设备数,新建工单")}
-
-
-@pytest.fixture
-def sessions(app: FastAPI) -> Any:
-    return install_stand_in_sign_in(app)
 
 
 @pytest.mark.parametrize(("viewport", "language"), [("desktop", "en"), ("phone", "zh-CN"), ("phone", "en"),

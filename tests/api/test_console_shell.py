@@ -6,19 +6,13 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from fastapi import FastAPI
 from playwright.sync_api import Browser, expect
 
 from people.model import Role
-from tests.api.console_support import PASSWORD, browser, install_stand_in_sign_in, open_page, shot, sign_in
+from tests.api.console_support import PASSWORD, browser, open_page, sessions, shot, sign_in
 
-__all__ = ["browser"]
+__all__ = ["browser", "sessions"]
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def sessions(app: FastAPI) -> Any:
-    return install_stand_in_sign_in(app)
 
 
 def test_sign_in_refuses_a_wrong_password_then_opens_the_roles_home(sessions: Any, live_server: Any,

@@ -6,6 +6,7 @@ import { el, field, replace, select } from "../lib/dom.js";
 import { act, restoreValues, typedValues } from "../lib/forms.js";
 
 const SHELF_HOURS = [1, 4, 8, 24, 72, 168];
+const rendered = new WeakMap(); // panel → the alarm JSON it shows
 
 function history(ctx, alarm) {
   const t = ctx.t;
@@ -65,6 +66,12 @@ export async function showAlarm(slot, ctx, id, assets, reload, focus = true) {
     return;
   }
   const people = ctx.can("alarms") ? itemsOf(await ctx.api("technicians").catch(() => [])) : [];
+  const shown = JSON.stringify(alarm);
+  if (slot.dataset.alarmId === String(id) && rendered.get(slot) === shown) { // unchanged: leave the form be
+    if (focus) slot.querySelector("h2")?.focus();
+    return;
+  }
+  rendered.set(slot, shown);
   const typed = slot.dataset.alarmId === String(id) ? typedValues(slot) : new Map();
   slot.dataset.alarmId = String(id);
   const close = el("button", { type: "button", class: "quiet", onclick: () => { delete slot.dataset.alarmId; replace(slot); } },

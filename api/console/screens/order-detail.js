@@ -12,6 +12,7 @@ const NEXT = {
   verified: ["followed_up", "closed"], followed_up: ["closed"], requested: ["cancelled"],
 };
 const WAITING = ["parts", "shutdown", "resident"];
+const rendered = new WeakMap(); // dialog → the order JSON it shows (unchanged: not re-rendered)
 
 function dispatchForm(ctx, order, proposal, reload) {
   const t = ctx.t;
@@ -91,6 +92,9 @@ export async function showOrder(dialog, ctx, id, reload, focus = true) {
   const [proposal, codes] = writes ? await Promise.all([
     order.status === "requested" ? ctx.api(`workorders/${id}/candidates`).catch(() => null) : null,
     failureCodes(ctx, order)]) : [null, []];
+  const shown = JSON.stringify(order);
+  if (dialog.open && dialog.dataset.workorderId === String(id) && rendered.get(dialog) === shown) return;
+  rendered.set(dialog, shown);
   const typed = dialog.dataset.workorderId === String(id) ? typedValues(dialog) : new Map();
   dialog.dataset.workorderId = String(id);
   const close = el("button", { type: "button", class: "quiet", onclick: () => dialog.close() }, t("action.close"));
