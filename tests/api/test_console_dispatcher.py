@@ -26,9 +26,11 @@ LIFT_TECH = {"name": "Tom Lift", "phone": "+86 10 5555", "skills": ["elevator"],
              "certificates": {"elevator": "2026-12-31"}, "sites": ["north"], "zone": "east"}
 WORDS = {
     "en": {"dispatch": "Dispatch", "to": "Technician", "move": "Move to", "save": "Save step", "code": "Failure code",
-           "cause": "Cause", "remedy": "Remedy", "hours": "Labour hours", "overdue": "OVERDUE"},
+           "cause": "Cause", "remedy": "Remedy", "hours": "Labour hours", "overdue": "OVERDUE",
+           "left": "due in"},
     "zh-CN": {"dispatch": "派单", "to": "维修技师", "move": "转为", "save": "保存", "code": "故障代码",
-              "cause": "原因", "remedy": "处理措施", "hours": "工时", "overdue": "已超时"},
+              "cause": "原因", "remedy": "处理措施", "hours": "工时", "overdue": "已超时",
+              "left": "剩余"},
 }
 
 
@@ -69,6 +71,8 @@ def test_dispatcher_dispatches_and_completes_an_order_with_overdue_marked(
     expect(late_card.locator(".sla")).to_contain_text(words["overdue"])
     lift_card = page.locator(f'.order-card[data-workorder-id="{lift}"]')
     expect(lift_card).to_have_attribute("data-overdue", "false")
+    expect(lift_card.locator(".sla")).to_have_attribute("data-target", "accept")  # the server's SLA clock
+    expect(lift_card.locator(".sla")).to_contain_text(words["left"])
     expect(page.locator('.column[data-status="requested"]')).to_contain_text("Lift door sticks")
     shot(page, f"dispatcher-{viewport}-{language}")
 

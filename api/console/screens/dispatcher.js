@@ -10,12 +10,34 @@ export const COLUMNS = ["requested", "dispatched", "accepted", "on_site", "in_pr
                         "verified", "followed_up"];
 const PRIORITIES = ["emergency", "urgent", "normal", "planned"];
 
+/** Seconds of an ISO 8601 duration as pydantic writes a timedelta ("P1DT2H3M4.5S", "-PT30M"). */
+export function durationSeconds(text) {
+  const m = /^(-)?P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:([\d.]+)S)?)?$/.exec(text || "");
+  if (!m) return null;
+  const seconds = (Number(m[2] || 0) * 86400) + (Number(m[3] || 0) * 3600) + (Number(m[4] || 0) * 60) + Number(m[5] || 0);
+  return m[1] ? -seconds : seconds;
+}
+
+// The SLA clock of a card: what is left on the order's running target as the server counts it (its own clock,
+// business hours and pauses), from GET /workorders/{id}/sla; until that answers, the deadline itself.
 function slaClock(ctx, order, overdue) {
-  const left = (new Date(order.due_at).getTime() - Date.now()) / 1000;
-  const text = overdue ? ctx.t("dispatcher:overdueBy", { time: formatDuration(Math.min(left, 0), ctx.t) })
-    : ctx.t("dispatcher:dueIn", { time: formatDuration(Math.max(left, 0), ctx.t) });
-  return el("span", { class: `sla ${overdue ? "badge overdue" : "muted"}`, title: ctx.formatTime(order.due_at, order.site_id) },
-    overdue ? [ctx.t("dispatcher:overdue"), " · ", text] : text);
+  const due = ctx.t("dispatcher:dueAt", { time: ctx.formatTime(order.due_at, order.site_id) });
+  return el("span", { class: `sla ${overdue ? "badge overdue" : "muted"}` }, overdue ? [ctx.t("dispatcher:overdue"), " · ", due] : due);
+}
+
+async function fillClock(ctx, order, node, overdue) {
+  const sla = await ctx.api(`workorders/${order.id}/sla`).catch(() => null);
+  const target = sla?.targets.find((one) => !one.met_at && one.state !== "stopped");
+  if (!target) return;
+  const left = durationSeconds(target.limit) - durationSeconds(target.elapsed);
+  const late = overdue || target.state === "breached" || left < 0;
+  const text = late ? ctx.t("dispatcher:overdueBy", { time: formatDuration(Math.min(left, 0), ctx.t) })
+    : ctx.t("dispatcher:dueIn", { time: formatDuration(left, ctx.t) });
+  node.className = `sla ${late ? "badge overdue" : target.state === "at_risk" ? "badge warn" : "muted"}`;
+  node.dataset.target = target.target;
+  node.title = ctx.formatTime(target.due_at, order.site_id);
+  replace(node, late ? [ctx.t("dispatcher:overdue"), " · ", text] : [ctx.t(`dispatcher:target.${target.target}`,
+    { defaultValue: target.target }), " · ", text]);
 }
 
 function card(ctx, order, overdue, open) {
@@ -74,6 +96,10 @@ export default {
           here.length ? el("ul", {}, here.map((o) => card(ctx, o, overdue.has(o.id), open)))
             : el("p", { class: "empty" }, t("empty")));
       }));
+      for (const order of list.slice(0, 100)) { // the clocks of the first 100 cards, as the server counts them
+        const node = board.querySelector(`[data-workorder-id="${order.id}"] .sla`);
+        if (node) fillClock(ctx, order, node, overdue.has(order.id));
+      }
       if (detail.open && detail.dataset.workorderId) showOrder(detail, ctx, Number(detail.dataset.workorderId), reload, false);
     }
 
