@@ -222,6 +222,10 @@ async function signOut() {
 async function boot() {
   await startI18n();
   $("signout").addEventListener("click", signOut);
+  document.querySelector(".skip").addEventListener("click", (event) => { // not a route: focus the content
+    event.preventDefault();
+    $("screen").focus();
+  });
   $("menu-toggle").addEventListener("click", () => {
     const nav = $("nav");
     const open = nav.dataset.open !== "true";
