@@ -11,7 +11,9 @@ from fastapi.staticfiles import StaticFiles
 
 from api.auth import require_token, require_token_or_query
 from api.deps import Services
-from api.errors import install_error_handlers
+from api.errors import ERROR_RESPONSES, install_error_handlers
+from api.openapi import install_openapi
+from api.request_ids import install_request_ids
 from api.routes import (
     alarms,
     assets,
@@ -77,9 +79,12 @@ def _package_version() -> str:
 
 def create_app(services: Services) -> FastAPI:
     """The application serving ``services``; the caller runs it (uvicorn) and owns the services."""
-    app = FastAPI(title="facmon", version=_package_version(), description=DESCRIPTION)
+    app = FastAPI(title="facmon", version=_package_version(), description=DESCRIPTION, docs_url=None,
+                  redoc_url=None, responses=ERROR_RESPONSES)
     app.state.services = services
     install_error_handlers(app)
+    install_request_ids(app)
+    install_openapi(app)
     app.include_router(health.router)
     app.include_router(metrics.router)  # Prometheus scrapes /metrics (open, like /healthz)
     for module in ROUTERS:
