@@ -164,7 +164,7 @@ async function loadAll() {
   const [assets, alarms, orders, forecasts] = await Promise.all([
     call("assets"), call("alarms?limit=500"), call("workorders?open_only=true&limit=500"), call("forecasts")]);
   state.assets = new Map(assets.map((a) => [a.id, a]));
-  state.alarms = new Map(alarms.filter(needsAttention).map((a) => [a.id, a]));
+  state.alarms = new Map(alarms.items.filter(needsAttention).map((a) => [a.id, a]));
   state.orders = new Map(orders.items.map((o) => [o.id, o]));
   state.forecasts = new Map(forecasts.map((f) => [f.asset_id, f]));
   renderAlarms(); renderOrders(); renderForecasts();

@@ -21,7 +21,7 @@ class DeadLetterReprocess(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     reason: str | None = Field(None, description="Only letters of this reject code, e.g. unknown_asset.")
-    ids: list[int] | None = Field(None, description="Only these letters.")
+    ids: list[int] | None = Field(None, max_length=1000, description="Only these letters (at most 1000).")
     limit: int = Field(1000, ge=1, le=100_000, description="At most this many letters, oldest first.")
 
 

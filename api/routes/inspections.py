@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, status
 
 from api.deps import ServicesDep
-from api.errors import unprocessable
+from api.params import ZonedTime, check_window
 from api.schemas.inspections import (
     InspectionItemPublic,
     InspectionReport,
@@ -38,14 +38,6 @@ def _rounds(services: ServicesDep) -> InspectionRounds:
 Rounds = Annotated[InspectionRounds, Depends(_rounds)]
 
 
-def _window(since: datetime | None, until: datetime | None) -> None:
-    for name, value in (("since", since), ("until", until)):
-        if value is not None and value.tzinfo is None:
-            raise unprocessable(f"{name} must carry a time zone")
-    if since is not None and until is not None and until <= since:
-        raise unprocessable("until must be after since")
-
-
 @router.get("/templates", response_model=list[InspectionTemplatePublic])
 def list_templates(rounds: Rounds) -> list[InspectionTemplatePublic]:
     """The inspection templates: per asset kind, a cycle, and nested item sets of checks and measurements."""
@@ -57,12 +49,12 @@ def list_rounds(
     services: ServicesDep,
     site: str | None = None,
     status_: Annotated[RoundStatus | None, Query(alias="status")] = None,
-    since: Annotated[datetime | None, Query(description="Due at or after this time.")] = None,
-    until: Annotated[datetime | None, Query(description="Due before this time.")] = None,
+    since: Annotated[ZonedTime | None, Query(description="Due at or after this time.")] = None,
+    until: Annotated[ZonedTime | None, Query(description="Due before this time.")] = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 500,
 ) -> list[InspectionRoundPublic]:
     """Rounds by due time, filtered by site, status and a window of due times."""
-    _window(since, until)
+    check_window(since, until)
     where = RoundFilter(site_id=site, statuses=[status_] if status_ else (), since=since, until=until)
     return [InspectionRoundPublic.of(r) for r in services.db.inspections.list(where, limit)]
 
@@ -108,13 +100,13 @@ def complete_round(services: ServicesDep, rounds: Rounds, round_id: int,
 
 
 @router.get("/report", response_model=InspectionReport)
-def report(services: ServicesDep, rounds: Rounds, since: datetime | None = None,
-           until: datetime | None = None) -> InspectionReport:
+def report(services: ServicesDep, rounds: Rounds, since: Annotated[ZonedTime | None, Query()] = None,
+           until: Annotated[ZonedTime | None, Query()] = None) -> InspectionReport:
     """Rounds due in [since, until) that were completed on time, late (after due) or missed (not by due plus
     the template's grace); by default the 30 days up to now."""
     until = until or services.clock.now()
     since = since or until - REPORT_SPAN
-    _window(since, until)
+    check_window(since, until)
     return InspectionReport.of(rounds.report(since, until))
 
 

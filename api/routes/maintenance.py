@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
 from api.deps import ServicesDep
 from api.errors import unprocessable
+from api.params import ZonedTime
 from api.schemas import MaintenanceWindowCreate, MaintenanceWindowPublic
 from core.domain import MaintenanceWindow
 
@@ -17,7 +17,7 @@ router = APIRouter(prefix="/maintenance-windows", tags=["maintenance"])
 
 @router.get("", response_model=list[MaintenanceWindowPublic])
 def list_windows(services: ServicesDep, site: str | None = None,
-                 at: Annotated[datetime | None, Query(description="Only windows covering this time.")] = None,
+                 at: Annotated[ZonedTime | None, Query(description="Only windows covering this time.")] = None,
                  limit: Annotated[int, Query(ge=1, le=1000)] = 200) -> list[MaintenanceWindowPublic]:
     """Maintenance windows by start time."""
     return [MaintenanceWindowPublic.of(w) for w in services.db.maintenance.list(site, at, limit)]

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 
 from api.deps import Services, ServicesDep
-from api.errors import unprocessable
+from api.params import ZonedTime, check_window
 from api.schemas.sla import EscalationPublic, TargetStatusPublic, WorkOrderSla
 from workorders.sla import SlaPolicy
 from workorders.slafile import default_policy
@@ -36,16 +36,13 @@ def get_work_order_sla(services: ServicesDep, work_order_id: int) -> WorkOrderSl
 @router.get("/escalations", response_model=list[EscalationPublic])
 def list_escalations(
     services: ServicesDep,
-    since: Annotated[datetime | None, Query(description="Start (inclusive); default until - 7 days.")] = None,
-    until: Annotated[datetime | None, Query(description="End (exclusive); default now.")] = None,
+    since: Annotated[ZonedTime | None, Query(description="Start (inclusive); default until - 7 days.")] = None,
+    until: Annotated[ZonedTime | None, Query(description="End (exclusive); default now.")] = None,
     work_order: Annotated[int | None, Query(description="Only this work order's escalations.")] = None,
 ) -> list[EscalationPublic]:
     """SLA escalations raised in ``[since, until)``, oldest first: a target at 80 % of its time (at_risk)
     or past it (breached), each once per work order."""
     end = until or services.clock.now()
     start = since or end - DEFAULT_SPAN
-    if start.tzinfo is None or end.tzinfo is None:
-        raise unprocessable("'since' and 'until' need a time zone, e.g. 2026-01-01T00:00:00Z")
-    if start >= end:
-        raise unprocessable("'since' must be before 'until'")
+    check_window(start, end)
     return [EscalationPublic.of(e) for e in services.db.sla.escalations(start, end, work_order_id=work_order)]

@@ -44,7 +44,7 @@ def test_rounds_are_listed_by_site_and_due_window(client: TestClient, rounds: In
     later = (START + timedelta(hours=3)).isoformat()
     assert client.get("/api/v1/inspections/rounds", params={"since": later}).json() == []
     naive = client.get("/api/v1/inspections/rounds", params={"since": "2026-03-02T08:00:00"})
-    assert (naive.status_code, naive.json()["detail"]) == (422, "since must carry a time zone")
+    assert (naive.status_code, naive.json()["errors"][0]["field"]) == (422, "query.since")
 
 
 def test_a_round_walked_over_the_api_opens_one_order_for_a_failed_measurement(
