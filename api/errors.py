@@ -17,6 +17,7 @@ from fastapi import FastAPI, HTTPException, Request, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from core.errors import (
@@ -140,6 +141,13 @@ async def _unexpected(request: Request, error: Exception) -> JSONResponse:
                             code="internal-error", headers={REQUEST_ID_HEADER: request_id} if request_id else None)
 
 
+async def _out_of_range(request: Request, error: Exception) -> JSONResponse:
+    # A number too large for the database's column (an id of 2**70): the client's mistake, not a crash.
+    logger.info("number out of range on %s: %s", request.url.path, error)
+    return problem_response(request, status.HTTP_422_UNPROCESSABLE_CONTENT,
+                            "a number in the request is out of range (ids are below 2**31)", code="out-of-range")
+
+
 # (exception, status, problem code); the first match wins, so subclasses come before their base.
 _DOMAIN_ERRORS: tuple[tuple[type[Exception], int, str], ...] = (
     (NotFound, status.HTTP_404_NOT_FOUND, "not-found"),
@@ -159,6 +167,8 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ServiceUnavailable, _unavailable)
     for kind, status_code, code in _DOMAIN_ERRORS:
         app.add_exception_handler(kind, _simple(status_code, code))
+    app.add_exception_handler(OverflowError, _out_of_range)  # SQLite: int too large
+    app.add_exception_handler(DataError, _out_of_range)  # PostgreSQL: numeric value out of range
     app.add_exception_handler(Exception, _unexpected)
 
 
