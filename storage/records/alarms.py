@@ -8,12 +8,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select, tuple_
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from core.domain import Alarm, AlarmEvent, AlarmState, Severity
 from storage.records.models import AlarmEventRow, AlarmRow
+from storage.records.paging import keyset, split
 from storage.records.sessions import Repository, get_row
 
 ACTIVE_STATES = [state.value for state in AlarmState if state.is_active]
@@ -234,14 +235,11 @@ class AlarmRepository(Repository):
              after: AlarmCursor | None = None) -> tuple[builtins.list[Alarm], AlarmCursor | None]:
         """One page of alarms, newest first (started_at, then id: a stable order), and the cursor of the
         next page (None on the last one)."""
-        query = where.apply(select(AlarmRow))
-        if after is not None:
-            query = query.where(tuple_(AlarmRow.started_at, AlarmRow.id) < tuple_(*after))
-        query = query.order_by(AlarmRow.started_at.desc(), AlarmRow.id.desc()).limit(limit + 1)
+        query = keyset(where.apply(select(AlarmRow)), AlarmRow.started_at, AlarmRow.id, limit, after,
+                       newest_first=True)
         with self._transaction() as session:
-            rows = builtins.list(session.scalars(query))
-        alarms = [alarm_from_row(row) for row in rows[:limit]]
-        return alarms, (alarms[-1].started_at, alarms[-1].id) if len(rows) > limit and alarms else None
+            alarms = [alarm_from_row(row) for row in session.scalars(query)]
+        return split(alarms, limit, lambda alarm: (alarm.started_at, alarm.id))
 
     def total(self, where: AlarmFilter) -> int:
         """How many alarms match ``where`` (a list's total)."""

@@ -7,10 +7,11 @@ import dataclasses
 from collections.abc import Collection
 from datetime import datetime
 
-from sqlalchemy import delete, func, select, tuple_
+from sqlalchemy import delete, func, select
 
 from core.domain import DEAD_LETTER_PAYLOAD_BYTES, DeadLetter
 from storage.records.models import DeadLetterRow
+from storage.records.paging import keyset, split
 from storage.records.sessions import Repository
 
 LetterCursor = tuple[datetime, int]  # (received_at, id) of the last letter of the previous page
@@ -42,14 +43,10 @@ class DeadLetterRepository(Repository):
         query = select(DeadLetterRow)
         if reason is not None:
             query = query.where(DeadLetterRow.reason == reason)
-        if after is not None:
-            query = query.where(tuple_(DeadLetterRow.received_at, DeadLetterRow.id) < tuple_(*after))
-        query = query.order_by(DeadLetterRow.received_at.desc(), DeadLetterRow.id.desc()).limit(limit + 1)
+        query = keyset(query, DeadLetterRow.received_at, DeadLetterRow.id, limit, after, newest_first=True)
         with self._transaction() as session:
             letters = [_letter(row) for row in session.scalars(query)]
-        more = len(letters) > limit
-        letters = letters[:limit]
-        return letters, (letters[-1].received_at, letters[-1].id) if more and letters else None
+        return split(letters, limit, lambda letter: (letter.received_at, letter.id))
 
     def total(self, reason: str | None = None) -> int:
         """How many letters (of ``reason``) are stored."""

@@ -187,7 +187,7 @@ def test_maintenance_window_crud_and_out_of_service(client: TestClient, clock: M
     assert client.get(f"/api/v1/alarms/{alarm.id}").json()["out_of_service"].startswith(
         f"maintenance window #{window['id']}")
     assert client.get(f"/api/v1/alarms/{burst.id}").json()["out_of_service"] == ""
-    assert [w["id"] for w in client.get("/api/v1/maintenance-windows", params={"site": "north"}).json()] == [
+    assert [w["id"] for w in client.get("/api/v1/maintenance-windows", params={"site": "north"}).json()["items"]] == [
         window["id"]]
     moved = client.put(f"/api/v1/maintenance-windows/{window['id']}", json={
         "site_id": "north", "asset_id": None, "since": _iso(since), "until": _iso(until + timedelta(hours=1)),
