@@ -7,7 +7,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, status
 
+from api.cursors import decode_cursor, encode_cursor, zoned_time
 from api.deps import ServicesDep
+from api.pages import DEFAULT_LIMIT, MAX_LIMIT, Page
 from api.params import ZonedTime, check_window
 from api.schemas.inspections import (
     InspectionItemPublic,
@@ -44,19 +46,22 @@ def list_templates(rounds: Rounds) -> list[InspectionTemplatePublic]:
     return [InspectionTemplatePublic.of(template) for template in rounds.templates.values()]
 
 
-@router.get("/rounds", response_model=list[InspectionRoundPublic])
+@router.get("/rounds", response_model=Page[InspectionRoundPublic])
 def list_rounds(
     services: ServicesDep,
-    site: str | None = None,
+    site: Annotated[str | None, Query(max_length=64)] = None,
     status_: Annotated[RoundStatus | None, Query(alias="status")] = None,
     since: Annotated[ZonedTime | None, Query(description="Due at or after this time.")] = None,
     until: Annotated[ZonedTime | None, Query(description="Due before this time.")] = None,
-    limit: Annotated[int, Query(ge=1, le=5000)] = 500,
-) -> list[InspectionRoundPublic]:
-    """Rounds by due time, filtered by site, status and a window of due times."""
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+    cursor: Annotated[str | None, Query(max_length=200, description="`next_cursor` of the previous page.")] = None,
+) -> Page[InspectionRoundPublic]:
+    """Rounds by due time (then id), filtered by site, status and a window of due times."""
     check_window(since, until)
     where = RoundFilter(site_id=site, statuses=[status_] if status_ else (), since=since, until=until)
-    return [InspectionRoundPublic.of(r) for r in services.db.inspections.list(where, limit)]
+    rounds, after = services.db.inspections.page(where, limit, decode_cursor(cursor, zoned_time))
+    return Page(items=[InspectionRoundPublic.of(r) for r in rounds], total=services.db.inspections.total(where),
+                next_cursor=None if after is None else encode_cursor(after[0].isoformat(), after[1]))
 
 
 @router.get("/rounds/{round_id}", response_model=InspectionRoundDetail)
