@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Row, Select, String, and_, cast, func, insert, or_, select, tuple_, update
+from sqlalchemy import Row, Select, String, and_, cast, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -32,6 +32,7 @@ from core.domain import (
 )
 from core.errors import Conflict, NotFound
 from storage.records.models import AlarmRow, WorkOrderEventRow, WorkOrderRow
+from storage.records.paging import keyset, split
 from storage.records.sessions import Repository, get_row
 
 TERMINAL_STATUSES = [status.value for status in WorkOrderStatus if status.is_terminal]
@@ -198,15 +199,11 @@ class WorkOrderRepository(Repository):
              after: Cursor | None = None) -> tuple[builtins.list[WorkOrder], Cursor | None]:
         """One page of orders, newest first (opened_at, then id: a stable order), and the cursor of the next
         page (None on the last one)."""
-        query = where.apply(select(WorkOrderRow))
-        if after is not None:
-            query = query.where(tuple_(WorkOrderRow.opened_at, WorkOrderRow.id) < tuple_(*after))
-        query = query.order_by(WorkOrderRow.opened_at.desc(), WorkOrderRow.id.desc()).limit(limit + 1)
+        query = keyset(where.apply(select(WorkOrderRow)), WorkOrderRow.opened_at, WorkOrderRow.id, limit, after,
+                       newest_first=True)
         with self._reading() as session:
-            rows = builtins.list(session.scalars(query))
-        orders = [work_order_from_row(row) for row in rows[:limit]]
-        more = len(rows) > limit
-        return orders, (orders[-1].opened_at, orders[-1].id) if more and orders else None
+            orders = [work_order_from_row(row) for row in session.scalars(query)]
+        return split(orders, limit, lambda order: (order.opened_at, order.id))
 
     def total(self, where: WorkOrderFilter) -> int:
         """How many orders match ``where`` (for a list's total)."""

@@ -67,7 +67,7 @@ def test_burst_pipe_opens_one_emergency_work_order_visible_through_the_api(
     simulators.start()
     try:
         def burst_alarms() -> list[dict[str, Any]]:
-            alarms: list[dict[str, Any]] = api.get("/api/v1/alarms").raise_for_status().json()
+            alarms: list[dict[str, Any]] = api.get("/api/v1/alarms").raise_for_status().json()["items"]
             return [a for a in alarms if a["rule_id"] == "pump_burst_pipe" and a["asset_id"] == pump.id]
 
         [alarm] = poll(burst_alarms)
