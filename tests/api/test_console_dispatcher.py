@@ -15,7 +15,6 @@ from api.deps import Services
 from core.clock import ManualClock
 from people.model import Role
 from people.records import PeopleRecords
-from tests.api.conftest import TOKEN
 from tests.api.console_support import browser, install_stand_in_sign_in, open_page, shot, sign_in
 from workorders.dispatcher import DispatchService
 
@@ -35,10 +34,10 @@ WORDS = {
 
 
 @pytest.fixture
-def sessions(app: FastAPI, services: Services) -> Any:
+def sessions(app: FastAPI, services: Services, token: str) -> Any:
     services.dispatch = DispatchService(services.db, PeopleRecords(services.db), services.book, services.clock)
     services.book.add_check(services.dispatch.check)
-    return install_stand_in_sign_in(app, bearer=TOKEN)
+    return install_stand_in_sign_in(app, bearer=token)
 
 
 def seed(client: TestClient, clock: ManualClock) -> tuple[int, int]:
