@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import expect, sync_playwright
-from tests.api.test_console import CHROMIUM_ARGS
+
+from tests.api.console_support import CHROMIUM_ARGS
 
 pytestmark = pytest.mark.integration
 
