@@ -10,17 +10,20 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
+from api.audit import AuditMiddleware, remember_principal
 from api.deps import Services
 from api.errors import install_error_handlers
 from api.headers import SecurityHeaders
-from api.identity import current_principal, current_principal_or_query
+from api.identity import current_principal_or_query
 from api.oidc import OidcClient
 from api.routes import (
     alarms,
     assets,
     attachments,
+    audit,
     auth,
     complaints,
+    completion,
     deadletters,
     emergency,
     events,
@@ -32,17 +35,21 @@ from api.routes import (
     notices,
     people,
     plans,
+    qrcodes,
     reports,
+    resident,
     rules,
+    sites,
     sla,
     stats,
+    telemetry,
     users,
     webhooks,
     workorders,
 )
 
 API_PREFIX = "/api/v1"
-# The routers under /api/v1 behind the token, one per line.
+# The routers under /api/v1, one per line: each needs a signed-in principal, and each route a permission.
 ROUTERS = (
     assets,
     alarms,
@@ -62,7 +69,13 @@ ROUTERS = (
     inspections,
     reports,
     plans,
+    sites,
+    audit,
     users,
+    qrcodes,
+    telemetry,
+    resident,
+    completion,
 )
 CONSOLE_DIR = Path(__file__).parent / "console"
 
@@ -91,6 +104,7 @@ def create_app(services: Services) -> FastAPI:
     app.state.login_limiter = auth.LoginLimiter(services.auth.login_rate)
     app.state.oidc = OidcClient(services.auth.oidc) if services.auth.oidc is not None else None
     install_error_handlers(app)
+    app.add_middleware(AuditMiddleware)  # records the writes a route did not record itself
     app.add_middleware(SecurityHeaders)
     if services.cors_origins:  # none by default: the console is served from this same origin
         app.add_middleware(CORSMiddleware, allow_origins=list(services.cors_origins), allow_credentials=True,
@@ -100,10 +114,12 @@ def create_app(services: Services) -> FastAPI:
     app.include_router(metrics.router)  # Prometheus scrapes /metrics (open, like /healthz)
     app.include_router(auth.router, prefix=API_PREFIX)  # sign-in: open; /auth/me checks by itself
     for module in ROUTERS:
-        app.include_router(module.router, prefix=API_PREFIX, dependencies=[Depends(current_principal)])
+        app.include_router(module.router, prefix=API_PREFIX, dependencies=[Depends(remember_principal)])
     app.include_router(events.router, prefix=API_PREFIX, dependencies=[Depends(current_principal_or_query)])
     app.include_router(notices.feeds)  # residents' feed readers and calendars subscribe without a token
     app.include_router(workorders.public_router, prefix=API_PREFIX)  # residents' requests: no token
+    app.include_router(resident.public_router, prefix=API_PREFIX)  # residents' forms and follow links: open
+    app.include_router(resident.pages)  # the follow page /follow/<token>
 
     @app.get("/request", include_in_schema=False)
     def repair_request_form() -> FileResponse:

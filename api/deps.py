@@ -38,6 +38,7 @@ class Services:
     rules: RulesService
     bus: EventBus
     clock: Clock
+    time_zone: str = "UTC"  # the zone of a site without its own (Settings.time_zone)
     stats: Callable[[], dict[str, Any]] | None = None
     # A fresh Decoder with the configured limits, for dead-letter reprocessing
     # (None: the collector's default limits).

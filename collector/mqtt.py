@@ -257,7 +257,9 @@ class MqttConsumer:
             password = self._settings.password.get_secret_value() if self._settings.password else None
             client.username_pw_set(self._settings.username, password)
         if self._settings.tls:
+            cert, key = self._settings.cert_file, self._settings.key_file
             client.tls_set(ca_certs=str(self._settings.ca_file) if self._settings.ca_file else None,
+                           certfile=str(cert) if cert else None, keyfile=str(key) if key else None,
                            cert_reqs=ssl.CERT_REQUIRED)
         self._set_delay(client)
         client.on_connect = self._on_connect

@@ -13,16 +13,19 @@ aliases its DBIRTH defined. Rules (Sparkplug B 3.0, host application side):
 - NCMD, DCMD and STATE are not telemetry: ignored.
 
 Mapping: group -> site, device -> asset (kind from the registry), metric name -> the catalogue name of its
-last ``/`` segment (``Hydraulics/flow_m3h`` -> ``flow_m3h``). Sparkplug's own metrics (``bdSeq``,
-``Node Control/*``, ``Device Control/*``, ``Properties/*``) and names the asset's kind does not have are
-not stored; they are counted per name in ``unmapped``. Node-level metrics are not stored (an edge node is
-a gateway, not an asset).
+last ``/`` segment (``Hydraulics/flow_m3h`` -> ``flow_m3h``). A Template instance's members are metrics
+named ``<metric>/<member>`` (``Pump/flow_m3h`` -> ``flow_m3h``); a DataSet's columns likewise
+(``<metric>/<column>``), one reading per row (its ``timestamp`` column, if any, gives the row's time).
+Sparkplug's own metrics (``bdSeq``, ``Node Control/*``, ``Device Control/*``, ``Properties/*``) and names
+the asset's kind does not have are not stored; they are counted per name in ``unmapped``. Node-level
+metrics are not stored (an edge node is a gateway, not an asset).
 """
 
 from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -31,10 +34,14 @@ from core.catalogue import metric_spec
 from core.domain import Asset, AssetKind, MetricValue, Reading
 from core.errors import InvalidMessage, RejectReason
 from core.sparkplug import (
+    DataSet,
+    DataType,
     MessageType,
     Metric,
     Payload,
     SpbTopic,
+    SpbValue,
+    Template,
     bd_seq_of,
     from_ms,
     next_seq,
@@ -46,6 +53,10 @@ from core.wire import OFFLINE, ONLINE
 _SPARKPLUG_OWN = ("bdSeq", "Node Control/", "Device Control/", "Properties/")
 
 Reply = tuple[str, bytes]
+Sample = tuple[str, DataType, SpbValue, datetime]
+_COMPOSITE = (DataSet, Template)
+_TIME_COLUMNS = frozenset({"timestamp", "ts", "time"})
+_TIME_TYPES = frozenset({DataType.DATETIME, DataType.UINT64, DataType.INT64})
 Status = tuple[str, str]
 
 
@@ -165,20 +176,22 @@ class SparkplugSession:
         by_time: dict[datetime, dict[str, MetricValue]] = {}
         message_at = _time(payload.timestamp_ms) if payload.timestamp_ms is not None else received_at
         for metric in payload.metrics:
-            name = self._catalogue_name(metric, aliases, asset)
-            if name is None or metric.value is None:
-                continue
-            at = _time(metric.timestamp_ms) if metric.timestamp_ms is not None else message_at
-            by_time.setdefault(at, {})[name] = _metric_value(name, metric)
+            name = _metric_name(metric, aliases)
+            if isinstance(metric.value, _COMPOSITE):
+                for member, datatype, value, at in _samples(name, metric, message_at):
+                    self._put(by_time, member, datatype, value, at, asset)
+            elif metric.value is not None:  # the common case, without the generator
+                at = _time(metric.timestamp_ms) if metric.timestamp_ms is not None else message_at
+                self._put(by_time, name, metric.datatype, metric.value, at, asset)
         return [Reading(topic.group, asset.kind, asset.id, at, metrics) for at, metrics in sorted(by_time.items())]
 
-    def _catalogue_name(self, metric: Metric, aliases: dict[int, str], asset: Asset) -> str | None:
-        name = metric.name
-        if name is None:
-            if metric.alias is None or metric.alias not in aliases:
-                raise InvalidMessage(RejectReason.UNKNOWN_ALIAS, f"metric alias {metric.alias} was not "
-                                     "defined by the device's birth")
-            name = aliases[metric.alias]
+    def _put(self, by_time: dict[datetime, dict[str, MetricValue]], name: str, datatype: DataType,
+             value: SpbValue, at: datetime, asset: Asset) -> None:
+        mapped = self._catalogue_name(name, asset)
+        if mapped is not None and value is not None:
+            by_time.setdefault(at, {})[mapped] = _metric_value(mapped, datatype, value)
+
+    def _catalogue_name(self, name: str, asset: Asset) -> str | None:
         key = (asset.kind, name)
         if key not in self._names:
             short = name.rsplit("/", 1)[-1]
@@ -198,13 +211,52 @@ def _time(ms: int) -> datetime:
         raise InvalidMessage(RejectReason.BAD_TIMESTAMP, f"Sparkplug timestamp {ms} ms is out of range") from None
 
 
-def _metric_value(name: str, metric: Metric) -> MetricValue:
+def _metric_name(metric: Metric, aliases: dict[int, str]) -> str:
+    if metric.name is not None:
+        return metric.name
+    if metric.alias is None or metric.alias not in aliases:
+        raise InvalidMessage(RejectReason.UNKNOWN_ALIAS, f"metric alias {metric.alias} was not defined by the "
+                             "device's birth")
+    return aliases[metric.alias]
+
+
+def _samples(name: str, metric: Metric, message_at: datetime) -> Iterator[Sample]:
+    """(name, datatype, value, time) of every scalar a metric carries: itself, each cell of a DataSet
+    (``name/column``, one time per row), each member of a Template instance (``name/member``, nested
+    ones flattened); a Template definition carries none."""
+    at = _time(metric.timestamp_ms) if metric.timestamp_ms is not None else message_at
     value = metric.value
+    if isinstance(value, Template):
+        if not value.is_definition:
+            for member in value.metrics:
+                if member.name is not None:  # members are named (aliases are the top level's)
+                    yield from _samples(f"{name}/{member.name}", member, at)
+        return
+    if isinstance(value, DataSet):
+        yield from _rows(name, value, at)
+        return
+    yield name, metric.datatype, value, at
+
+
+def _rows(name: str, dataset: DataSet, at: datetime) -> Iterator[Sample]:
+    """A DataSet's cells; a ``timestamp``/``ts``/``time`` column of epoch milliseconds (or DateTime) gives
+    each row's time, else every row is at the metric's time (and a later row wins)."""
+    clock = next((i for i, column in enumerate(dataset.columns) if column.lower() in _TIME_COLUMNS
+                  and dataset.types[i] in _TIME_TYPES), None)
+    for row in dataset.rows:
+        stamp = row[clock] if clock is not None else None
+        row_at = _time(stamp) if isinstance(stamp, int) and not isinstance(stamp, bool) else at
+        for index, (column, datatype, value) in enumerate(zip(dataset.columns, dataset.types, row, strict=True)):
+            if index != clock:
+                yield f"{name}/{column}", datatype, value, row_at
+
+
+def _metric_value(name: str, datatype: DataType, value: SpbValue) -> MetricValue:
     if isinstance(value, bool):
         return value
     if isinstance(value, int | float):
         if not math.isfinite(value):
             raise InvalidMessage(RejectReason.NOT_FINITE, f"Sparkplug metric {name!r} is {value}")
         return float(value)
-    raise InvalidMessage(RejectReason.WRONG_TYPE, f"Sparkplug metric {name!r} is a {metric.datatype.name}, "
+    raise InvalidMessage(RejectReason.WRONG_TYPE, f"Sparkplug metric {name!r} is a {datatype.name}, "
                          "not a number or boolean")

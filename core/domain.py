@@ -21,6 +21,9 @@ class Site:
     id: str
     name: str
     address: str = ""
+    # IANA zone ("Asia/Shanghai") of the site's local time: rules' ``during`` windows and the reports follow
+    # it, across daylight-saving changes. None: the configured default (``Settings.time_zone``).
+    time_zone: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,6 +204,7 @@ class WorkOrder:
     source_ref: str | None = None  # "alarm:12", "complaint:3", "inspection:7:door_gap", "plan:4"
     channel: RequestChannel | None = None
     requester: str | None = None  # the resident (or user id) who asked, and who verifies
+    reporter_id: str | None = None  # the signed-in resident who filed it (their own request)
     caller_phone: str | None = None
     address: str | None = None  # flat or place, as the caller gave it
     related_assets: tuple[str, ...] = ()  # a site-level order: the assets involved

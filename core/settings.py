@@ -10,7 +10,7 @@ import ipaddress
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -19,6 +19,7 @@ from pydantic_settings import (
 )
 
 from core.errors import ConfigError
+from core.zones import parse_zone
 
 
 def is_loopback(host: str) -> bool:
@@ -42,6 +43,8 @@ class MqttSettings(_Section):
     password: SecretStr | None = None
     tls: bool = False
     ca_file: Path | None = None
+    cert_file: Path | None = None  # a client certificate (mutual TLS; `facmon devices provision` issues one)
+    key_file: Path | None = None  # its private key
     client_id: str = "facmon-collector"
     topic_prefix: str = "facmon/v1"
     qos: Literal[0, 1] = 1
@@ -99,6 +102,9 @@ class RulesSettings(_Section):
     # Rule files applied on top of the default pack; a rule with the same id replaces the default.
     files: list[Path] = Field(default_factory=list)
     use_default_pack: bool = True
+    # No reading from any site for this long (clock seconds) while the collector is connected raises ONE
+    # "portfolio_silent" alarm (docs/rules.md); 0 turns it off.
+    portfolio_silence_s: float = Field(300, ge=0)
 
 
 class PredictorSettings(_Section):
@@ -127,6 +133,18 @@ class InspectionSettings(_Section):
     templates: Path | None = None  # a site's template file, merged over the packaged one by template id
     horizon_days: int = Field(30, ge=1)  # rounds are generated this far ahead, once a day
     missed_check_s: float = Field(900, gt=0)  # in clock time: how often overdue rounds are marked missed
+
+
+class DevicesSettings(_Section):
+    """How `facmon devices provision` lets devices onto the broker (docs/devices.md)."""
+
+    auth: Literal["password", "certificate"] = "password"  # certificate: mutual TLS, the CN is the username
+    directory: Path = Path("facmon-devices")  # password file or certificates, ACL, mosquitto.conf
+    listener_host: str = ""  # the address the broker's device listener binds ("" = every interface)
+    listener_port: int | None = Field(None, ge=1, le=65535)  # None: 1883 with passwords, 8883 with certificates
+    sparkplug_gateways: bool = False  # also one Sparkplug B edge node account per site (<site>-gateway)
+    broker_names: list[str] = Field(default_factory=lambda: ["localhost", "127.0.0.1"])  # the server certificate's
+    certificate_days: int = Field(825, ge=1, le=3650)
 
 
 class ApiSettings(_Section):
@@ -209,6 +227,8 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="FACMON_", env_nested_delimiter="__", extra="forbid")
 
     site_name: str = "facmon"
+    # IANA zone of a site without its own (sites.time_zone NULL): rules' `during` windows and reports.
+    time_zone: str = "UTC"
     mqtt: MqttSettings = Field(default_factory=MqttSettings)
     telemetry: TelemetrySettings = Field(default_factory=TelemetrySettings)
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
@@ -216,6 +236,7 @@ class Settings(BaseSettings):
     rules: RulesSettings = Field(default_factory=RulesSettings)
     predictor: PredictorSettings = Field(default_factory=PredictorSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
+    devices: DevicesSettings = Field(default_factory=DevicesSettings)
     auth: AuthSettings = Field(default_factory=AuthSettings)
     notify: NotifySettings = Field(default_factory=NotifySettings)
     emergency: EmergencySettings = Field(default_factory=EmergencySettings)
@@ -224,6 +245,15 @@ class Settings(BaseSettings):
     inspections: InspectionSettings = Field(default_factory=InspectionSettings)
     planner: PlannerSettings = Field(default_factory=PlannerSettings)
     portfolio: Path | None = None  # sites and assets to register at start (YAML)
+
+    @field_validator("time_zone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            parse_zone(value)
+        except ConfigError as error:
+            raise ValueError(str(error)) from None
+        return value
 
     @model_validator(mode="after")
     def _authenticated_beyond_loopback(self) -> Settings:

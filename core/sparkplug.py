@@ -7,8 +7,10 @@ every metric with its alias; data messages may carry the alias only. ``bdSeq`` (
 NDEATH) pairs a birth with the death the broker publishes as the node's last will.
 
 The schema is a wire-compatible subset of the Sparkplug B payload (core/sparkplug_proto/, generated once
-with grpcio-tools). Mapping to facmon (the collector's session, collector/sparkplug.py, applies it):
-Sparkplug group -> site, device -> asset, metric name -> catalogue metric name.
+with grpcio-tools). Metric values are scalars, a ``DataSet`` (a table: named, typed columns and rows of
+scalars) or a ``Template`` (an instance of a user-defined type: nested metrics, themselves any of these).
+Mapping to facmon (the collector's session, collector/sparkplug.py, applies it): Sparkplug group -> site,
+device -> asset, metric name -> catalogue metric name.
 """
 
 from __future__ import annotations
@@ -74,8 +76,9 @@ _INT_FIELD = {DataType.INT8, DataType.INT16, DataType.INT32, DataType.UINT8, Dat
 _LONG_FIELD = {DataType.INT64, DataType.UINT64, DataType.DATETIME}
 _STRING_FIELD = {DataType.STRING, DataType.TEXT, DataType.UUID}
 _BYTES_FIELD = {DataType.BYTES, DataType.FILE}
+_COMPOSITE_FIELDS = frozenset({"dataset_value", "template_value"})
 
-SpbValue = bool | int | float | str | bytes | None
+Scalar = bool | int | float | str | bytes | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,13 +90,36 @@ class SpbTopic:
 
 
 @dataclass(frozen=True, slots=True)
+class DataSet:
+    """A table: ``columns`` named and typed (``types``), each row one scalar per column (None: unset)."""
+
+    columns: tuple[str, ...]
+    types: tuple[DataType, ...]
+    rows: tuple[tuple[Scalar, ...], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Template:
+    """A user-defined type: a definition (``is_definition``, in an NBIRTH) or an instance of one
+    (``template_ref`` names it) whose ``metrics`` carry the values."""
+
+    metrics: tuple[Metric, ...] = ()
+    template_ref: str | None = None
+    is_definition: bool = False
+    version: str | None = None
+
+
+SpbValue = Scalar | DataSet | Template
+
+
+@dataclass(frozen=True, slots=True)
 class Metric:
     """One Sparkplug metric: a birth gives name, alias and datatype; data may give the alias alone."""
 
     name: str | None = None
     alias: int | None = None
     datatype: DataType = DataType.UNKNOWN
-    value: SpbValue = None  # None: null (is_null) or a datatype facmon does not read (DataSet, Template)
+    value: SpbValue = None  # None: null (is_null), or a value facmon does not read (a PropertySet ...)
     timestamp_ms: int | None = None
 
 
@@ -225,22 +251,53 @@ def _encode_metric(target: Any, metric: Metric) -> None:
     value = metric.value
     if value is None:
         target.is_null = True
-    elif metric.datatype in _INT_FIELD:
+    elif isinstance(value, DataSet):
+        _encode_dataset(target.dataset_value, value)
+    elif isinstance(value, Template):
+        _encode_template(target.template_value, value)
+    else:
+        _encode_scalar(target, metric.datatype, value)
+
+
+def _encode_scalar(target: Any, datatype: DataType, value: Scalar) -> None:
+    if value is None:
+        return
+    if datatype in _INT_FIELD:
         target.int_value = _to_unsigned(int(value), 32)
-    elif metric.datatype in _LONG_FIELD:
+    elif datatype in _LONG_FIELD:
         target.long_value = _to_unsigned(int(value), 64)
-    elif metric.datatype is DataType.FLOAT:
+    elif datatype is DataType.FLOAT:
         target.float_value = float(value)
-    elif metric.datatype is DataType.DOUBLE:
+    elif datatype is DataType.DOUBLE:
         target.double_value = float(value)
-    elif metric.datatype is DataType.BOOLEAN:
+    elif datatype is DataType.BOOLEAN:
         target.boolean_value = bool(value)
-    elif metric.datatype in _STRING_FIELD:
+    elif datatype in _STRING_FIELD:
         target.string_value = str(value)
-    elif metric.datatype in _BYTES_FIELD and isinstance(value, bytes):
+    elif datatype in _BYTES_FIELD and isinstance(value, bytes):
         target.bytes_value = value
     else:
-        raise ValueError(f"cannot encode {value!r} as Sparkplug {metric.datatype.name}")
+        raise ValueError(f"cannot encode {value!r} as Sparkplug {datatype.name}")
+
+
+def _encode_dataset(target: Any, dataset: DataSet) -> None:
+    target.num_of_columns = len(dataset.columns)
+    target.columns.extend(dataset.columns)
+    target.types.extend(int(datatype) for datatype in dataset.types)
+    for row in dataset.rows:
+        elements = target.rows.add().elements
+        for datatype, value in zip(dataset.types, row, strict=True):
+            _encode_scalar(elements.add(), datatype, value)
+
+
+def _encode_template(target: Any, template: Template) -> None:
+    if template.version is not None:
+        target.version = template.version
+    if template.template_ref is not None:
+        target.template_ref = template.template_ref
+    target.is_definition = template.is_definition
+    for metric in template.metrics:
+        _encode_metric(target.metrics.add(), metric)
 
 
 def _to_unsigned(value: int, bits: int) -> int:
@@ -263,9 +320,37 @@ def _decode_metric(metric: Any) -> Metric:
 
 def _decode_value(metric: Any, datatype: DataType) -> SpbValue:
     which = metric.WhichOneof("value")
+    if which not in _COMPOSITE_FIELDS:
+        return _scalar(metric, which, datatype)
+    if which == "dataset_value":
+        return _decode_dataset(metric.dataset_value)
+    template = metric.template_value
+    return Template(tuple(_decode_metric(nested) for nested in template.metrics),
+                    template.template_ref if template.HasField("template_ref") else None,
+                    template.is_definition, template.version if template.HasField("version") else None)
+
+
+def _decode_dataset(dataset: Any) -> DataSet:
+    """The table as sent; a row shorter or longer than the columns is refused (invalid_sparkplug)."""
+    columns = tuple(dataset.columns)
+    types = tuple(DataType(t) if t in DataType._value2member_map_ else DataType.UNKNOWN for t in dataset.types)
+    if len(types) != len(columns) or any(len(row.elements) != len(columns) for row in dataset.rows):
+        raise InvalidMessage(RejectReason.INVALID_SPARKPLUG, f"a DataSet of {len(columns)} columns with "
+                             f"{len(types)} types or a row of another length")
+    rows = tuple(tuple(_decode_scalar(element, datatype) for element, datatype in zip(row.elements, types,
+                                                                                     strict=True))
+                 for row in dataset.rows)
+    return DataSet(columns, types, rows)
+
+
+def _decode_scalar(metric: Any, datatype: DataType) -> Scalar:
+    return _scalar(metric, metric.WhichOneof("value"), datatype)
+
+
+def _scalar(metric: Any, which: str | None, datatype: DataType) -> Scalar:
     if which is None:
         return None
-    raw: SpbValue = getattr(metric, which)
+    raw: Scalar = getattr(metric, which)
     if isinstance(raw, int) and not isinstance(raw, bool) and datatype in _SIGNED_BITS:
         return _signed(raw, _SIGNED_BITS[datatype], 64 if which == "long_value" else 32)
     if isinstance(raw, float) and which == "float_value" and math.isfinite(raw):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import os
 import shutil
 import time
 from dataclasses import dataclass
@@ -13,14 +14,17 @@ from pathlib import Path
 from typing import Any
 
 from core.clock import AcceleratedClock, WallClock
-from core.domain import Forecast, WorkOrderSource
+from core.domain import Asset, AssetKind, Forecast, WorkOrderSource
+from core.forecast_notes import life_note
 from core.plans import PlanTaskStatus
 from core.settings import load_settings
 from facmon.broker import EmbeddedBroker, free_port
+from facmon.demo_publish import publish_hint
 from facmon.demo_users import create_demo_users
 from facmon.ops import OpsCounts, OpsDriver
 from facmon.periodic import Periodic
 from facmon.runtime import Runtime, build_runtime
+from facmon.workspace import DemoPlace, record_demo
 from people.accounts import Accounts
 from people.roster import DEFAULT_ROSTER, load_roster
 from predictor.planner_service import OPEN as OPEN_TASKS
@@ -63,7 +67,7 @@ class DemoOptions:
 
 def run_demo(options: DemoOptions, say: Any = print) -> dict[str, Any]:
     """Run until ``duration_s`` passes or Ctrl-C; returns (and prints) the summary."""
-    data_dir = _fresh_data_dir(options.data_dir)
+    data_dir = _fresh_data_dir(options.data_dir).resolve()  # absolute: commands run elsewhere find it
     broker = EmbeddedBroker(port=free_port())
     broker.start()
     settings = load_settings(
@@ -95,11 +99,14 @@ def run_demo(options: DemoOptions, say: Any = print) -> dict[str, Any]:
     say(f"facmon demo: {len(portfolio.assets)} simulated assets on {len(portfolio.sites)} sites, "
         f"time x{options.speed:.0f} from {DEMO_START:%Y-%m-%d %H:%M} UTC"
         + ("" if options.faults else ", no faults scheduled"))
+    _tell_how_to_publish(broker, portfolio.assets, clock, say)
+    record_demo(DemoPlace(data_dir=str(data_dir.resolve()), database_url=settings.database.url,
+                          telemetry_path=str(settings.telemetry.sqlite_path), broker_host=broker.host,
+                          broker_port=broker.port, api_port=options.port, pid=os.getpid()))
     say(f"console: http://127.0.0.1:{options.port}/  - sign in as any of these, password {password}")
     for role, login in logins:
         say(f"  {role.value:<11} {login}")
-    say(f"API docs: http://127.0.0.1:{options.port}/docs   (a token for scripts: "
-        f"FACMON_DATABASE__URL=sqlite:///{data_dir.resolve() / 'facmon.sqlite3'} facmon users token admin)")
+    say(f"API docs: http://127.0.0.1:{options.port}/docs   (a token for scripts: facmon users token admin)")
     say(f"maintenance plan: http://127.0.0.1:{options.port}/api/v1/plan-tasks (re-planned at start and after "
         "each forecast run)")
     say("press Ctrl-C to stop" if options.duration_s is None else f"running for {options.duration_s:.0f} s")
@@ -118,13 +125,20 @@ def run_demo(options: DemoOptions, say: Any = print) -> dict[str, Any]:
     say(" ".join(f"{key}={value}" for key, value in summary.items() if not isinstance(value, dict | list)))
     for forecast in summary["forecasts_preview"]:  # the least healthy assets, with their intervals and drivers
         say(f"forecast: {forecast['asset']} health {forecast['health']:.0f}, remaining life "
-            f"{forecast['rul']} ({forecast['model']}) - {forecast['why']}")
+            f"{forecast['rul']} ({forecast['model']}) - {forecast['why']}"
+            + (f" [why they differ: {forecast['life_note']}]" if forecast["life_note"] else ""))
     for task in summary["plan"]:  # the first days of the maintenance plan, each with its reasons
         say(f"plan: {task['day']} {task['technician'] or '-'} {task['asset']}: {task['task']} [{task['status']}] "
             f"- {task['why']}")
     if options.summary_json is not None:
         options.summary_json.write_text(json.dumps(summary, indent=2) + "\n")
     return summary
+
+
+def _tell_how_to_publish(broker: EmbeddedBroker, assets: list[Asset], clock: AcceleratedClock, say: Any) -> None:
+    pump = next((asset for asset in assets if asset.kind is AssetKind.PUMP), assets[0])
+    for line in publish_hint(broker.host, broker.port, pump, clock.now(), clock.speed, time.time()):
+        say(line)
 
 
 def _fresh_data_dir(data_dir: Path) -> Path:
@@ -179,7 +193,8 @@ def _forecast_preview(db: Database) -> list[dict[str, Any]]:
     """The least healthy assets' forecasts: health, remaining life P50 with its P10-P90 interval, top driver."""
     forecasts = sorted(db.forecasts.latest(), key=lambda f: f.health)[:FORECAST_PREVIEW]
     return [{"asset": f.asset_id, "health": f.health, "rul": _rul_text(f), "model": f.model,
-             "why": f.drivers[0].text if f.drivers else "no feature past 5 % of its limit"} for f in forecasts]
+             "why": f.drivers[0].text if f.drivers else "no feature past 5 % of its limit",
+             "life_note": life_note(f)} for f in forecasts]
 
 
 def _rul_text(forecast: Forecast) -> str:

@@ -24,6 +24,7 @@ from core.domain import Asset, Site
 from core.errors import ServiceUnavailable
 from core.events import STOPPING, EventBus
 from core.settings import Settings
+from core.zones import parse_zone
 from facmon.periodic import Periodic
 from people.accounts import Accounts, policy_of
 from people.records import PeopleRecords
@@ -100,7 +101,7 @@ class Runtime:
                                self.forecast_and_plan)
         # The registry gives the engine asset attributes (`where`), report intervals (`stale()`)
         # and the members of each site (site rules); before the first reading, on this thread.
-        self.rules.engine.register(self.db.assets.list())
+        self.rules.engine.register(self.db.assets.list(), self.db.assets.sites())  # and the sites' zones
         # Continue the rule timers of the last run; follow the collector, devices, work orders.
         self.rules.restore()
         for topic in ("collector.status", "device.status", "workorder."):
@@ -198,7 +199,7 @@ class Runtime:
         api = self.settings.api
         services = Services(
             db=self.db, store=self.store, book=self.book, rules=self.rules, bus=self.bus, clock=self.clock,
-            stats=self.stats,
+            stats=self.stats, time_zone=self.settings.time_zone,
             # Sign-in runs on wall time even under the demo's accelerated clock: a session lasts real hours.
             auth=self.settings.auth, accounts=Accounts(self.db, WallClock(), policy_of(self.settings.auth)),
             cors_origins=tuple(api.cors_origins),
@@ -240,7 +241,9 @@ def build_runtime(settings: Settings, clock: Clock) -> Runtime:
     dispatch = DispatchService(db, PeopleRecords(db), book, clock)
     book.add_check(dispatch.check)  # no order goes to someone without the skill, on any path
     rules = RulesService(configured_rules(settings), db, book, bus, clock,
-                         source=lambda: configured_rules(settings))  # reload from the files
+                         source=lambda: configured_rules(settings),  # reload from the files
+                         time_zone=parse_zone(settings.time_zone),
+                         silence=timedelta(seconds=settings.rules.portfolio_silence_s))
     predictor = Predictor(store, db, bus, clock, history=timedelta(days=settings.predictor.history_days))
     collector = settings.collector
     spool = Spool(collector.spool_dir, [STORE, RULES], collector.spool_max_bytes, collector.spool_segment_bytes)

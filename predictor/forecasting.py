@@ -20,6 +20,7 @@ from datetime import datetime
 import numpy as np
 
 from core.domain import Asset, AssetKind, Forecast
+from core.forecast_notes import METER_VALUE  # a detail: the usage meter when the forecast was made (PM on usage)
 from predictor.health import assess
 from predictor.priors import PRIORS, Prior
 from predictor.rul import RulModel, UnitSeries, failure_probability
@@ -28,7 +29,6 @@ from predictor.telemetry_features import DailyFeatures, Meter, usage_meter
 MIN_HISTORY_DAYS = 7
 LOOKBACK_DAYS = 30  # the learned model sees the last 30 days, in training as in forecasting
 HORIZONS_D = (30.0, 90.0)
-METER_VALUE = "meter_value"  # a detail: the usage meter's reading when the forecast was made (PM on usage)
 
 
 def model_name(kind: AssetKind) -> str:

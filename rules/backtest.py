@@ -10,11 +10,11 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
 from core.catalogue import CATALOGUE, MetricType
-from core.domain import Asset, MetricValue, Reading
+from core.domain import Asset, MetricValue, Reading, Site
 from rules.engine import RuleEngine, TransitionKind
 from rules.model import DEVICE_ONLINE, Rule
 from storage.telemetry import TelemetryStore
@@ -48,9 +48,11 @@ class BacktestReport:
 
 
 def backtest(rules: Iterable[Rule], readings: Iterable[Reading], assets: Sequence[Asset] = (),
-             tick: timedelta = TICK) -> BacktestReport:
-    """Replay time-ordered ``readings`` through a fresh engine, with a watermark every ``tick``."""
-    engine = RuleEngine(rules, assets)
+             tick: timedelta = TICK, sites: Sequence[Site] = (), default_zone: tzinfo = UTC) -> BacktestReport:
+    """Replay time-ordered ``readings`` through a fresh engine, with a watermark every ``tick``; ``sites``
+    give their zones (``during``), ``default_zone`` that of the others."""
+    engine = RuleEngine(rules, default_zone=default_zone)
+    engine.register(assets, sites)
     report = BacktestReport()
     raises: dict[tuple[str, str], list[datetime]] = defaultdict(list)
     next_tick: datetime | None = None

@@ -37,11 +37,13 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from types import MappingProxyType
 from typing import Any
 
-from core.domain import Asset, AssetKind, MetricValue, Reading
+from core.domain import Asset, AssetKind, MetricValue, Reading, Site
+from core.zones import UTC_ZONE, site_zone
+from rules.lateness import revise
 from rules.model import DEVICE_ONLINE, DailyWindow, Rule, Scope
 from rules.sitewide import SiteTracker
 from rules.windows import Frame, Window
@@ -125,12 +127,13 @@ def _reset(state: RuleState) -> RuleState:
 
 
 def judge(rule: Rule, active: bool, values: Mapping[str, MetricValue],
-          at: datetime) -> tuple[bool | None, bool | None]:
+          at: datetime, zone: tzinfo = UTC) -> tuple[bool | None, bool | None]:
     """(raise condition holds, clear condition holds) of ``rule`` on ``values`` at ``at``.
 
-    Outside the rule's time of day the condition counts as false (and an active alarm clears).
+    Outside the rule's time of day (read in ``zone``, the site's) the condition counts as false (and an
+    active alarm clears).
     """
-    if rule.during is not None and not rule.during.covers(at):
+    if rule.during is not None and not rule.during.covers(at, zone):
         return False, True
     if not active:
         return rule.condition.truth(values), None
@@ -141,9 +144,9 @@ def judge(rule: Rule, active: bool, values: Mapping[str, MetricValue],
 
 
 def advance(rule: Rule, state: RuleState, values: Mapping[str, MetricValue],
-            at: datetime) -> tuple[RuleState, Transition | None]:
-    """The core step: judge ``rule`` on the asset's latest ``values`` at event time ``at``."""
-    holds, cleared = judge(rule, state.active, values, at)
+            at: datetime, zone: tzinfo = UTC) -> tuple[RuleState, Transition | None]:
+    """The core step: judge ``rule`` on the asset's latest ``values`` at event time ``at`` (site zone ``zone``)."""
+    holds, cleared = judge(rule, state.active, values, at, zone)
     return decide(rule, state, holds, cleared, at)
 
 
@@ -167,16 +170,20 @@ class _Track:
     """One asset: its frame (latest values and windows), and the state of each rule that applies to it."""
 
     __slots__ = ("asset_id", "counts", "feeds", "frame", "kind", "last_at", "plan", "rules", "site_id",
-                 "sites", "states", "timed")
+                 "sites", "states", "timed", "times", "windowed", "zone")
 
-    def __init__(self, site_id: str, kind: AssetKind, asset_id: str, interval_s: float) -> None:
+    def __init__(self, site_id: str, kind: AssetKind, asset_id: str, interval_s: float, zone: tzinfo,
+                 lateness_s: float) -> None:
         self.site_id, self.kind, self.asset_id = site_id, kind, asset_id
+        self.zone = zone  # the site's local time, for ``during``
+        self.times = Window(lateness_s)  # recent reading times: what a late reading's timers are revised by
         self.frame = Frame(interval_s)
         self.frame[DEVICE_ONLINE] = True  # presumed connected until its last will says otherwise
         self.last_at: datetime | None = None
         self.rules: tuple[Rule, ...] = ()
         self.states: list[RuleState] = []
         self.timed: tuple[int, ...] = ()  # indexes of the rules judged again at each watermark
+        self.windowed: tuple[int, ...] = ()  # rules reading windows (judged again after a late sample)
         self.feeds: tuple[tuple[str, Window], ...] = ()  # metric windows fed by readings
         self.counts: tuple[tuple[Window, Any], ...] = ()  # count(cond) windows and their condition
         self.sites: tuple[SiteTracker, ...] = ()
@@ -190,6 +197,7 @@ class _Track:
         self.rules = rules
         self.plan = tuple((i, rule, rule.condition.evaluate, rule.during) for i, rule in enumerate(rules))
         self.timed = tuple(i for i, rule in enumerate(rules) if rule.judges_absence)
+        self.windowed = tuple(i for i, rule in enumerate(rules) if rule.series and not rule.judges_absence)
         self.sites = sites
         horizons: dict[str, float] = {}
         conditions: dict[str, Any] = {}
@@ -221,8 +229,10 @@ class RuleEngine:
     """
 
     def __init__(self, rules: Iterable[Rule], assets: Iterable[Asset] = (),
-                 allowed_lateness: timedelta = DEFAULT_LATENESS) -> None:
+                 allowed_lateness: timedelta = DEFAULT_LATENESS, default_zone: tzinfo = UTC_ZONE) -> None:
         self.allowed_lateness = allowed_lateness
+        self.default_zone = default_zone  # the local time of a site the engine was not told about
+        self._zones: dict[str, tzinfo] = {}
         self._assets: dict[str, Asset] = {}
         self._tracks: dict[str, _Track] = {}
         self._sites: dict[tuple[str, str], SiteTracker] = {}
@@ -248,10 +258,15 @@ class RuleEngine:
         self._by_kind = {kind: tuple(found) for kind, found in by_kind.items()}
         self._site_by_kind = {kind: tuple(found) for kind, found in site_by_kind.items()}
 
-    def register(self, assets: Iterable[Asset]) -> None:
+    def register(self, assets: Iterable[Asset], sites: Iterable[Site] = ()) -> None:
         """Tell the engine the assets (attributes for ``where``, report intervals for ``stale()``, and the
-        members of each site for site rules). Assets not registered are judged on first sight with no
-        attributes and their kind's default interval."""
+        members of each site for site rules) and the sites (their zones, for ``during``). Assets not
+        registered are judged on first sight with no attributes and their kind's default interval; a site
+        without a zone keeps the engine's ``default_zone``. Registering a site again changes its zone at once."""
+        for site in sites:
+            self._zones[site.id] = site_zone(site, self.default_zone)
+        for known in self._tracks.values():
+            known.zone = self._zones.get(known.site_id, self.default_zone)
         for asset in assets:
             self._assets[asset.id] = asset
             track = self._tracks.get(asset.id)
@@ -279,7 +294,9 @@ class RuleEngine:
     def _track(self, site_id: str, kind: AssetKind, asset_id: str) -> _Track:
         asset = self._assets.get(asset_id)
         interval = asset.report_interval_s if asset is not None else DEFAULT_INTERVAL_S[kind]
-        track = self._tracks[asset_id] = _Track(site_id, kind, asset_id, interval)
+        zone = self._zones.get(site_id, self.default_zone)
+        track = self._tracks[asset_id] = _Track(site_id, kind, asset_id, interval, zone,
+                                                self.allowed_lateness.total_seconds())
         self._bind(track)
         return track
 
@@ -310,8 +327,7 @@ class RuleEngine:
         at = reading.at
         last = track.last_at
         if last is not None and at < last:
-            self._late(track, reading, last)
-            return []
+            return self._late(track, reading, last)
         self.evaluated += 1
         track.last_at = at
         if self._newest is None or at > self._newest:
@@ -322,6 +338,7 @@ class RuleEngine:
         if frame.get(DEVICE_ONLINE) is False:
             frame[DEVICE_ONLINE] = True  # a reading proves the device is connected
         frame.at_s = frame.last_s = at_s = at.timestamp()
+        track.times.add(at_s, 0.0)
         for key, window in track.feeds:
             value = metrics.get(key)
             if value is not None:
@@ -330,14 +347,14 @@ class RuleEngine:
             holds = condition(frame)
             if holds is not None:
                 window.add(at_s, 1.0 if holds else 0.0)
-        states = track.states
+        states, zone = track.states, track.zone
         fired: list[Firing] = []
         for index, rule, condition, during in track.plan:
             state = states[index]
             # Fast path: a rule at rest whose condition does not hold (or is unknown) stays at rest.
-            if state is INITIAL and (not condition(frame) or (during is not None and not during.covers(at))):
+            if state is INITIAL and (not condition(frame) or (during is not None and not during.covers(at, zone))):
                 continue
-            new, transition = advance(rule, state, frame, at)
+            new, transition = advance(rule, state, frame, at, zone)
             if new is not state:
                 states[index] = new
                 if transition is not None:
@@ -350,32 +367,70 @@ class RuleEngine:
         return fired
 
     def _observe_site(self, tracker: SiteTracker, track: _Track, at: datetime, fired: list[Firing]) -> None:
-        holds, _cleared = judge(tracker.rule, False, track.frame, at)
+        holds, _cleared = judge(tracker.rule, False, track.frame, at, track.zone)
         transition = tracker.observe(track.asset_id, holds, at)
         if transition is not None:
             site = Reading(track.site_id, track.kind, tracker.site_id, at, {})
             fired.append((tracker.rule, site, transition))
 
-    def _late(self, track: _Track, reading: Reading, last: datetime) -> None:
+    def _late(self, track: _Track, reading: Reading, last: datetime) -> list[Firing]:
+        """A late reading within the lateness feeds the windows and revises the timers it falls into
+        (``rules.lateness``); rules reading windows are judged again at the asset's newest time."""
         self.out_of_order += 1
         if reading.at < last - self.allowed_lateness:
             self.late_dropped += 1
-            return
+            return []
         self.late_used += 1
         at_s = reading.at.timestamp()
+        fed = bool(track.counts)
         for key, window in track.feeds:
             value = reading.metrics.get(key)
             if value is not None:
                 window.add(at_s, float(value))
-        if track.counts:
-            values = Frame(track.frame.interval_s)
-            values.update(track.frame)
-            values.update(reading.metrics)
-            values.series, values.at_s, values.last_s = track.frame.series, at_s, at_s
-            for window, condition in track.counts:
-                holds = condition(values)
-                if holds is not None:
-                    window.add(at_s, 1.0 if holds else 0.0)
+                fed = True
+        # The late reading's own metrics over the asset's latest others, judged at its time.
+        values = Frame(track.frame.interval_s)
+        values.update(track.frame)
+        values.update(reading.metrics)
+        values.series, values.at_s, values.last_s = track.frame.series, at_s, at_s
+        for window, condition in track.counts:
+            holds = condition(values)
+            if holds is not None:
+                window.add(at_s, 1.0 if holds else 0.0)
+        fired: list[Firing] = []
+        self._revise_timers(track, reading, values, fired)
+        track.times.add(at_s, 0.0)
+        if fed:
+            self._rejudge_windows(track, last, fired)
+        return fired
+
+    def _revise_timers(self, track: _Track, reading: Reading, values: Frame, fired: list[Firing]) -> None:
+        late, at_s, times = reading.metrics.keys(), reading.at.timestamp(), track.times.times
+        for index, rule in enumerate(track.rules):
+            state = track.states[index]
+            if (state.pending_since is None and state.clearing_since is None) or rule.metrics.isdisjoint(late):
+                continue
+            holds, cleared = judge(rule, state.active, values, reading.at, track.zone)
+            new, transition = revise(rule, state, holds, cleared, at_s, times)
+            if new is not state:
+                track.states[index] = new
+                if transition is not None:
+                    synthetic = Reading(track.site_id, track.kind, track.asset_id, transition.at, {})
+                    fired.append((rule, synthetic, transition))
+
+    def _rejudge_windows(self, track: _Track, last: datetime, fired: list[Firing]) -> None:
+        frame, saved = track.frame, track.frame.at_s
+        frame.at_s = last.timestamp()
+        reading: Reading | None = None
+        for index in track.windowed:
+            rule, state = track.rules[index], track.states[index]
+            new, transition = advance(rule, state, frame, last, track.zone)
+            if new is not state:
+                track.states[index] = new
+                if transition is not None:
+                    reading = reading or Reading(track.site_id, track.kind, track.asset_id, last, {})
+                    fired.append((rule, reading, transition))
+        frame.at_s = saved
 
     def advance_time(self, watermark: datetime) -> list[Firing]:
         """Judge the no-data rules (``stale``, ``device_online``) of every asset at ``watermark``: event
@@ -413,7 +468,7 @@ class RuleEngine:
         reading: Reading | None = None
         for index in track.timed:
             rule, state = track.rules[index], track.states[index]
-            new, transition = advance(rule, state, track.frame, at)
+            new, transition = advance(rule, state, track.frame, at, track.zone)
             if new is not state:
                 track.states[index] = new
                 if transition is not None:
@@ -482,6 +537,7 @@ class RuleEngine:
                           for rule, state in zip(track.rules, track.states, strict=True) if state != INITIAL},
                 "series": {key: [window.times, window.values] for key, window in frame.series.items()
                            if window.times},
+                "times": track.times.times,
             }
         sites = [{"rule": key[0], "site": key[1], **_state_json(tracker.rule, tracker.state),
                   **tracker.snapshot()} for key, tracker in self._sites.items()]
@@ -504,6 +560,8 @@ class RuleEngine:
                 saved = data["rules"].get(rule.id)
                 if saved is not None and saved["fingerprint"] == fingerprint(rule):
                     track.states[index] = _state_from(saved)
+            track.times.times = [float(t) for t in data.get("times", ())]
+            track.times.values = [0.0] * len(track.times.times)
             for key, (times, values) in data["series"].items():
                 window = track.frame.series.get(key)
                 if window is not None:

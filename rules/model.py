@@ -6,7 +6,7 @@ import enum
 import string
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 
 from core.domain import AssetKind, MetricValue, Severity, WorkOrderKind, WorkOrderPriority
 from rules.expression import Expression
@@ -30,13 +30,19 @@ class Scope(enum.StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class DailyWindow:
-    """The time of day (UTC, seconds since midnight) in which a rule applies; may wrap midnight."""
+    """The time of day (local wall-clock seconds since midnight) in which a rule applies; may wrap midnight.
+
+    ``covers`` reads ``at`` in the site's zone, so "19:00-06:00" follows the site's clock across
+    daylight-saving changes: the window is 11 local hours every day, 10 or 12 real hours on the nights the
+    clocks change (a repeated hour counts twice, a skipped one not at all).
+    """
 
     start_s: int
     end_s: int
 
-    def covers(self, at: datetime) -> bool:
-        second = at.hour * 3600 + at.minute * 60 + at.second
+    def covers(self, at: datetime, zone: tzinfo = UTC) -> bool:
+        local = at.astimezone(zone)
+        second = local.hour * 3600 + local.minute * 60 + local.second
         if self.start_s <= self.end_s:
             return self.start_s <= second < self.end_s
         return second >= self.start_s or second < self.end_s

@@ -21,18 +21,20 @@ import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
 from core.clock import Clock
 from core.domain import Alarm, Reading, Severity, WorkOrder, WorkOrderStatus
 from core.errors import ConfigError
 from core.events import Event, EventBus
+from core.zones import UTC_ZONE
 from rules import lifecycle
 from rules.engine import RuleEngine, Transition, TransitionKind
 from rules.kpi import CHATTER_WINDOW, Annunciation, is_chattering, performance
 from rules.model import Rule
 from rules.orders import alarm_order
+from rules.own_alarms import OwnAlarm, PortfolioSilence
 from rules.suppression import (
     Candidate,
     CollectorGate,
@@ -60,6 +62,10 @@ CHECKPOINT = "rules"
 COLLECTOR_RULE = "collector_degraded"
 COLLECTOR_ASSET = "collector"
 COLLECTOR_SITE = "facmon"
+# The whole portfolio silent while the collector is connected (also facmon's own: site facmon).
+PORTFOLIO_RULE = "portfolio_silent"
+PORTFOLIO_ASSET = "portfolio"
+DEFAULT_SILENCE = timedelta(minutes=5)
 DEFAULT_GRACE = timedelta(minutes=5)
 # After a cause (e.g. a site power cut) clears, how long its dependents get to return to normal with it.
 CAUSE_SETTLE = timedelta(minutes=5)
@@ -103,10 +109,11 @@ class RulesService:
 
     def __init__(self, rules: Iterable[Rule], db: Database, book: WorkOrderBook, bus: EventBus,
                  clock: Clock, source: Callable[[], list[Rule]] | None = None,
-                 grace: timedelta = DEFAULT_GRACE) -> None:
+                 grace: timedelta = DEFAULT_GRACE, time_zone: tzinfo = UTC_ZONE,
+                 silence: timedelta = DEFAULT_SILENCE) -> None:
         self.rules = list(rules)
         self._by_id = {rule.id: rule for rule in self.rules}
-        self.engine = RuleEngine(self.rules)
+        self.engine = RuleEngine(self.rules, default_zone=time_zone)  # sites without a zone of their own
         self._db = db
         self._book = book
         self._bus = bus
@@ -116,6 +123,10 @@ class RulesService:
         self._lock = threading.RLock()
         self._gate = CollectorGate()
         self._collector_alarm: int | None = None
+        self._collector = OwnAlarm(db, COLLECTOR_RULE, COLLECTOR_ASSET, COLLECTOR_SITE, Severity.HIGH, self._own)
+        self._portfolio = OwnAlarm(db, PORTFOLIO_RULE, PORTFOLIO_ASSET, COLLECTOR_SITE, Severity.CRITICAL, self._own)
+        self._silence = PortfolioSilence(silence)
+        self._silent_alarm: int | None = None  # the portfolio alarm while it holds absence alarms under it
         self._held = False
         self._toggles: dict[Key, deque[datetime]] = {}
         # Causes that cleared, by alarm id: their still-active dependents are shown again once the
@@ -126,7 +137,8 @@ class RulesService:
                                       "duplicate_raises", "stale_clears", "work_orders_opened",
                                       "work_orders_after_mute", "work_order_recurrences",
                                       "alarms_acknowledged", "alarms_muted", "alarms_chattering",
-                                      "shelves_expired", "held_ticks", "collector_alarms", "checkpoints", "errors"), 0)
+                                      "shelves_expired", "held_ticks", "collector_alarms", "portfolio_silences",
+                                      "checkpoints", "errors"), 0)
 
     # --- evaluation -------------------------------------------------------------------------------
 
@@ -140,6 +152,8 @@ class RulesService:
                 except Exception:
                     self._counts["errors"] += 1
                     log.exception("rules failed on a reading of %s at %s", reading.asset_id, reading.at)
+            if readings:
+                self._heard(self._clock.now())
 
     def device_status(self, asset_id: str, status: str, at: datetime | None = None) -> None:
         """A device's MQTT status ("online"/"offline", its last will) for the offline rules."""
@@ -157,6 +171,7 @@ class RulesService:
             self._release_settled_causes(now)
             if self._gate.overdue(now, self._grace) and self._collector_alarm is None:
                 self._raise_collector_alarm(now)
+            self._judge_silence(now)
             if self._gate.holding(now, self._grace):
                 self._counts["held_ticks"] += 1
                 self._held = True
@@ -212,25 +227,50 @@ class RulesService:
     def _raise_collector_alarm(self, at: datetime) -> None:
         message = (f"The collector {self._gate.reason} since {at.isoformat()}: device-offline and no-data "
                    f"rules are held back")
-        alarm = self._db.alarms.find_open(COLLECTOR_RULE, COLLECTOR_ASSET)
-        if alarm is None:
-            alarm, _created = self._db.alarms.raise_alarm(COLLECTOR_RULE, COLLECTOR_ASSET, COLLECTOR_SITE,
-                                                          Severity.HIGH, message, at)
-        elif not alarm.state.is_active:
-            self._db.alarms.add_occurrence(alarm.id, at)
-            alarm = self._db.alarms.set_state(alarm.id, lifecycle.on_raise(alarm.state), at, ACTOR, message)
-        else:
-            self._db.alarms.comment(alarm.id, at, ACTOR, message)
-        self._collector_alarm = alarm.id
+        self._collector_alarm = self._collector.raise_alarm(at, message).id
         self._counts["collector_alarms"] += 1
-        self._bus.publish(RAISED, alarm_json(alarm))
 
     def _clear_collector_alarm(self, at: datetime) -> None:
-        alarm = self._db.alarms.find_open(COLLECTOR_RULE, COLLECTOR_ASSET)
-        if alarm is not None and alarm.state.is_active:
-            note = f"collector healthy again; absence rules resume after {self._grace}"
-            alarm = self._db.alarms.set_state(alarm.id, lifecycle.on_clear(alarm.state), at, ACTOR, note)
-            self._bus.publish(CHANGED, alarm_json(alarm))
+        self._collector.clear(at, f"collector healthy again; absence rules resume after {self._grace}")
+
+    def _own(self, kind: str, alarm: Alarm) -> None:
+        self._bus.publish(RAISED if kind == "raised" else CHANGED, alarm_json(alarm))
+
+    # --- the whole portfolio silent -------------------------------------------------------------------
+
+    def _heard(self, now: datetime) -> None:
+        """Readings arrived: the portfolio is not silent (an open silence alarm clears)."""
+        self._silence = self._silence.heard(now)
+        if self._silence_holds and self._portfolio.clear(now, "readings arrive again") is not None:
+            # Absence alarms raised meanwhile stay under it while devices report back (CAUSE_SETTLE);
+            # those still active then are shown (``_release_settled_causes``).
+            self._released_causes[self._silent_alarm or 0] = now
+
+    @property
+    def _silence_holds(self) -> bool:
+        """The portfolio alarm is raised and not over (not settling after its clear)."""
+        return self._silent_alarm is not None and self._silent_alarm not in self._released_causes
+
+    def _judge_silence(self, now: datetime) -> None:
+        """ONE alarm when no site has reported for ``silence`` while the collector is healthy (the broker's
+        bridge, the network or the gateways lost every device at once); absence alarms go under it."""
+        if self._silence_holds or self._gate.holding(now, self._grace) or \
+                not self._silence.silent(now, self._gate.healthy_since):
+            return
+        assert self._silence.last_heard is not None
+        sites = len(self._db.assets.sites())
+        message = (f"No reading from any of the {sites} sites since {self._silence.last_heard.isoformat()} while "
+                   f"the collector is connected: the broker's side (bridge, network, gateways) lost every device")
+        self._released_causes.pop(self._silent_alarm or 0, None)
+        self._silent_alarm = self._portfolio.raise_alarm(now, message).id
+        self._counts["portfolio_silences"] += 1
+
+    def _absence_cause(self, now: datetime, at: datetime) -> int | None:
+        """The alarm that explains absence alarms now: the collector's while it holds, else the portfolio
+        silence while it lasts and while devices report back after it."""
+        if self._gate.holding(now, self._grace) or self._gate.holding(at, self._grace):
+            return self._collector_alarm
+        return self._silent_alarm
 
     # --- operators ----------------------------------------------------------------------------------
 
@@ -383,9 +423,8 @@ class RulesService:
         busy = self._busy(candidate.asset_id)
         shelved = {} if open_alarm is None or not lifecycle.is_shelved(open_alarm, now) else {
             candidate.key: open_alarm.shelved_until}
-        holding = self._gate.holding(now, self._grace) or self._gate.holding(at, self._grace)
         return Context(windows=self._db.maintenance.list(site_id=candidate.site_id, at=at), busy=busy,
-                       causes=causes, collector_alarm=self._collector_alarm if holding else None,
+                       causes=causes, collector_alarm=self._absence_cause(now, at),
                        shelved={k: v for k, v in shelved.items() if v is not None},
                        active=frozenset({candidate.key} if open_alarm and open_alarm.state.is_active else ()))
 
@@ -444,6 +483,8 @@ class RulesService:
         for cause_id, cleared_at in list(self._released_causes.items()):
             if now - cleared_at >= CAUSE_SETTLE:
                 del self._released_causes[cause_id]
+                if cause_id == self._silent_alarm:
+                    self._silent_alarm = None
                 self._release_dependents(self._db.alarms.get(cause_id), now)
 
     def _release_dependents(self, cause: Alarm, at: datetime) -> None:

@@ -7,7 +7,7 @@ import math
 import random
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 from types import MappingProxyType
 from typing import ClassVar
 
@@ -29,11 +29,16 @@ class DeviceModel(ABC):
     """
 
     kind: ClassVar[AssetKind]
+    zone: tzinfo = UTC  # the site's local time: schedules, daylight and demand follow its clock
 
     def __init__(self, asset: Asset, rng: random.Random) -> None:  # noqa: ARG002 - subclasses draw from it
         if asset.kind is not self.kind:
             raise ValueError(f"{type(self).__name__} simulates {self.kind} assets, not {asset.kind} ({asset.id})")
         self.asset = asset
+
+    def local(self, at: datetime) -> datetime:
+        """``at`` on the site's clock (what time-of-day behaviour reads)."""
+        return at.astimezone(self.zone)
 
     @abstractmethod
     def health(self) -> float:
@@ -93,7 +98,7 @@ def ramp(elapsed_s: float, over_s: float) -> float:
 
 
 def hour_of_day(at: datetime) -> float:
-    """Hours since midnight UTC (facmon's simulated sites keep UTC as local time)."""
+    """Hours since midnight of ``at`` as given (pass a device's ``local(at)`` for its site's clock)."""
     return at.hour + at.minute / 60 + at.second / 3600
 
 

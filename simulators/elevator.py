@@ -82,7 +82,7 @@ class Elevator(DeviceModel):
         return metrics
 
     def _in_service(self, at: datetime, dt_s: float, rng: random.Random, door_fault: bool) -> Metrics:
-        busy = activity(self.usage, at)
+        busy = activity(self.usage, self.local(at))
         rate_per_min = 0.05 + 1.4 * busy
         trips = poisson(rng, rate_per_min * dt_s / 60)
         reopen_p = 0.02 + 0.15 * busy

@@ -20,7 +20,7 @@ from simulators.device import (
     lag,
 )
 
-ON_FROM_H = 18.0  # the schedule: on from 18:00 to 07:00 (UTC is local time for the simulated sites)
+ON_FROM_H = 18.0  # the schedule: on from 18:00 to 07:00, the site's local time
 ON_UNTIL_H = 7.0
 DRIVER_TAU_S = 10 * 60.0
 PHOTOCELL_ON_LUX = 50.0  # control: daylight switches on below this ...
@@ -73,7 +73,7 @@ class Lighting(DeviceModel):
         mains = "power_cut" not in faults
         # A welded contactor keeps the circuit on; a failed photocell or timer keeps it off.
         lux = self._daylight(at, rng) if self.photocell else None
-        wanted = self._photocell_on(lux) if lux is not None else is_scheduled_on(at)
+        wanted = self._photocell_on(lux) if lux is not None else is_scheduled_on(self.local(at))
         scheduled = ("lights_stuck_on" in faults or wanted) and "lights_stuck_off" not in faults
         on = mains and scheduled
         if self.burn_hours < 0:
@@ -120,5 +120,5 @@ class Lighting(DeviceModel):
         return bool(self.was_on) and lux <= PHOTOCELL_OFF_LUX
 
     def _daylight(self, at: datetime, rng: random.Random) -> float:
-        sun = math.sin(math.pi * (hour_of_day(at) - 7.5) / 9.0)
+        sun = math.sin(math.pi * (hour_of_day(self.local(at)) - 7.5) / 9.0)
         return max(0.0, sun) * self.sun_peak_lux * rng.uniform(0.6, 1.0) + rng.uniform(0.0, 5.0)

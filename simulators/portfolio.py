@@ -12,13 +12,14 @@ from core.configfile import load_yaml, read_config_file
 from core.domain import Asset, AssetKind, Site
 from core.errors import ConfigError
 from core.wire import is_valid_id
+from core.zones import parse_zone
 from simulators.demand import RESIDENTIAL, USAGES
 
 # Default report interval per kind, in clock seconds.
 REPORT_INTERVAL_S: dict[AssetKind, float] = {AssetKind.ELEVATOR: 60.0, AssetKind.PUMP: 60.0,
                                               AssetKind.LIGHTING: 300.0}
 PUMP_ROLES = ("duty", "standby")
-_SITE_KEYS = frozenset({"id", "name", "address", "usage", "assets"})
+_SITE_KEYS = frozenset({"id", "name", "address", "usage", "time_zone", "assets"})
 _ASSET_KEYS = frozenset({"id", "kind", "name", "installed_on", "report_interval_s", "attributes"})
 
 
@@ -68,7 +69,14 @@ def _site(entry: Any, where: str) -> tuple[Site, list[Asset]]:
         raise ConfigError(f"{where}: usage must be one of {', '.join(USAGES)}, not {usage!r}")
     if not isinstance(entry["assets"], list):
         raise ConfigError(f"{where}: 'assets' must be a list")
-    site = Site(site_id, str(entry.get("name", site_id)), str(entry.get("address", "")))
+    zone = entry.get("time_zone")
+    if zone is not None:
+        try:
+            parse_zone(str(zone))
+        except ConfigError as error:
+            raise ConfigError(f"{where}: time_zone: {error}") from None
+    site = Site(site_id, str(entry.get("name", site_id)), str(entry.get("address", "")),
+                None if zone is None else str(zone))
     return site, [_asset(item, site_id, usage, f"{where}.assets[{index}]")
                   for index, item in enumerate(entry["assets"])]
 

@@ -99,7 +99,7 @@ class Pump(DeviceModel):
         self.running = running
         if running:
             self.run_hours += dt_s / 3600
-        demand = activity(self.usage, at)
+        demand = activity(self.usage, self.local(at))
         suction = self.suction0 - 0.3 * demand - (0.3 if burst else 0.0) + jitter(rng, 0.02)
         if not running:
             return self._standing(dt_s, rng, suction, mains)

@@ -16,9 +16,10 @@ from core.domain import Asset, AssetKind
 from core.errors import ConfigError
 from simulators.portfolio import Portfolio
 
-# The demo runs the demo scenario from this simulated instant: a Monday, 17:00 UTC, so that lighting
-# switches on at 18:00 and the faults of the first evening and night hit lit circuits and busy lifts.
-DEMO_START = datetime(2026, 1, 5, 17, 0, tzinfo=UTC)
+# The demo runs the demo scenario from this simulated instant: a Monday, 17:00 in Asia/Shanghai (the
+# default portfolio's zone; 09:00 UTC), so that lighting switches on at 18:00 local time and the faults of
+# the first evening and night hit lit circuits and busy lifts.
+DEMO_START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 
 # Each fault and the kind of asset it applies to (None: any kind).
 FAULT_KINDS: dict[str, AssetKind | None] = {

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from core.domain import Asset, AssetKind, Reading
+from core.zones import UTC_ZONE, site_zone
 from simulators.device import DeviceModel, stable_fraction, unit_rng
 from simulators.elevator import Elevator
 from simulators.lighting import Lighting
@@ -62,11 +63,13 @@ class Simulation:
         self.scenario = scenario or Scenario()
         self.scenario.check(portfolio)
         self.max_catch_up = max_catch_up
+        self._zones = {site.id: site_zone(site) for site in portfolio.sites}
         self._units = [self._unit(asset, seed) for asset in portfolio.assets]
         self._by_id = {unit.asset.id: unit for unit in self._units}
 
     def _unit(self, asset: Asset, seed: int) -> _Unit:
         model, rng = make_device(asset, seed)
+        model.zone = self._zones.get(asset.site_id, UTC_ZONE)
         interval = timedelta(seconds=asset.report_interval_s)
         first = self.start + timedelta(seconds=round(stable_fraction(seed, asset.id) * asset.report_interval_s, 3))
         sensors = SensorFaults(asset.kind, unit_rng(seed, f"sensor:{asset.id}"))

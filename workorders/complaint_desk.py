@@ -117,9 +117,11 @@ class ComplaintDesk:
         return self.records.history(complaint_id)
 
     def list(self, site_id: str | None = None, status: ComplaintStatus | None = None, overdue: bool = False,
-             limit: int = 200) -> builtins.list[Complaint]:
-        """Newest first; ``overdue``: only those still awaiting their first response past its deadline."""
-        where = ComplaintFilter(site_id=site_id, status=status, overdue_at=self._clock.now() if overdue else None)
+             limit: int = 200, reporter_id: str | None = None) -> builtins.list[Complaint]:
+        """Newest first; ``overdue``: only those still awaiting their first response past its deadline;
+        ``reporter_id``: only those this resident filed."""
+        where = ComplaintFilter(site_id=site_id, status=status, overdue_at=self._clock.now() if overdue else None,
+                                reporter_id=reporter_id)
         return self.records.list(where, limit)
 
     def _tell(self, topic: str, complaint: Complaint) -> None:

@@ -30,7 +30,7 @@ def complaint_from_row(row: ComplaintRow) -> Complaint:
         phone=row.phone, description=row.description, received_at=row.received_at,
         respond_due_at=row.respond_due_at, responded_at=row.responded_at, answer=row.answer,
         satisfaction=row.satisfaction, follow_up_comment=row.follow_up_comment, closed_at=row.closed_at,
-        work_order_ids=tuple(row.work_order_ids or ()), version=row.version,
+        work_order_ids=tuple(row.work_order_ids or ()), version=row.version, reporter_id=row.reporter_id,
     )
 
 
@@ -57,6 +57,7 @@ class ComplaintFilter:
     site_id: str | None = None
     status: ComplaintStatus | None = None
     overdue_at: datetime | None = None  # only those still awaiting a first response due before this
+    reporter_id: str | None = None  # only those filed by this signed-in resident
 
     def apply(self, query: Select[Any]) -> Select[Any]:
         conditions = []
@@ -64,6 +65,8 @@ class ComplaintFilter:
             conditions.append(ComplaintRow.site_id == self.site_id)
         if self.status is not None:
             conditions.append(ComplaintRow.status == self.status.value)
+        if self.reporter_id is not None:
+            conditions.append(ComplaintRow.reporter_id == self.reporter_id)
         if self.overdue_at is not None:  # the same rule as complaints.is_overdue, as SQL
             conditions.extend([ComplaintRow.status == ComplaintStatus.RECEIVED.value,
                                ComplaintRow.respond_due_at < self.overdue_at])

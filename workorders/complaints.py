@@ -62,6 +62,7 @@ class Complaint:
     closed_at: datetime | None = None  # closed or withdrawn
     work_order_ids: tuple[int, ...] = ()  # the orders it concerns or opened
     version: int = 1  # optimistic locking: every change increments it
+    reporter_id: str | None = None  # the signed-in resident who filed it (their own complaint)
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,7 +3,8 @@
 What needs every order of a site (the backlog at month end) and what has no per-order figure (complaints)
 is counted by the database with GROUP BY; whether an order was ever sent back is an EXISTS over its events,
 so no event row reaches Python. The month's orders themselves (a few thousand for all sites) come as slim
-rows and go through the pure formulas of ``workorders.kpi``. Months are calendar months in UTC.
+rows and go through the pure formulas of ``workorders.kpi``. Months are calendar months on each site's clock
+(its time zone, else the configured default).
 
 SLA compliance and PM due dates come from the SLA policy (``workorders.sla.sla_status`` at month end). The
 clocks need an order's history only for its pauses, so events are read only for the orders that ever entered
@@ -61,12 +62,13 @@ class _Loaded:
 
 
 def monthly_figures(engine: Engine, month: Month, site_ids: Sequence[str] | None = None,
-                    run_hours: Mapping[str, float] | None = None, policy: SlaPolicy | None = None) -> list[Figures]:
+                    run_hours: Mapping[str, float] | None = None, policy: SlaPolicy | None = None,
+                    default_zone: str = "UTC") -> list[Figures]:
     """Per site (every site of the sites table when ``site_ids`` is None), one Figures per asset kind of the
     site and one for ``ALL_KINDS``. ``run_hours``: each asset's run hours in the month, where it reports a
     ``run_hours`` counter (``reported_run_hours``); the others count calendar hours. ``policy``: the SLA
-    policy (``load_policy(settings.sla.policy_file)``; the packaged one by default). NotFound for an unknown
-    site."""
+    policy (``load_policy(settings.sla.policy_file)``; the packaged one by default). Each site's month is its
+    own calendar month (``sites.time_zone``, else ``default_zone``). NotFound for an unknown site."""
     with engine.connect() as connection:
         known = _all_sites(connection)
         sites = list(site_ids) if site_ids is not None else known
@@ -74,15 +76,21 @@ def monthly_figures(engine: Engine, month: Month, site_ids: Sequence[str] | None
         if unknown:
             raise NotFound(f"site {', '.join(unknown)} not found")
         assets = _assets(connection, sites)
-        loaded = _load(connection, month, sites, policy or default_policy())
-        backlog = _backlog(connection, month, sites)
-        complaints = _complaints(connection, month, sites)
+        months = _local_months(connection, month, sites, default_zone)
+        loaded: dict[str, _Loaded] = {}
+        backlog: dict[str, dict[str, dict[str, int]]] = {}
+        complaints: dict[str, int] = {}
+        for local in sorted(set(months.values())):  # one read per zone the sites keep
+            members = [site for site in sites if months[site] == local]
+            loaded.update(_load(connection, local, members, policy or default_policy()))
+            backlog.update(_backlog(connection, local, members))
+            complaints.update(_complaints(connection, local, members))
     result = []
     for site in sites:
         site_assets = assets.get(site, {})
         data = loaded.get(site, _Loaded([], [], []))
         for kind in [*sorted(set(site_assets.values())), ALL_KINDS]:
-            result.append(_figures(site, month, kind, site_assets, data, backlog.get(site, {}),
+            result.append(_figures(site, months[site], kind, site_assets, data, backlog.get(site, {}),
                                    complaints.get(site, 0), run_hours or {}))
     return result
 
@@ -102,6 +110,13 @@ def _figures(site: str, month: Month, kind: str, assets: Mapping[str, str], data
                       complaints=complaints if kind == ALL_KINDS else None)
     return summarise(site, month, kind, sorted(a for a, k in assets.items() if mine(k)), orders,
                      [s for k, s in data.sla if mine(k)], [p for k, p in data.pm if mine(k)], counted, run_hours)
+
+
+def _local_months(connection: Connection, month: Month, sites: Sequence[str], default_zone: str) -> dict[str, Month]:
+    """Each site's calendar month on its own clock."""
+    query = select(SiteRow.id, SiteRow.time_zone).where(SiteRow.id.in_(sites))
+    zones: dict[str, str | None] = {row.id: row.time_zone for row in connection.execute(query)}
+    return {site: month.in_zone(zones.get(site) or default_zone) for site in sites}
 
 
 def _all_sites(connection: Connection) -> list[str]:

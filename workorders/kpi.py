@@ -16,6 +16,7 @@ from functools import lru_cache
 
 from core.domain import WorkOrderKind, WorkOrderPriority, WorkOrderStatus
 from core.errors import InvalidRequest
+from core.zones import parse_zone
 from workorders.sla import SlaState, TargetName, TargetStatus
 
 ALL_KINDS = "all"  # the figures of every asset kind together (and of site-level orders)
@@ -33,17 +34,19 @@ MIN_YEAR, MAX_YEAR = 1970, 9998
 
 
 @lru_cache(maxsize=256)
-def _month_start(year: int, month: int) -> datetime:
+def _month_start(year: int, month: int, zone: str) -> datetime:
     # Cached: the figures ask a month for its bounds about a million times over a large portfolio.
-    return datetime(year, month, 1, tzinfo=UTC)
+    return datetime(year, month, 1, tzinfo=parse_zone(zone)).astimezone(UTC)
 
 
 @dataclass(frozen=True, slots=True, order=True)
 class Month:
-    """A calendar month in UTC: ``[start, end)``."""
+    """A calendar month on a site's clock (``zone``, IANA; UTC by default): ``[start, end)`` as UTC instants,
+    so a month of a site in Asia/Shanghai starts at 16:00 UTC on the last day of the month before."""
 
     year: int
     month: int
+    zone: str = "UTC"
 
     @classmethod
     def parse(cls, text: str) -> Month:
@@ -56,11 +59,15 @@ class Month:
 
     @property
     def start(self) -> datetime:
-        return _month_start(self.year, self.month)
+        return _month_start(self.year, self.month, self.zone)
 
     @property
     def end(self) -> datetime:
-        return _month_start(self.year + self.month // 12, self.month % 12 + 1)
+        return _month_start(self.year + self.month // 12, self.month % 12 + 1, self.zone)
+
+    def in_zone(self, zone: str) -> Month:
+        """The same calendar month on another clock."""
+        return Month(self.year, self.month, zone)
 
     @property
     def hours(self) -> float:

@@ -1,64 +1,96 @@
-// The residents' repair form: posts to /api/v1/requests (open for web and mobile requests) and shows the
-// order number. The site comes from the link on the building's notice board: /request?site=<id>.
+// The residents' form behind a QR code (/request?site=<id> or ?asset=<id>): a repair request or a complaint.
+// Filed through /api/v1/resident/..., signed in or not (signed in, the session cookie makes it the user's
+// own). The answer's follow link is shown once: only its hash is kept.
+
+import { api, explain, rt, startPage } from "./resident-page.js";
 
 const $ = (selector) => document.querySelector(selector);
-const site = new URLSearchParams(window.location.search).get("site");
+const query = new URLSearchParams(window.location.search);
+const CATEGORIES = ["noise", "cleanliness", "safety", "repair_quality", "response_time", "service_attitude",
+  "fees", "other"];
+let kind = "request";
+let place = null;
 
-function fail(message) {
-  $("#error").textContent = message;
+function setKind(chosen) {
+  kind = chosen;
+  $("#kind-request").setAttribute("aria-pressed", String(kind === "request"));
+  $("#kind-complaint").setAttribute("aria-pressed", String(kind === "complaint"));
+  $("#request-fields").hidden = kind !== "request";
+  $("#complaint-fields").hidden = kind !== "complaint";
+  drawTexts();
 }
 
-function fields(form) {
-  const data = Object.fromEntries(new FormData(form).entries());
-  const body = { channel: "mobile", site_id: site };
-  for (const name of ["requester", "phone", "address", "description"]) {
-    body[name] = String(data[name] || "").trim();
+function drawTexts() {
+  $("#description-label").textContent = rt(kind === "request" ? "form.description" : "form.complaint_description");
+  $("#send").textContent = rt(kind === "request" ? "form.send" : "form.send_complaint");
+  const chosen = $("#category").value || "noise";
+  $("#category").replaceChildren(...CATEGORIES.map((name) =>
+    new Option(rt(`category.${name}`), name, false, name === chosen)));
+}
+
+function value(name) {
+  return String($(`#${name}`).value || "").trim();
+}
+
+function body() {
+  const common = { channel: "mobile", description: value("description") };
+  if (kind === "complaint") {
+    return { ...common, site_id: place.site_id, category: $("#category").value, complainant: value("requester"),
+      phone: value("phone") || null };
   }
-  return body;
+  return { ...common, site_id: place.site_id, asset_id: place.asset_id, requester: value("requester"),
+    phone: value("phone"), address: value("address") };
 }
 
-function missing(body) {
-  const labels = { requester: "your name", phone: "your phone", address: "the flat or place",
-    description: "what needs repair" };
-  return Object.keys(labels).filter((name) => !body[name]).map((name) => labels[name]);
-}
-
-// The server answers 422 with a detail that is a string (a business rule) or a list (field checks).
-function explain(detail) {
-  if (Array.isArray(detail)) return detail.map((item) => item.msg).join("; ");
-  return String(detail || "the request could not be sent");
+function missing() {
+  const needed = kind === "request" ? ["requester", "phone", "address", "description"] : ["requester", "description"];
+  return needed.filter((name) => !value(name)).map((name) => rt(`missing.${name}`));
 }
 
 async function send(event) {
   event.preventDefault();
-  const form = event.currentTarget;
-  const body = fields(form);
-  const lacking = missing(body);
+  const lacking = missing();
   if (lacking.length) {
-    fail(`Please give ${lacking.join(", ")}.`);
+    $("#error").textContent = rt("error.missing", { fields: lacking.join(rt("error.list_separator")) });
     return;
   }
-  const button = $("#send");
-  button.disabled = true;
-  fail("");
+  $("#send").disabled = true;
+  $("#error").textContent = "";
+  const path = `resident/${kind === "request" ? "requests" : "complaints"}`;
   try {
-    const response = await fetch("/api/v1/requests", {
-      method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
-    const answer = await response.json().catch(() => ({}));
-    if (!response.ok) throw new Error(explain(answer.detail));
-    $("#order-number").textContent = String(answer.id);
-    form.hidden = true;
+    const filed = await api(path, { method: "POST", body: body() });
+    $("#order-number").textContent = String(filed.progress.id);
+    const link = $("#follow-link");
+    link.href = filed.follow_url;
+    link.textContent = filed.follow_url;
+    $("#request-form").hidden = true;
     $("#receipt").hidden = false;
   } catch (error) {
-    fail(`Not sent: ${error.message}. Please try again, or call the service desk.`);
-    button.disabled = false;
+    $("#error").textContent = rt("error.not_sent", { reason: explain(error) });
+    $("#send").disabled = false;
   }
 }
 
-if (site) {
-  $("#site-name").textContent = site;
+async function main() {
+  await startPage("form.title", drawTexts);
+  const site = query.get("site");
+  const asset = query.get("asset");
+  try {
+    place = await api("resident/place", { query: { site, asset } });
+  } catch {
+    $("#unknown").hidden = false;
+    return;
+  }
+  $("#site-name").textContent = place.site_name;
+  if (place.asset_name) {
+    $("#asset-name").textContent = place.asset_name;
+    $("#asset-line").hidden = false;
+  }
+  $("#kind-request").addEventListener("click", () => setKind("request"));
+  $("#kind-complaint").addEventListener("click", () => setKind("complaint"));
   $("#request-form").addEventListener("submit", send);
-} else {
-  $("#send").disabled = true;
-  fail("This form must be opened from the link or QR code on your building's notice board.");
+  setKind(query.get("kind") === "complaint" ? "complaint" : "request");
+  $("#request-form").hidden = false;
 }
+
+main();

@@ -8,8 +8,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
+from api.audit import AuditDep
 from api.deps import ServicesDep
 from api.errors import unprocessable
+from api.identity import require
 from api.schemas import (
     AlarmAcknowledge,
     AlarmAssign,
@@ -21,8 +23,10 @@ from api.schemas import (
     AlarmUnshelve,
 )
 from core.domain import AlarmState
+from people.access import Permission, Principal
 
-router = APIRouter(prefix="/alarms", tags=["alarms"])
+router = APIRouter(prefix="/alarms", tags=["alarms"], dependencies=[require(Permission.READ)])
+Operator = Annotated[Principal, require(Permission.ALARMS)]
 
 
 @router.get("", response_model=list[AlarmPublic])
@@ -63,42 +67,52 @@ def get_alarm(services: ServicesDep, alarm_id: int) -> AlarmDetail:
 
 
 @router.post("/{alarm_id}/acknowledge", response_model=AlarmDetail)
-def acknowledge_alarm(services: ServicesDep, alarm_id: int, body: AlarmAcknowledge) -> AlarmDetail:
+def acknowledge_alarm(services: ServicesDep, alarm_id: int, body: AlarmAcknowledge, principal: Operator,
+                      audit: AuditDep) -> AlarmDetail:
     """Acknowledge an alarm: an operator has seen it and takes charge.
 
     Answers 409 when the alarm's state does not allow it (e.g. already acknowledged or back to normal).
     """
-    services.rules.acknowledge(alarm_id, body.actor, body.note)
-    return _detail(services, alarm_id)
+    before = _detail(services, alarm_id)
+    services.rules.acknowledge(alarm_id, principal.user_id, body.note)
+    return audit.record("alarm.acknowledge", "alarm", alarm_id, before, _detail(services, alarm_id))
 
 
 @router.post("/{alarm_id}/comments", response_model=AlarmDetail, status_code=status.HTTP_201_CREATED)
-def comment_alarm(services: ServicesDep, alarm_id: int, body: AlarmComment) -> AlarmDetail:
+def comment_alarm(services: ServicesDep, alarm_id: int, body: AlarmComment, principal: Operator,
+                  audit: AuditDep) -> AlarmDetail:
     """Add a note to an alarm's history without changing its state."""
-    services.rules.comment(alarm_id, body.actor, body.note)
-    return _detail(services, alarm_id)
+    before = _detail(services, alarm_id)
+    services.rules.comment(alarm_id, principal.user_id, body.note)
+    return audit.record("alarm.comment", "alarm", alarm_id, before, _detail(services, alarm_id))
 
 
 @router.post("/{alarm_id}/shelve", response_model=AlarmDetail)
-def shelve_alarm(services: ServicesDep, alarm_id: int, body: AlarmShelve) -> AlarmDetail:
+def shelve_alarm(services: ServicesDep, alarm_id: int, body: AlarmShelve, principal: Operator,
+                 audit: AuditDep) -> AlarmDetail:
     """Shelve an alarm until a time (at most 7 days ahead): hidden from the live list, no work order,
     unshelved automatically when the time comes. 409 for an alarm back to normal or a past time."""
-    services.rules.shelve(alarm_id, body.end(services.clock.now()), body.reason, body.actor)
-    return _detail(services, alarm_id)
+    before = _detail(services, alarm_id)
+    services.rules.shelve(alarm_id, body.end(services.clock.now()), body.reason, principal.user_id)
+    return audit.record("alarm.shelve", "alarm", alarm_id, before, _detail(services, alarm_id))
 
 
 @router.post("/{alarm_id}/unshelve", response_model=AlarmDetail)
-def unshelve_alarm(services: ServicesDep, alarm_id: int, body: AlarmUnshelve) -> AlarmDetail:
+def unshelve_alarm(services: ServicesDep, alarm_id: int, body: AlarmUnshelve, principal: Operator,
+                   audit: AuditDep) -> AlarmDetail:
     """Put a shelved alarm back on the live list (409 if it is not shelved)."""
-    services.rules.unshelve(alarm_id, body.actor, body.note)
-    return _detail(services, alarm_id)
+    before = _detail(services, alarm_id)
+    services.rules.unshelve(alarm_id, principal.user_id, body.note)
+    return audit.record("alarm.unshelve", "alarm", alarm_id, before, _detail(services, alarm_id))
 
 
 @router.post("/{alarm_id}/assign", response_model=AlarmDetail)
-def assign_alarm(services: ServicesDep, alarm_id: int, body: AlarmAssign) -> AlarmDetail:
+def assign_alarm(services: ServicesDep, alarm_id: int, body: AlarmAssign, principal: Operator,
+                 audit: AuditDep) -> AlarmDetail:
     """Give an alarm to someone (null to unassign); 409 for an alarm back to normal."""
-    services.rules.assign(alarm_id, body.assignee, body.actor)
-    return _detail(services, alarm_id)
+    before = _detail(services, alarm_id)
+    services.rules.assign(alarm_id, body.assignee, principal.user_id)
+    return audit.record("alarm.assign", "alarm", alarm_id, before, _detail(services, alarm_id))
 
 
 def _detail(services: ServicesDep, alarm_id: int) -> AlarmDetail:

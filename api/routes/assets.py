@@ -9,12 +9,15 @@ from fastapi import APIRouter, Query
 
 from api.deps import ServicesDep
 from api.errors import unprocessable
+from api.identity import require
 from api.schemas import AssetDetail, AssetPublic, LatestTelemetry, TelemetryPoint, TelemetrySeries
 from core.catalogue import metric_spec
 from core.domain import AssetKind
+from people.access import Permission
 from storage.telemetry import Aggregation
 
-router = APIRouter(prefix="/assets", tags=["assets"])
+# Technicians read the machines they work on (orders:own) as well as the staff who read everything.
+router = APIRouter(prefix="/assets", tags=["assets"], dependencies=[require(Permission.READ, Permission.ORDERS_OWN)])
 
 DEFAULT_SPAN = timedelta(hours=24)
 MAX_POINTS = 20_000  # a raw query over a long span would otherwise ship millions of points

@@ -7,14 +7,17 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
+from api.audit import AuditDep
 from api.deps import Services, ServicesDep
+from api.identity import require
 from api.schemas import DeadLetterPublic
 from collector.decode import Decoder
 from collector.registry import AssetRegistry
 from collector.reprocess import build_decoder, reprocess, select_letters
 from core.settings import CollectorSettings
+from people.access import Permission
 
-router = APIRouter(prefix="/deadletters", tags=["dead letters"])
+router = APIRouter(prefix="/deadletters", tags=["dead letters"], dependencies=[require(Permission.ADMIN)])
 
 
 class DeadLetterReprocess(BaseModel):
@@ -43,7 +46,7 @@ def list_dead_letters(
 
 
 @router.post("/reprocess", response_model=ReprocessPublic)
-def reprocess_dead_letters(services: ServicesDep, request: DeadLetterReprocess) -> ReprocessPublic:
+def reprocess_dead_letters(services: ServicesDep, request: DeadLetterReprocess, audit: AuditDep) -> ReprocessPublic:
     """Decode stored letters again (after a fix, e.g. a newly registered asset).
 
     Accepted readings are written to the telemetry store and their letters deleted; the others stay.
@@ -51,7 +54,7 @@ def reprocess_dead_letters(services: ServicesDep, request: DeadLetterReprocess) 
     """
     chosen = select_letters(services.db.dead_letters, request.reason, request.ids, request.limit)
     result = reprocess(chosen, _decoder(services), services.store, services.db.dead_letters)
-    return ReprocessPublic(**result.as_dict())
+    return audit.record("deadletters.reprocess", "dead_letters", None, request, ReprocessPublic(**result.as_dict()))
 
 
 def _decoder(services: Services) -> Decoder:

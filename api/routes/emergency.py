@@ -6,20 +6,23 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
+from api.audit import AuditDep
 from api.deps import Services, ServicesDep
+from api.identity import require
 from api.schemas.emergency import (
     AfterActionPublic,
     DrillCreate,
     PlanPublic,
     RunDetail,
-    RunEnd,
     RunPublic,
     StepDone,
 )
 from core.errors import ServiceUnavailable
+from people.access import Permission, Principal
 from workorders.emergency_runs import EmergencyRunner
 
-router = APIRouter(prefix="/emergency", tags=["emergency plans"])
+router = APIRouter(prefix="/emergency", tags=["emergency plans"], dependencies=[require(Permission.READ)])
+Operator = Annotated[Principal, require(Permission.ALARMS)]
 
 
 def _runner(services: Services) -> EmergencyRunner:
@@ -36,9 +39,10 @@ def list_plans(services: ServicesDep) -> list[PlanPublic]:
 
 
 @router.post("/drills", response_model=RunDetail, status_code=status.HTTP_201_CREATED)
-def start_drill(services: ServicesDep, body: DrillCreate) -> RunDetail:
+def start_drill(services: ServicesDep, body: DrillCreate, principal: Operator, audit: AuditDep) -> RunDetail:
     """Run a plan for a site as a drill: the same steps and limits, without an alarm or a work order."""
-    return RunDetail.with_steps(_runner(services).start_drill(body.site, body.plan, body.actor))
+    run = RunDetail.with_steps(_runner(services).start_drill(body.site, body.plan, principal.user_id))
+    return audit.record("emergency.drill", "emergency_run", run.id, None, run)
 
 
 @router.get("/runs", response_model=list[RunPublic])
@@ -61,15 +65,20 @@ def get_run(services: ServicesDep, run_id: int) -> RunDetail:
 
 
 @router.post("/runs/{run_id}/steps/{position}/done", response_model=RunDetail)
-def check_off_step(services: ServicesDep, run_id: int, position: int, body: StepDone) -> RunDetail:
-    """Check a step off, now, by ``actor``; 409 if it was done already or the run has ended."""
-    return RunDetail.with_steps(_runner(services).check_off(run_id, position, body.actor, body.note))
+def check_off_step(services: ServicesDep, run_id: int, position: int, body: StepDone, principal: Operator,
+                   audit: AuditDep) -> RunDetail:
+    """Check a step off, now, as the signed-in user; 409 if it was done already or the run has ended."""
+    before = RunDetail.with_steps(services.db.emergency.get(run_id))
+    after = RunDetail.with_steps(_runner(services).check_off(run_id, position, principal.user_id, body.note))
+    return audit.record("emergency.step", "emergency_run", run_id, before, after)
 
 
 @router.post("/runs/{run_id}/end", response_model=RunDetail)
-def end_run(services: ServicesDep, run_id: int, body: RunEnd) -> RunDetail:
+def end_run(services: ServicesDep, run_id: int, principal: Operator, audit: AuditDep) -> RunDetail:
     """End a run (a drill, or an emergency over before its order closes); ending again changes nothing."""
-    return RunDetail.with_steps(_runner(services).end(run_id, body.actor))
+    before = RunDetail.with_steps(services.db.emergency.get(run_id))
+    after = RunDetail.with_steps(_runner(services).end(run_id, principal.user_id))
+    return audit.record("emergency.end", "emergency_run", run_id, before, after)
 
 
 @router.get("/runs/{run_id}/after-action", response_model=AfterActionPublic)

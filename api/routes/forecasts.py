@@ -7,9 +7,11 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from api.deps import ServicesDep
+from api.identity import require
 from api.schemas import ForecastPublic, ModelPublic
+from people.access import Permission
 
-router = APIRouter(prefix="/forecasts", tags=["forecasts"])
+router = APIRouter(prefix="/forecasts", tags=["forecasts"], dependencies=[require(Permission.READ)])
 
 
 @router.get("", response_model=list[ForecastPublic])

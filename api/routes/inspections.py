@@ -7,14 +7,16 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, status
 
+from api.audit import AuditDep
 from api.deps import ServicesDep
 from api.errors import unprocessable
+from api.identity import require
+from api.ownership import ROUND_READERS, check_round, list_owner, readable_round
 from api.schemas.inspections import (
     InspectionItemPublic,
     InspectionReport,
     InspectionResultCreate,
     InspectionResultPublic,
-    InspectionRoundAction,
     InspectionRoundAssign,
     InspectionRoundDetail,
     InspectionRoundPublic,
@@ -22,6 +24,7 @@ from api.schemas.inspections import (
 )
 from core.errors import ServiceUnavailable
 from core.inspections import RoundStatus
+from people.access import Permission, Principal
 from storage.records.inspections import RoundFilter
 from workorders.rounds import InspectionRounds
 
@@ -36,6 +39,8 @@ def _rounds(services: ServicesDep) -> InspectionRounds:
 
 
 Rounds = Annotated[InspectionRounds, Depends(_rounds)]
+Reader = Annotated[Principal, require(*ROUND_READERS)]
+Walker = Annotated[Principal, require(Permission.ORDERS, Permission.ORDERS_OWN)]
 
 
 def _window(since: datetime | None, until: datetime | None) -> None:
@@ -46,7 +51,7 @@ def _window(since: datetime | None, until: datetime | None) -> None:
         raise unprocessable("until must be after since")
 
 
-@router.get("/templates", response_model=list[InspectionTemplatePublic])
+@router.get("/templates", response_model=list[InspectionTemplatePublic], dependencies=[require(*ROUND_READERS)])
 def list_templates(rounds: Rounds) -> list[InspectionTemplatePublic]:
     """The inspection templates: per asset kind, a cycle, and nested item sets of checks and measurements."""
     return [InspectionTemplatePublic.of(template) for template in rounds.templates.values()]
@@ -55,59 +60,72 @@ def list_templates(rounds: Rounds) -> list[InspectionTemplatePublic]:
 @router.get("/rounds", response_model=list[InspectionRoundPublic])
 def list_rounds(
     services: ServicesDep,
+    principal: Reader,
     site: str | None = None,
     status_: Annotated[RoundStatus | None, Query(alias="status")] = None,
     since: Annotated[datetime | None, Query(description="Due at or after this time.")] = None,
     until: Annotated[datetime | None, Query(description="Due before this time.")] = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 500,
 ) -> list[InspectionRoundPublic]:
-    """Rounds by due time, filtered by site, status and a window of due times."""
+    """Rounds by due time, filtered by site, status and a window of due times; a technician sees their own."""
     _window(since, until)
-    where = RoundFilter(site_id=site, statuses=[status_] if status_ else (), since=since, until=until)
+    where = RoundFilter(site_id=site, statuses=[status_] if status_ else (), since=since, until=until,
+                        assignee=list_owner(principal))
     return [InspectionRoundPublic.of(r) for r in services.db.inspections.list(where, limit)]
 
 
 @router.get("/rounds/{round_id}", response_model=InspectionRoundDetail)
-def get_round(services: ServicesDep, rounds: Rounds, round_id: int) -> InspectionRoundDetail:
+def get_round(services: ServicesDep, rounds: Rounds, round_id: int, principal: Reader) -> InspectionRoundDetail:
     """One round with its checklist and the items recorded so far."""
+    readable_round(principal, services.db.inspections.get(round_id))
     return _detail(services, rounds, round_id)
 
 
-@router.post("/rounds/{round_id}/assign", response_model=InspectionRoundDetail)
-def assign_round(services: ServicesDep, rounds: Rounds, round_id: int,
-                 body: InspectionRoundAssign) -> InspectionRoundDetail:
+@router.post("/rounds/{round_id}/assign", response_model=InspectionRoundDetail,
+             dependencies=[require(Permission.ORDERS)])
+def assign_round(services: ServicesDep, rounds: Rounds, round_id: int, body: InspectionRoundAssign,
+                 audit: AuditDep) -> InspectionRoundDetail:
     """Give a round not yet finished to a technician, or leave it unassigned (null)."""
+    before = _detail(services, rounds, round_id)
     rounds.assign(round_id, body.assignee)
-    return _detail(services, rounds, round_id)
+    return audit.record("inspection.assign", "inspection_round", round_id, before,
+                        _detail(services, rounds, round_id))
 
 
 @router.post("/rounds/{round_id}/start", response_model=InspectionRoundDetail)
-def start_round(services: ServicesDep, rounds: Rounds, round_id: int,
-                body: InspectionRoundAction) -> InspectionRoundDetail:
+def start_round(services: ServicesDep, principal: Walker, rounds: Rounds, round_id: int,
+                audit: AuditDep) -> InspectionRoundDetail:
     """The technician starts the round; 409 naming the allowed steps if it is not scheduled."""
-    rounds.start(round_id, body.actor)
-    return _detail(services, rounds, round_id)
+    check_round(principal, services.db.inspections.get(round_id))
+    before = _detail(services, rounds, round_id)
+    rounds.start(round_id, principal.user_id)
+    return audit.record("inspection.start", "inspection_round", round_id, before, _detail(services, rounds, round_id))
 
 
 @router.post("/rounds/{round_id}/results", response_model=InspectionResultPublic,
              status_code=status.HTTP_201_CREATED)
-def record_result(rounds: Rounds, round_id: int, body: InspectionResultCreate) -> InspectionResultPublic:
+def record_result(services: ServicesDep, principal: Walker, rounds: Rounds, round_id: int,
+                  body: InspectionResultCreate, audit: AuditDep) -> InspectionResultPublic:
     """Record one item with who and when: `passed` for a check, `value` for a measurement (outside its limits
     it fails). A failed item opens a work order (source `inspection`), once, and links it here."""
-    result = rounds.record(round_id, body.item, body.actor, asset_id=body.asset_id, passed=body.passed,
+    check_round(principal, services.db.inspections.get(round_id))
+    result = rounds.record(round_id, body.item, principal.user_id, asset_id=body.asset_id, passed=body.passed,
                            value=body.value, note=body.note)
-    return InspectionResultPublic.of(result)
+    return audit.record("inspection.result", "inspection_round", round_id, None, InspectionResultPublic.of(result))
 
 
 @router.post("/rounds/{round_id}/complete", response_model=InspectionRoundDetail)
-def complete_round(services: ServicesDep, rounds: Rounds, round_id: int,
-                   body: InspectionRoundAction) -> InspectionRoundDetail:
+def complete_round(services: ServicesDep, principal: Walker, rounds: Rounds, round_id: int,
+                   audit: AuditDep) -> InspectionRoundDetail:
     """Complete the round; 422 naming the items not recorded yet."""
-    rounds.complete(round_id, body.actor)
-    return _detail(services, rounds, round_id)
+    check_round(principal, services.db.inspections.get(round_id))
+    before = _detail(services, rounds, round_id)
+    rounds.complete(round_id, principal.user_id)
+    return audit.record("inspection.complete", "inspection_round", round_id, before,
+                        _detail(services, rounds, round_id))
 
 
-@router.get("/report", response_model=InspectionReport)
+@router.get("/report", response_model=InspectionReport, dependencies=[require(Permission.READ)])
 def report(services: ServicesDep, rounds: Rounds, since: datetime | None = None,
            until: datetime | None = None) -> InspectionReport:
     """Rounds due in [since, until) that were completed on time, late (after due) or missed (not by due plus

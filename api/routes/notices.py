@@ -7,14 +7,17 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 from pydantic import AwareDatetime
 
+from api.audit import AuditDep
 from api.deps import ServicesDep
+from api.identity import require
 from api.schemas.complaints import NoticeCreate, NoticeFromOrder, NoticePublic, NoticeUpdate
 from core.errors import ServiceUnavailable
+from people.access import Permission, Principal
 from workorders.notice_board import NoticeBoard
 from workorders.notice_feeds import ATOM_MEDIA_TYPE, ICS_MEDIA_TYPE, atom_feed, ics_calendar
 from workorders.notices import NoticeStatus, Window
 
-router = APIRouter(tags=["notices"])
+router = APIRouter(tags=["notices"], dependencies=[require(Permission.READ)])
 # Open, no token: residents' feed readers and calendar apps subscribe to these. Published notices only.
 feeds = APIRouter(prefix="/feeds", tags=["feeds"])
 
@@ -26,21 +29,26 @@ def _board(services: ServicesDep) -> NoticeBoard:
 
 
 BoardDep = Annotated[NoticeBoard, Depends(_board)]
+Desk = Annotated[Principal, require(Permission.ORDERS)]
 
 
 @router.post("/notices", response_model=NoticePublic, status_code=status.HTTP_201_CREATED)
-def draft_notice(board: BoardDep, body: NoticeCreate) -> NoticePublic:
+def draft_notice(principal: Desk, board: BoardDep, body: NoticeCreate, audit: AuditDep) -> NoticePublic:
     """Draft a notice for a site's residents; it goes out when published."""
-    return NoticePublic.of(board.draft(body.site_id, body.title, body.body, Window(body.starts_at, body.ends_at),
-                                       body.actor))
+    notice = NoticePublic.of(board.draft(body.site_id, body.title, body.body, Window(body.starts_at, body.ends_at),
+                                         principal.user_id))
+    return audit.record("notice.draft", "notice", notice.id, None, notice)
 
 
 @router.post("/workorders/{work_order_id}/notice", response_model=NoticePublic,
              status_code=status.HTTP_201_CREATED)
-def draft_notice_from_order(board: BoardDep, work_order_id: int, body: NoticeFromOrder) -> NoticePublic:
+def draft_notice_from_order(principal: Desk, board: BoardDep, work_order_id: int, body: NoticeFromOrder,
+                            audit: AuditDep) -> NoticePublic:
     """Draft a notice from a planned work order, worded by its asset's kind (water off, elevator out of
     service, lighting work) with the window; edit it, then publish it."""
-    return NoticePublic.of(board.draft_from_order(work_order_id, Window(body.starts_at, body.ends_at), body.actor))
+    notice = NoticePublic.of(board.draft_from_order(work_order_id, Window(body.starts_at, body.ends_at),
+                                                    principal.user_id))
+    return audit.record("notice.draft", "notice", notice.id, None, notice)
 
 
 @router.get("/notices", response_model=list[NoticePublic])
@@ -60,23 +68,27 @@ def get_notice(board: BoardDep, notice_id: int) -> NoticePublic:
     return NoticePublic.of(board.get(notice_id))
 
 
-@router.patch("/notices/{notice_id}", response_model=NoticePublic)
-def edit_notice(board: BoardDep, notice_id: int, body: NoticeUpdate) -> NoticePublic:
+@router.patch("/notices/{notice_id}", response_model=NoticePublic, dependencies=[require(Permission.ORDERS)])
+def edit_notice(board: BoardDep, notice_id: int, body: NoticeUpdate, audit: AuditDep) -> NoticePublic:
     """Change a draft (409 once it is published or withdrawn)."""
-    return NoticePublic.of(board.edit(notice_id, title=body.title, body=body.body, starts_at=body.starts_at,
-                                      ends_at=body.ends_at))
+    before = NoticePublic.of(board.get(notice_id))
+    after = NoticePublic.of(board.edit(notice_id, title=body.title, body=body.body, starts_at=body.starts_at,
+                                       ends_at=body.ends_at))
+    return audit.record("notice.edit", "notice", notice_id, before, after)
 
 
-@router.post("/notices/{notice_id}/publish", response_model=NoticePublic)
-def publish_notice(board: BoardDep, notice_id: int) -> NoticePublic:
+@router.post("/notices/{notice_id}/publish", response_model=NoticePublic, dependencies=[require(Permission.ORDERS)])
+def publish_notice(board: BoardDep, notice_id: int, audit: AuditDep) -> NoticePublic:
     """Publish a draft: from now on the site's feeds show it."""
-    return NoticePublic.of(board.publish(notice_id))
+    before = NoticePublic.of(board.get(notice_id))
+    return audit.record("notice.publish", "notice", notice_id, before, NoticePublic.of(board.publish(notice_id)))
 
 
-@router.post("/notices/{notice_id}/withdraw", response_model=NoticePublic)
-def withdraw_notice(board: BoardDep, notice_id: int) -> NoticePublic:
+@router.post("/notices/{notice_id}/withdraw", response_model=NoticePublic, dependencies=[require(Permission.ORDERS)])
+def withdraw_notice(board: BoardDep, notice_id: int, audit: AuditDep) -> NoticePublic:
     """Withdraw a draft or a published notice (the feeds drop it)."""
-    return NoticePublic.of(board.withdraw(notice_id))
+    before = NoticePublic.of(board.get(notice_id))
+    return audit.record("notice.withdraw", "notice", notice_id, before, NoticePublic.of(board.withdraw(notice_id)))
 
 
 @feeds.get("/sites/{site_id}/notices.atom", response_class=Response,

@@ -8,8 +8,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, status
 from pydantic import AwareDatetime
 
+from api.audit import AuditDep
 from api.deps import ServicesDep
 from api.errors import unprocessable
+from api.identity import require
 from api.schemas import WorkOrderPublic
 from api.schemas.people import (
     DispatchRequest,
@@ -20,9 +22,10 @@ from api.schemas.people import (
     TechnicianPut,
 )
 from core.errors import NotFound, ServiceUnavailable
+from people.access import Permission, Principal
 from workorders.dispatcher import DispatchService
 
-router = APIRouter(tags=["technicians and dispatch"])
+router = APIRouter(tags=["technicians and dispatch"], dependencies=[require(Permission.READ)])
 MAX_SHIFT_WINDOW = timedelta(days=92)
 
 
@@ -54,14 +57,17 @@ def get_technician(dispatch: DispatchDep, user_id: str) -> TechnicianPublic:
     return TechnicianPublic.of(dispatch.people.users.get(user_id), tech)
 
 
-@router.put("/technicians/{user_id}", response_model=TechnicianPublic)
-def put_technician(services: ServicesDep, dispatch: DispatchDep, user_id: str,
-                   body: TechnicianPut) -> TechnicianPublic:
+@router.put("/technicians/{user_id}", response_model=TechnicianPublic, dependencies=[require(Permission.ADMIN)])
+def put_technician(services: ServicesDep, dispatch: DispatchDep, user_id: str, body: TechnicianPut,
+                   audit: AuditDep) -> TechnicianPublic:
     """Create or replace a technician: the user (who always has the 'technician' role) and the skills,
     certificates, sites and zone. Orders already held are not re-checked; the next step on them is."""
     people = dispatch.people
+    held = people.technicians.find(user_id)
+    before = None if held is None else TechnicianPublic.of(people.users.get(user_id), held)
     user = people.users.upsert(body.user(user_id), services.clock.now())
-    return TechnicianPublic.of(user, people.technicians.upsert(body.technician(user_id)))
+    after = TechnicianPublic.of(user, people.technicians.upsert(body.technician(user_id)))
+    return audit.record("technician.put", "user", user_id, before, after)
 
 
 @router.get("/shifts", response_model=list[ShiftPublic])
@@ -76,12 +82,14 @@ def list_shifts(dispatch: DispatchDep, since: AwareDatetime, until: AwareDatetim
     return [ShiftPublic.of(shift) for shift in dispatch.people.shifts.between(since, until, user)]
 
 
-@router.post("/shifts", response_model=ShiftPublic, status_code=status.HTTP_201_CREATED)
-def create_shift(dispatch: DispatchDep, body: ShiftCreate) -> ShiftPublic:
+@router.post("/shifts", response_model=ShiftPublic, status_code=status.HTTP_201_CREATED,
+             dependencies=[require(Permission.ORDERS)])
+def create_shift(dispatch: DispatchDep, body: ShiftCreate, audit: AuditDep) -> ShiftPublic:
     """Add one shift, or an on-call duty, for a technician."""
     if dispatch.people.technicians.find(body.user_id) is None:
         raise unprocessable(f"{body.user_id!r} is not a technician")
-    return ShiftPublic.of(dispatch.people.shifts.add(body.shift()))
+    shift = ShiftPublic.of(dispatch.people.shifts.add(body.shift()))
+    return audit.record("shift.create", "shift", shift.id, None, shift)
 
 
 @router.get("/workorders/{work_order_id}/candidates", response_model=ProposalPublic)
@@ -92,9 +100,12 @@ def work_order_candidates(dispatch: DispatchDep, work_order_id: int) -> Proposal
 
 
 @router.post("/workorders/{work_order_id}/dispatch", response_model=WorkOrderPublic)
-def dispatch_work_order(dispatch: DispatchDep, work_order_id: int, body: DispatchRequest) -> WorkOrderPublic:
+def dispatch_work_order(services: ServicesDep, principal: Annotated[Principal, require(Permission.ORDERS)],
+                        dispatch: DispatchDep, work_order_id: int, body: DispatchRequest,
+                        audit: AuditDep) -> WorkOrderPublic:
     """Dispatch a requested order: to the named technician (the supervisor's override), or, with no
     technician, to the best available candidate. 422 names the missing skill or the expired certificate;
     409 if the order moved on meanwhile."""
-    order = dispatch.dispatch(work_order_id, body.actor, body.technician, body.note, body.expected_version)
-    return WorkOrderPublic.of(order)
+    before = WorkOrderPublic.of(services.db.work_orders.get(work_order_id))
+    order = dispatch.dispatch(work_order_id, principal.user_id, body.technician, body.note, body.expected_version)
+    return audit.record("workorder.dispatch", "work_order", work_order_id, before, WorkOrderPublic.of(order))

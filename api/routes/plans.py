@@ -7,8 +7,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response, status
 
+from api.audit import AuditDep
 from api.cursors import decode_cursor, encode_cursor
 from api.deps import ServicesDep
+from api.identity import require
 from api.schemas.plans import (
     PlanCreate,
     PlanPublic,
@@ -21,11 +23,13 @@ from api.schemas.plans import (
 )
 from core.errors import NotFound, ServiceUnavailable
 from core.plans import PlanTaskStatus
+from people.access import Permission, Principal
 from predictor.plan_exports import CSV_MEDIA_TYPE, ICS_MEDIA_TYPE
 from predictor.planner_service import PlanningService
 from storage.records.plans import TaskFilter
 
-router = APIRouter(tags=["plan"])
+router = APIRouter(tags=["plan"], dependencies=[require(Permission.READ)])
+Planner = Annotated[Principal, require(Permission.PLAN)]
 
 
 def _planning(services: ServicesDep) -> PlanningService:
@@ -38,11 +42,12 @@ PlanningDep = Annotated[PlanningService, Depends(_planning)]
 
 
 @router.post("/plans", response_model=PlanRunPublic, status_code=status.HTTP_201_CREATED)
-def replan(planning: PlanningDep, body: PlanCreate) -> PlanRunPublic:
+def replan(principal: Planner, planning: PlanningDep, body: PlanCreate, audit: AuditDep) -> PlanRunPublic:
     """Re-plan now from the latest forecasts: new tasks get planned work orders, proposals that changed are
     moved (their orders follow), proposals no longer needed are dropped; accepted, moved and rejected tasks
     stay as decided. Running it twice on the same facts changes nothing."""
-    return PlanRunPublic.of(planning.replan(body.actor, body.horizon_days))
+    run = PlanRunPublic.of(planning.replan(principal.user_id, body.horizon_days))
+    return audit.record("plan.replan", "plan", run.plan.id, None, run)
 
 
 @router.get("/plans/latest", response_model=PlanPublic)
@@ -81,22 +86,31 @@ def get_plan_task(planning: PlanningDep, task_id: int) -> PlanTaskPublic:
 
 
 @router.post("/plan-tasks/{task_id}/accept", response_model=PlanTaskPublic)
-def accept_plan_task(planning: PlanningDep, task_id: int, body: TaskAccept) -> PlanTaskPublic:
+def accept_plan_task(principal: Planner, planning: PlanningDep, task_id: int, body: TaskAccept,
+                     audit: AuditDep) -> PlanTaskPublic:
     """Accept a proposal: re-planning keeps its day and technician. 409 if it is no longer proposed."""
-    return PlanTaskPublic.of(planning.accept(task_id, body.actor, body.expected_status))
+    before = PlanTaskPublic.of(planning.get(task_id))
+    after = PlanTaskPublic.of(planning.accept(task_id, principal.user_id, body.expected_status))
+    return audit.record("plan_task.accept", "plan_task", task_id, before, after)
 
 
 @router.post("/plan-tasks/{task_id}/move", response_model=PlanTaskPublic)
-def move_plan_task(planning: PlanningDep, task_id: int, body: TaskMove) -> PlanTaskPublic:
+def move_plan_task(principal: Planner, planning: PlanningDep, task_id: int, body: TaskMove,
+                   audit: AuditDep) -> PlanTaskPublic:
     """Move a task to another day (and technician), with a reason; its work order's due date follows."""
-    return PlanTaskPublic.of(planning.move(task_id, body.planned_date, body.reason, body.actor, body.technician_id,
-                                           body.expected_status))
+    before = PlanTaskPublic.of(planning.get(task_id))
+    after = PlanTaskPublic.of(planning.move(task_id, body.planned_date, body.reason, principal.user_id,
+                                            body.technician_id, body.expected_status))
+    return audit.record("plan_task.move", "plan_task", task_id, before, after)
 
 
 @router.post("/plan-tasks/{task_id}/reject", response_model=PlanTaskPublic)
-def reject_plan_task(planning: PlanningDep, task_id: int, body: TaskReject) -> PlanTaskPublic:
+def reject_plan_task(principal: Planner, planning: PlanningDep, task_id: int, body: TaskReject,
+                     audit: AuditDep) -> PlanTaskPublic:
     """Reject a task, with a reason: its work order is cancelled and it is not proposed again."""
-    return PlanTaskPublic.of(planning.reject(task_id, body.reason, body.actor, body.expected_status))
+    before = PlanTaskPublic.of(planning.get(task_id))
+    after = PlanTaskPublic.of(planning.reject(task_id, body.reason, principal.user_id, body.expected_status))
+    return audit.record("plan_task.reject", "plan_task", task_id, before, after)
 
 
 @router.get("/plan/technicians/{user_id}.ics", response_class=Response,

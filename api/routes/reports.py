@@ -8,22 +8,24 @@ from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse, PlainTextResponse
 
 from api.deps import ServicesDep
+from api.identity import require
 from api.schemas.reports import FiguresPublic, MonthlyReportPublic
+from people.access import Permission
 from workorders.figures import monthly_figures, reported_run_hours
 from workorders.kpi import Figures, Month
 from workorders.report import to_csv, to_html
 
-router = APIRouter(prefix="/reports", tags=["reports"])
+router = APIRouter(prefix="/reports", tags=["reports"], dependencies=[require(Permission.READ)])
 
 SiteQuery = Annotated[str, Query(min_length=1, description='A site id, or "all" for every site.')]
-MonthQuery = Annotated[str, Query(pattern=r"^\d{4}-\d{2}$", description="YYYY-MM (UTC).")]
+MonthQuery = Annotated[str, Query(pattern=r"^\d{4}-\d{2}$", description="YYYY-MM, on each site's clock.")]
 
 
 def _figures(services: ServicesDep, site: str, month: Month) -> list[Figures]:
     sites = None if site == "all" else [site]
     assets = [a.id for a in services.db.assets.list() if sites is None or a.site_id in sites]
     return monthly_figures(services.db.engine, month, sites, reported_run_hours(services.store, assets, month),
-                           services.sla_policy)  # None: the packaged policy
+                           services.sla_policy, services.time_zone)  # None: the packaged policy
 
 
 @router.get("/monthly", response_model=MonthlyReportPublic)

@@ -9,7 +9,10 @@ from fastapi import APIRouter, Query
 
 from api.deps import Services, ServicesDep
 from api.errors import unprocessable
+from api.identity import require
+from api.ownership import ORDER_READERS, readable_order
 from api.schemas.sla import EscalationPublic, TargetStatusPublic, WorkOrderSla
+from people.access import Permission, Principal
 from workorders.sla import SlaPolicy
 from workorders.slafile import default_policy
 
@@ -22,10 +25,11 @@ def _policy(services: Services) -> SlaPolicy:
 
 
 @router.get("/workorders/{work_order_id}/sla", response_model=WorkOrderSla)
-def get_work_order_sla(services: ServicesDep, work_order_id: int) -> WorkOrderSla:
+def get_work_order_sla(services: ServicesDep, work_order_id: int,
+                       principal: Annotated[Principal, require(*ORDER_READERS)]) -> WorkOrderSla:
     """The SLA targets of a work order (accept, arrive, restore, complete, as its policy sets them), each
     with its deadline, the time used and whether it is running, at risk, paused, met or breached."""
-    order = services.db.work_orders.get(work_order_id)
+    order = readable_order(principal, services.db.work_orders.get(work_order_id))
     policy = _policy(services)
     terms = policy.terms_for(order.kind, order.priority, order.site_id)
     statuses = policy.status(order, services.db.work_orders.history(work_order_id), services.clock.now())
@@ -33,7 +37,7 @@ def get_work_order_sla(services: ServicesDep, work_order_id: int) -> WorkOrderSl
                         targets=[TargetStatusPublic.of(status) for status in statuses])
 
 
-@router.get("/escalations", response_model=list[EscalationPublic])
+@router.get("/escalations", response_model=list[EscalationPublic], dependencies=[require(Permission.READ)])
 def list_escalations(
     services: ServicesDep,
     since: Annotated[datetime | None, Query(description="Start (inclusive); default until - 7 days.")] = None,

@@ -5,9 +5,11 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from api.deps import ServicesDep
+from api.identity import require
 from api.schemas import StatsPublic
+from people.access import Permission
 
-router = APIRouter(prefix="/stats", tags=["stats"])
+router = APIRouter(prefix="/stats", tags=["stats"], dependencies=[require(Permission.READ)])
 
 
 @router.get("", response_model=StatsPublic)

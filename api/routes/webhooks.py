@@ -7,9 +7,11 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query
 
 from api.deps import ServicesDep
+from api.identity import require
 from api.schemas.webhooks import DeliveryPublic
+from people.access import Permission
 
-router = APIRouter(prefix="/webhooks", tags=["notifications"])
+router = APIRouter(prefix="/webhooks", tags=["notifications"], dependencies=[require(Permission.ADMIN)])
 
 
 @router.get("/deliveries", response_model=list[DeliveryPublic])

@@ -34,6 +34,7 @@ from core.domain import (
     Reading,
     Severity,
 )
+from core.forecast_notes import life_note
 
 __all__ = [  # the service desk's bodies live in api.schemas.workorders, re-exported here
     "AttachmentPublic", "FailureCodePublic", "PartPublic", "RepairRequestCreate", "WorkOrderComment",
@@ -41,7 +42,6 @@ __all__ = [  # the service desk's bodies live in api.schemas.workorders, re-expo
     "WorkOrderRestore", "WorkOrderTransition",
 ]
 
-_ACTOR = Field("operator", min_length=1, max_length=80, description="Who does this, for the record.")
 _NOTE = Field("", max_length=2000)
 
 
@@ -152,12 +152,10 @@ class AlarmDetail(AlarmPublic):
 
 
 class AlarmAcknowledge(BaseModel):
-    actor: str = _ACTOR
     note: str = _NOTE
 
 
 class AlarmComment(BaseModel):
-    actor: str = _ACTOR
     note: str = Field(min_length=1, max_length=2000)
 
 
@@ -166,7 +164,6 @@ class AlarmShelve(BaseModel):
                                                      "ahead. Give this or `for_s`.")
     for_s: float | None = Field(None, gt=0, description="Or: shelve for this many seconds of service time.")
     reason: str = Field(min_length=1, max_length=2000)
-    actor: str = _ACTOR
 
     @field_validator("until")
     @classmethod
@@ -186,13 +183,11 @@ class AlarmShelve(BaseModel):
 
 
 class AlarmUnshelve(BaseModel):
-    actor: str = _ACTOR
     note: str = _NOTE
 
 
 class AlarmAssign(BaseModel):
     assignee: str | None = Field(description="Who takes care of the alarm; null to unassign.", max_length=200)
-    actor: str = _ACTOR
 
 
 class MaintenanceWindowCreate(BaseModel):
@@ -201,7 +196,6 @@ class MaintenanceWindowCreate(BaseModel):
     since: datetime
     until: datetime
     reason: str = Field(min_length=1, max_length=2000)
-    actor: str = _ACTOR
 
     @model_validator(mode="after")
     def _ordered(self) -> MaintenanceWindowCreate:
@@ -275,10 +269,12 @@ class ForecastPublic(_Public):
     model: str = Field(description="rul-<kind> (learned) or prior-<kind>.")
     model_version: str = ""
     details: dict[str, float]
+    life_note: str = Field("", description="Why health and remaining life disagree (condition now against the "
+                                           "model's age and use), in one sentence; empty when they agree.")
 
     @classmethod
     def of(cls, forecast: Forecast) -> ForecastPublic:
-        return cls.model_validate(forecast)
+        return cls.model_validate(forecast).model_copy(update={"life_note": life_note(forecast)})
 
 
 class ModelPublic(_Public):

@@ -19,7 +19,6 @@ from workorders.complaints import (
 from workorders.notices import Notice, NoticeStatus
 from workorders.notices import allowed as notice_allowed
 
-_ACTOR = Field("service desk", min_length=1, max_length=80, description="Who does this, for the record.")
 _NOTE = Field("", max_length=2000)
 
 
@@ -32,7 +31,6 @@ class ComplaintCreate(BaseModel):
     complainant: str = Field(min_length=1, max_length=200, description="Name, flat or user id.")
     phone: str | None = Field(None, max_length=40)
     description: str = Field(min_length=1, max_length=5000)
-    actor: str = _ACTOR
 
 
 class ComplaintPublic(BaseModel):
@@ -91,7 +89,6 @@ class ComplaintTransition(BaseModel):
                                                         "or the reason (withdrawn, back to investigating).")
     satisfaction: int | None = Field(None, ge=1, le=5, description="1-5, when following up.")
     expected_version: int | None = Field(None, description="The version you read; 409 if it moved on.")
-    actor: str = _ACTOR
 
 
 class ComplaintWorkOrder(BaseModel):
@@ -103,7 +100,6 @@ class ComplaintWorkOrder(BaseModel):
     priority: WorkOrderPriority = WorkOrderPriority.NORMAL
     asset_id: str | None = Field(None, max_length=64)
     description: str = Field("", max_length=5000, description="Default: the complaint's description.")
-    actor: str = _ACTOR
 
     @model_validator(mode="after")
     def _link_or_open(self) -> ComplaintWorkOrder:
@@ -118,7 +114,6 @@ class NoticeCreate(BaseModel):
     body: str = Field(min_length=1, max_length=5000)
     starts_at: AwareDatetime
     ends_at: AwareDatetime
-    actor: str = _ACTOR
 
 
 class NoticeUpdate(BaseModel):
@@ -135,7 +130,6 @@ class NoticeFromOrder(BaseModel):
 
     starts_at: AwareDatetime
     ends_at: AwareDatetime
-    actor: str = _ACTOR
 
 
 class NoticePublic(BaseModel):

@@ -10,8 +10,6 @@ from storage.records.emergency import EmergencyRun, EmergencyStep
 from workorders.after_action import AfterAction
 from workorders.emergency import Plan, Role
 
-_ACTOR = Field("operator", min_length=1, max_length=80, description="Who does this, for the record.")
-
 
 class PlanStepPublic(BaseModel):
     title: str
@@ -35,16 +33,10 @@ class PlanPublic(BaseModel):
 class DrillCreate(BaseModel):
     site: str = Field(min_length=1, max_length=64)
     plan: str = Field(min_length=1, max_length=64)
-    actor: str = _ACTOR
 
 
 class StepDone(BaseModel):
     note: str = Field("", max_length=2000)
-    actor: str = _ACTOR
-
-
-class RunEnd(BaseModel):
-    actor: str = _ACTOR
 
 
 class RunStepPublic(BaseModel):

@@ -12,8 +12,6 @@ from workorders.inspection_templates import Item, Template
 from workorders.inspections import allowed_round_steps
 from workorders.rounds import RoundReport
 
-_ACTOR = Field(min_length=1, max_length=80, description="Who does this, for the record.")
-
 
 class _Public(BaseModel):
     model_config = ConfigDict(from_attributes=True)
@@ -106,17 +104,12 @@ class InspectionResultCreate(BaseModel):
     passed: bool | None = Field(None, description="For a pass/fail check.")
     value: float | None = Field(None, description="For a measurement, in the item's unit; judged by its limits.")
     note: str = Field("", max_length=2000)
-    actor: str = _ACTOR
 
     @model_validator(mode="after")
     def _passed_or_value(self) -> InspectionResultCreate:
         if self.passed is None and self.value is None:
             raise ValueError("give 'passed' (a check) or 'value' (a measurement)")
         return self
-
-
-class InspectionRoundAction(BaseModel):
-    actor: str = _ACTOR
 
 
 class InspectionRoundAssign(BaseModel):

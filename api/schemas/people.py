@@ -10,8 +10,6 @@ from people.model import Role, Shift, Skill, Technician, User
 from workorders.dispatch import Candidate
 from workorders.dispatcher import Proposal
 
-_ACTOR = Field("dispatcher", min_length=1, max_length=80, description="Who does this, for the record.")
-
 
 class TechnicianPublic(BaseModel):
     id: str
@@ -125,6 +123,5 @@ class ProposalPublic(BaseModel):
 class DispatchRequest(BaseModel):
     technician: str | None = Field(None, max_length=64, description="Whom to send; omitted: the best "
                                    "available candidate (auto-dispatch).")
-    actor: str = _ACTOR
     note: str = Field("", max_length=2000)
     expected_version: int | None = Field(None, description="The version read; a stale one answers 409.")

@@ -9,7 +9,6 @@ from pydantic import BaseModel, ConfigDict, Field, computed_field
 from core.plans import Plan, PlanTask, PlanTaskStatus, SolveStatus
 from predictor.planner_service import PlanRun
 
-_ACTOR = Field("planner", min_length=1, max_length=80, description="Who does this, for the record.")
 _REASON = Field(min_length=1, max_length=2000, pattern=r"\S", description="Why, in words; kept with the task.")
 _EXPECTED = Field(None, description="The status you read; 409 if the task moved on meanwhile.")
 
@@ -101,12 +100,10 @@ class PlanRunPublic(BaseModel):
 
 class PlanCreate(BaseModel):
     horizon_days: int | None = Field(None, ge=1, le=366, description="Days to plan (default: the configured).")
-    actor: str = _ACTOR
 
 
 class TaskAccept(BaseModel):
     expected_status: PlanTaskStatus | None = _EXPECTED
-    actor: str = _ACTOR
 
 
 class TaskMove(BaseModel):
@@ -114,10 +111,8 @@ class TaskMove(BaseModel):
     reason: str = _REASON
     technician_id: str | None = Field(None, min_length=1, max_length=80, description="Another technician.")
     expected_status: PlanTaskStatus | None = _EXPECTED
-    actor: str = _ACTOR
 
 
 class TaskReject(BaseModel):
     reason: str = _REASON
     expected_status: PlanTaskStatus | None = _EXPECTED
-    actor: str = _ACTOR

@@ -21,7 +21,6 @@ from core.domain import (
 )
 from workorders.lifecycle import allowed
 
-_ACTOR = Field("operator", min_length=1, max_length=80, description="Who does this, for the record.")
 _NOTE = Field("", max_length=2000)
 _PHONE = Field(None, min_length=3, max_length=40, pattern=r"^[0-9+()\-. ]+$", description="A phone number.")
 # The channels a resident reaches without signing in; the others are the desk's (phone, walk-in, API).
@@ -130,7 +129,6 @@ class WorkOrderCreate(BaseModel):
     related_assets: list[str] = Field([], max_length=50, description="A site-level order: the assets involved.")
     kind: WorkOrderKind = WorkOrderKind.CORRECTIVE
     priority: WorkOrderPriority = WorkOrderPriority.NORMAL
-    actor: str = Field("front desk", min_length=1, max_length=80)
 
 
 class RepairRequestCreate(BaseModel):
@@ -146,8 +144,6 @@ class RepairRequestCreate(BaseModel):
                                                                               "first line.")
     description: str = Field(min_length=1, max_length=5000)
     priority: WorkOrderPriority = WorkOrderPriority.NORMAL
-    actor: str | None = Field(None, min_length=1, max_length=80, description="Who logs it; default: the "
-                                                                              "requester.")
 
     @model_validator(mode="after")
     def _contact(self) -> RepairRequestCreate:
@@ -176,7 +172,6 @@ class WorkOrderTransition(BaseModel):
     parts: list[PartPublic] = Field([], max_length=100, description="completed: parts used.")
     labour_hours: float | None = Field(None, ge=0, le=1000, description="completed: hours worked.")
     satisfaction: int | None = Field(None, description="followed_up: 1 (poor) to 5 (excellent).")
-    actor: str = _ACTOR
 
     def parts_used(self) -> tuple[PartUsed, ...]:
         return tuple(PartUsed(p.part, p.quantity) for p in self.parts)
@@ -184,14 +179,12 @@ class WorkOrderTransition(BaseModel):
 
 class WorkOrderComment(BaseModel):
     note: str = Field(min_length=1, max_length=2000)
-    actor: str = _ACTOR
 
 
 class WorkOrderRestore(BaseModel):
     """Service is back (the passenger is out, water flows) before the repair is complete."""
 
     note: str = _NOTE
-    actor: str = _ACTOR
 
 
 class FailureCodePublic(BaseModel):

@@ -28,10 +28,10 @@ def register(commands: Commands) -> None:
 
 
 def run_list(args: argparse.Namespace) -> int:
-    from core.settings import load_settings
+    from facmon.workspace import command_settings
     from storage.records import Database
 
-    db = Database(load_settings(args.config).database.url)
+    db = Database(command_settings(args.config).database.url)
     try:
         for letter in db.dead_letters.list(args.reason, args.limit):
             print(json.dumps({"id": letter.id, "received_at": letter.received_at.isoformat(), "topic": letter.topic,
@@ -46,11 +46,11 @@ def run_reprocess(args: argparse.Namespace) -> int:
     from collector.registry import AssetRegistry
     from collector.reprocess import build_decoder, reprocess, select_letters
     from core.clock import WallClock
-    from core.settings import load_settings
+    from facmon.workspace import command_settings
     from storage.records import Database
     from storage.telemetry import open_telemetry_store
 
-    settings = load_settings(args.config)
+    settings = command_settings(args.config)
     db = Database(settings.database.url)
     store = open_telemetry_store(settings.telemetry)
     try:

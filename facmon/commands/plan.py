@@ -38,7 +38,7 @@ def run_plan(args: argparse.Namespace) -> int:
     from core.clock import WallClock
     from core.errors import InvalidRequest
     from core.events import EventBus
-    from core.settings import load_settings
+    from facmon.workspace import command_settings
     from people.records import PeopleRecords
     from predictor.planner_service import planning_service
     from storage.records import Database
@@ -48,7 +48,7 @@ def run_plan(args: argparse.Namespace) -> int:
 
     if args.export == "ics" and (args.technician is None) == (args.site is None):
         raise InvalidRequest("--export ics needs exactly one of --technician and --site")
-    settings = load_settings(args.config)
+    settings = command_settings(args.config)
     policy = load_policy(settings.sla.policy_file)
     db = Database(settings.database.url)
     try:

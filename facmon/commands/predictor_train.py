@@ -32,12 +32,12 @@ def _time(text: str) -> datetime:
 
 
 def run_train(args: argparse.Namespace) -> int:
-    from core.settings import load_settings
+    from facmon.workspace import command_settings
     from predictor.training import train_all
     from storage.records import Database
     from storage.telemetry import open_telemetry_store
 
-    settings = load_settings(args.config)
+    settings = command_settings(args.config)
     days = args.days if args.days is not None else settings.predictor.train_history_days
     kinds = [AssetKind(k) for k in args.kinds] if args.kinds else list(AssetKind)
     db = Database(settings.database.url)

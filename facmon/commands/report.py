@@ -20,7 +20,7 @@ def register(commands: Commands) -> None:
 
 
 def run_monthly(args: argparse.Namespace) -> int:
-    from core.settings import load_settings
+    from facmon.workspace import command_settings
     from storage.records import Database
     from storage.telemetry import open_telemetry_store
     from workorders.figures import monthly_figures, reported_run_hours
@@ -29,14 +29,15 @@ def run_monthly(args: argparse.Namespace) -> int:
     from workorders.slafile import load_policy
 
     month = Month.parse(args.month)
-    settings = load_settings(args.config)
+    settings = command_settings(args.config)
     policy = load_policy(settings.sla.policy_file)
     db = Database(settings.database.url)
     store = open_telemetry_store(settings.telemetry)
     try:
         sites = None if args.site == "all" else [args.site]
         assets = [a.id for a in db.assets.list() if sites is None or a.site_id in sites]
-        figures = monthly_figures(db.engine, month, sites, reported_run_hours(store, assets, month), policy)
+        figures = monthly_figures(db.engine, month, sites, reported_run_hours(store, assets, month), policy,
+                                  settings.time_zone)
     finally:
         store.close()
         db.dispose()

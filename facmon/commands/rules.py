@@ -44,7 +44,8 @@ def run_check(args: argparse.Namespace) -> int:
 
 
 def run_backtest(args: argparse.Namespace) -> int:
-    from core.settings import load_settings
+    from core.zones import parse_zone
+    from facmon.workspace import command_settings
     from rules.backtest import backtest, stored_readings
     from rules.pack import default_rules, load_rules, merge
     from simulators.portfolio import load_portfolio
@@ -54,17 +55,19 @@ def run_backtest(args: argparse.Namespace) -> int:
     rules = load_rules(args.file)
     if args.over_default_pack:
         rules = merge(default_rules(), rules)
-    settings = load_settings(args.config)
+    settings = command_settings(args.config)
     db = Database(settings.database.url)
     try:
-        assets = db.assets.list()
+        assets, sites = db.assets.list(), db.assets.sites()
     finally:
         db.dispose()
     if not assets and settings.portfolio is not None:
-        assets = load_portfolio(settings.portfolio).assets
+        portfolio = load_portfolio(settings.portfolio)
+        assets, sites = portfolio.assets, portfolio.sites
     store = open_telemetry_store(settings.telemetry)
     try:
-        report = backtest(rules, stored_readings(store, assets, rules, args.since, args.until), assets)
+        report = backtest(rules, stored_readings(store, assets, rules, args.since, args.until), assets,
+                          sites=sites, default_zone=parse_zone(settings.time_zone))
     finally:
         store.close()
     print(json.dumps({"file": str(args.file), "from": args.since.isoformat(), "to": args.until.isoformat(),

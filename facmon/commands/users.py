@@ -42,21 +42,31 @@ def register(commands: Commands) -> None:
     token.add_argument("--scope", dest="scopes", action="append", default=None,
                        help="a permission it may use (repeat; default: all of the user's)")
     token.add_argument("--days", type=int, default=90, help="days until it expires")
-    add.set_defaults(run=_with_accounts(_add))
+    add.set_defaults(run=_with_accounts(_add, creates=True))
     listing.set_defaults(run=_with_accounts(_list))
     token.set_defaults(run=_with_accounts(_token))
     for parser in (add, listing, token, *(users.choices[n] for n in _ACTIONS)):
         parser.add_argument("--config", type=Path, default=None, help="TOML settings file (as for facmon serve)")
 
 
-def _with_accounts(action: Callable[..., int]) -> Callable[[argparse.Namespace], int]:
+def _with_accounts(action: Callable[..., int], creates: bool = False) -> Callable[[argparse.Namespace], int]:
+    """Run ``action`` on the records of the configuration, or the last demo's; ``creates``: a fresh install
+    (its first admin) may start the database."""
+
     def run(args: argparse.Namespace) -> int:
         from core.clock import WallClock
+        from core.errors import ConfigError
         from core.settings import load_settings
+        from facmon.workspace import command_settings
         from people.accounts import Accounts, policy_of
         from storage.records import Database
 
-        settings = load_settings(args.config)
+        try:
+            settings = command_settings(args.config)
+        except ConfigError:
+            if not creates:
+                raise
+            settings = load_settings(args.config)
         db = Database(settings.database.url)
         try:
             db.upgrade()

@@ -175,7 +175,7 @@ class AlarmRepository(Repository):
             return session.scalar(query) or 0
 
     def get(self, alarm_id: int) -> Alarm:
-        with self._transaction() as session:
+        with self._reading() as session:
             return alarm_from_row(_row(session, alarm_id))
 
     def list(self, active_only: bool = False, site_id: str | None = None, limit: int = 200,
@@ -199,13 +199,13 @@ class AlarmRepository(Repository):
             query = query.where(AlarmRow.suppressed_by == suppressed_by)
         if since is not None:
             query = query.where(AlarmRow.started_at >= since)
-        with self._transaction() as session:
+        with self._reading() as session:
             return [alarm_from_row(row) for row in session.scalars(query)]
 
     def history(self, alarm_id: int) -> builtins.list[AlarmEvent]:
         """The alarm's events, oldest first (raises NotFound for an unknown alarm)."""
         query = select(AlarmEventRow).where(AlarmEventRow.alarm_id == alarm_id).order_by(AlarmEventRow.id)
-        with self._transaction() as session:
+        with self._reading() as session:
             _row(session, alarm_id)
             return [_event(row) for row in session.scalars(query)]
 

@@ -14,7 +14,7 @@ from storage.records.sessions import Repository
 
 
 def _site(row: SiteRow) -> Site:
-    return Site(row.id, row.name, row.address)
+    return Site(row.id, row.name, row.address, row.time_zone)
 
 
 def _asset(row: AssetRow) -> Asset:
@@ -24,7 +24,7 @@ def _asset(row: AssetRow) -> Asset:
 
 class AssetRepository(Repository):
     def upsert_site(self, site: Site) -> None:
-        self._upsert(SiteRow(id=site.id, name=site.name, address=site.address))
+        self._upsert(SiteRow(id=site.id, name=site.name, address=site.address, time_zone=site.time_zone))
 
     def upsert_asset(self, asset: Asset) -> None:
         """Insert or replace an asset; its site must exist (NotFound otherwise)."""

@@ -35,6 +35,7 @@ from storage.records.models import AlarmRow, WorkOrderEventRow, WorkOrderRow
 from storage.records.sessions import Repository, get_row
 
 TERMINAL_STATUSES = [status.value for status in WorkOrderStatus if status.is_terminal]
+NOT_TERMINAL_STATUSES = [status.value for status in WorkOrderStatus if not status.is_terminal]
 OPEN_STATUSES = [status.value for status in WorkOrderStatus if status.is_open]
 
 
@@ -56,7 +57,7 @@ def work_order_from_row(row: WorkOrderRow | Row[Any]) -> WorkOrder:
         opened_at=row.opened_at, due_at=row.due_at, description=row.description, assignee=row.assignee,
         alarm_id=row.alarm_id, closed_at=row.closed_at, cause=row.cause, remedy=row.remedy,
         source=WorkOrderSource(row.source), source_ref=row.source_ref,
-        channel=_enum_or_none(RequestChannel, row.channel), requester=row.requester,
+        channel=_enum_or_none(RequestChannel, row.channel), requester=row.requester, reporter_id=row.reporter_id,
         caller_phone=row.caller_phone, address=row.address, related_assets=tuple(row.related_assets or ()),
         recurrences=row.recurrences, version=row.version, waiting_for=_enum_or_none(WaitingFor, row.waiting_for),
         failure_code=row.failure_code,
@@ -101,6 +102,7 @@ class WorkOrderFilter:
     overdue_at: datetime | None = None  # only orders still open whose due time passed before this
     opened_since: datetime | None = None
     opened_until: datetime | None = None
+    owner: str | None = None  # only orders assigned to or filed by this user (a technician's, a resident's)
 
     def apply(self, query: Select[Any]) -> Select[Any]:
         conditions = []
@@ -119,13 +121,17 @@ class WorkOrderFilter:
             if value is not None:
                 conditions.append(column == _column_value(value))
         if self.open_only:
-            conditions.append(WorkOrderRow.status.not_in(TERMINAL_STATUSES))
+            # IN the other states rather than NOT IN the terminal ones: the same rows, and the status index
+            # serves it (a few thousand open orders of 200k instead of a scan; facmon bench api).
+            conditions.append(WorkOrderRow.status.in_(NOT_TERMINAL_STATUSES))
         if self.overdue_at is not None:
             conditions.extend([WorkOrderRow.status.in_(OPEN_STATUSES), WorkOrderRow.due_at < self.overdue_at])
         if self.opened_since is not None:
             conditions.append(WorkOrderRow.opened_at >= self.opened_since)
         if self.opened_until is not None:
             conditions.append(WorkOrderRow.opened_at < self.opened_until)
+        if self.owner is not None:
+            conditions.append(or_(WorkOrderRow.assignee == self.owner, WorkOrderRow.reporter_id == self.owner))
         return query.where(and_(*conditions)) if conditions else query
 
 
@@ -176,7 +182,7 @@ class WorkOrderRepository(Repository):
 
     def get(self, work_order_id: int) -> WorkOrder:
         # A plain SELECT of the columns: cheaper than loading an ORM object on the hot path of every step.
-        with self._transaction() as session:
+        with self._reading() as session:
             row = session.execute(select(*_COLUMNS).where(WorkOrderRow.id == work_order_id)).one_or_none()
         if row is None:
             raise NotFound(f"work order {work_order_id} not found")
@@ -196,7 +202,7 @@ class WorkOrderRepository(Repository):
         if after is not None:
             query = query.where(tuple_(WorkOrderRow.opened_at, WorkOrderRow.id) < tuple_(*after))
         query = query.order_by(WorkOrderRow.opened_at.desc(), WorkOrderRow.id.desc()).limit(limit + 1)
-        with self._transaction() as session:
+        with self._reading() as session:
             rows = builtins.list(session.scalars(query))
         orders = [work_order_from_row(row) for row in rows[:limit]]
         more = len(rows) > limit
@@ -204,7 +210,7 @@ class WorkOrderRepository(Repository):
 
     def total(self, where: WorkOrderFilter) -> int:
         """How many orders match ``where`` (for a list's total)."""
-        with self._transaction() as session:
+        with self._reading() as session:
             return session.scalar(where.apply(select(func.count()).select_from(WorkOrderRow))) or 0
 
     def change(self, work_order_id: int, expected_status: WorkOrderStatus, at: datetime, actor: str, *,
@@ -265,7 +271,7 @@ class WorkOrderRepository(Repository):
         """The work order's events, oldest first (raises NotFound for an unknown work order)."""
         query = (select(WorkOrderEventRow).where(WorkOrderEventRow.work_order_id == work_order_id)
                  .order_by(WorkOrderEventRow.id))
-        with self._transaction() as session:
+        with self._reading() as session:
             _row(session, work_order_id)
             return [_event(row) for row in session.scalars(query)]
 

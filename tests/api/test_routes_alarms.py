@@ -5,11 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from api.deps import Services
 from core.clock import ManualClock
 from core.domain import Alarm, AlarmState, Severity
+from people.model import Role
+from tests.api.principals import act_as
 
 
 def test_burst_pipe_alarm_is_listed_as_active(client: TestClient, burst_pipe: Callable[..., Alarm]) -> None:
@@ -38,11 +41,12 @@ def test_active_only_leaves_out_cleared_alarms(client: TestClient, services: Ser
     assert len(client.get("/api/v1/alarms").json()) == 1
 
 
-def test_acknowledge_records_who_and_when(client: TestClient, clock: ManualClock,
+def test_acknowledge_records_who_and_when(app: FastAPI, client: TestClient, clock: ManualClock,
                                           burst_pipe: Callable[..., Alarm]) -> None:
     alarm = burst_pipe()
+    act_as(app, "ana", Role.OPERATOR)  # the signed-in operator is the actor; a body cannot say otherwise
     clock.advance(timedelta(minutes=3))
-    response = client.post(f"/api/v1/alarms/{alarm.id}/acknowledge", json={"actor": "ana", "note": "on my way"})
+    response = client.post(f"/api/v1/alarms/{alarm.id}/acknowledge", json={"note": "on my way", "actor": "mallory"})
     assert response.status_code == 200
     body = response.json()
     assert body["state"] == "acknowledged"
@@ -64,11 +68,12 @@ def test_second_acknowledge_is_409_naming_both_states(client: TestClient,
     assert "acknowledged" in body["detail"]
 
 
-def test_comment_adds_to_history_without_changing_state(client: TestClient,
+def test_comment_adds_to_history_without_changing_state(app: FastAPI, client: TestClient,
                                                         burst_pipe: Callable[..., Alarm]) -> None:
     alarm = burst_pipe()
+    act_as(app, "ben", Role.SUPERVISOR)
     response = client.post(f"/api/v1/alarms/{alarm.id}/comments",
-                           json={"actor": "ben", "note": "valve closed at riser 3"})
+                           json={"note": "valve closed at riser 3"})
     assert response.status_code == 201
     body = response.json()
     assert body["state"] == "unacknowledged"
@@ -95,19 +100,20 @@ def _iso(at: datetime) -> str:
     return at.isoformat().replace("+00:00", "Z")
 
 
-def test_shelve_filter_and_unshelve(client: TestClient, clock: ManualClock,
+def test_shelve_filter_and_unshelve(app: FastAPI, client: TestClient, clock: ManualClock,
                                     burst_pipe: Callable[..., Alarm]) -> None:
     alarm = burst_pipe()
+    act_as(app, "ana", Role.OPERATOR)
     until = clock.now() + timedelta(hours=2)
     response = client.post(f"/api/v1/alarms/{alarm.id}/shelve",
-                           json={"until": _iso(until), "reason": "flow meter swap", "actor": "ana"})
+                           json={"until": _iso(until), "reason": "flow meter swap"})
     assert response.status_code == 200
     body = response.json()
     assert (body["shelved_until"], body["shelve_reason"], body["muted"]) == (_iso(until), "flow meter swap", True)
     assert body["history"][-1]["actor"] == "ana"
     assert [a["id"] for a in client.get("/api/v1/alarms", params={"shelved": True}).json()] == [alarm.id]
     assert client.get("/api/v1/alarms", params={"shelved": False}).json() == []
-    unshelved = client.post(f"/api/v1/alarms/{alarm.id}/unshelve", json={"actor": "bo"}).json()
+    unshelved = client.post(f"/api/v1/alarms/{alarm.id}/unshelve", json={}).json()
     assert (unshelved["shelved_until"], unshelved["muted"]) == (None, False)
     second = client.post(f"/api/v1/alarms/{alarm.id}/unshelve", json={})
     assert second.status_code == 409
@@ -127,7 +133,7 @@ def test_shelve_in_the_past_is_409_and_without_time_zone_is_422(client: TestClie
 
 def test_assign_and_state_filter(client: TestClient, burst_pipe: Callable[..., Alarm]) -> None:
     alarm = burst_pipe()
-    body = client.post(f"/api/v1/alarms/{alarm.id}/assign", json={"assignee": "tech-7", "actor": "ana"}).json()
+    body = client.post(f"/api/v1/alarms/{alarm.id}/assign", json={"assignee": "tech-7"}).json()
     assert body["assignee"] == "tech-7"
     assert body["history"][-1]["note"] == "assigned to tech-7"
     assert len(client.get("/api/v1/alarms", params={"state": "unacknowledged"}).json()) == 1
@@ -173,15 +179,16 @@ def test_kpis_count_the_raises(client: TestClient, clock: ManualClock, burst_pip
 
 # --- maintenance windows ------------------------------------------------------------------------------
 
-def test_maintenance_window_crud_and_out_of_service(client: TestClient, clock: ManualClock, services: Services,
-                                                    burst_pipe: Callable[..., Alarm]) -> None:
+def test_maintenance_window_crud_and_out_of_service(app: FastAPI, client: TestClient, clock: ManualClock,
+                                                    services: Services, burst_pipe: Callable[..., Alarm]) -> None:
+    act_as(app, "planner", Role.OPERATOR)
     burst = burst_pipe()  # safety-critical: never out of service, not even in a window
     alarm, _ = services.db.alarms.raise_alarm("pump_bearing_temp", "north-pump-1", "north", Severity.HIGH,
                                               "bearing hot", clock.now())
     since, until = clock.now() - timedelta(minutes=1), clock.now() + timedelta(hours=4)
     created = client.post("/api/v1/maintenance-windows", json={
         "site_id": "north", "asset_id": "north-pump-1", "since": _iso(since), "until": _iso(until),
-        "reason": "seal replacement", "actor": "planner"})
+        "reason": "seal replacement"})
     assert created.status_code == 201
     window = created.json()
     assert (window["asset_id"], window["created_by"]) == ("north-pump-1", "planner")
@@ -192,7 +199,7 @@ def test_maintenance_window_crud_and_out_of_service(client: TestClient, clock: M
         window["id"]]
     moved = client.put(f"/api/v1/maintenance-windows/{window['id']}", json={
         "site_id": "north", "asset_id": None, "since": _iso(since), "until": _iso(until + timedelta(hours=1)),
-        "reason": "whole site", "actor": "planner"}).json()
+        "reason": "whole site"}).json()
     assert (moved["asset_id"], moved["reason"]) == (None, "whole site")
     assert client.delete(f"/api/v1/maintenance-windows/{window['id']}").status_code == 204
     assert client.get(f"/api/v1/maintenance-windows/{window['id']}").status_code == 404

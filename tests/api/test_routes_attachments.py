@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from people.model import Role
 from tests.api.conftest import ATTACHMENT_MAX_BYTES
+from tests.api.principals import act_as
 from tests.workorders.test_attachments import JPEG, png
 
 
@@ -22,10 +25,11 @@ def upload(client: TestClient, work_order_id: int, name: str, data: bytes, claim
                        data=form)
 
 
-def test_a_photo_is_uploaded_listed_downloaded_and_in_the_history(client: TestClient) -> None:
+def test_a_photo_is_uploaded_listed_downloaded_and_in_the_history(app: FastAPI, client: TestClient) -> None:
     work_order_id = order(client)
     data = png(32, 24)
-    response = upload(client, work_order_id, "under sink.png", data, actor="tech-07")
+    act_as(app, "tech-07", Role.DISPATCHER)
+    response = upload(client, work_order_id, "under sink.png", data)
     assert response.status_code == 201, response.text
     attachment = response.json()
     assert (attachment["filename"], attachment["content_type"], attachment["size"], attachment["uploaded_by"]) == (

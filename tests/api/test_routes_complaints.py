@@ -17,6 +17,8 @@ from api.app import create_app
 from api.deps import Services
 from core.clock import ManualClock
 from core.domain import WorkOrderKind, WorkOrderPriority, WorkOrderSource
+from people.model import Role
+from tests.api.principals import act_as
 from workorders.complaint_desk import ComplaintDesk
 from workorders.notice_board import NoticeBoard
 
@@ -56,7 +58,9 @@ def move(client: TestClient, complaint_id: int, to_status: str, **body: Any) -> 
     return ok(client.post(f"/api/v1/complaints/{complaint_id}/transitions", json={"to_status": to_status, **body}))
 
 
-def test_registered_complaint_answers_with_its_deadline_history_and_next_steps(client: TestClient) -> None:
+def test_registered_complaint_answers_with_its_deadline_history_and_next_steps(app: FastAPI,
+                                                                              client: TestClient) -> None:
+    act_as(app, "service desk", Role.DISPATCHER)
     complaint = register(client, channel="web")
     assert (complaint["status"], complaint["channel"], complaint["category"]) == ("received", "web", "noise")
     assert (complaint["received_at"], complaint["respond_due_at"]) == ("2026-03-02T08:00:00Z",
@@ -78,7 +82,7 @@ def test_overdue_filter_lists_complaints_past_their_first_response_deadline(clie
                                                                             clock: ManualClock) -> None:
     waiting = register(client)
     handled = register(client)
-    move(client, handled["id"], "investigating", actor="supervisor-wu")
+    move(client, handled["id"], "investigating")
     register(client, site_id="south")
     clock.advance(timedelta(hours=25))
     overdue = ok(client.get("/api/v1/complaints", params={"overdue": "true", "site": "north"}))
@@ -93,10 +97,10 @@ def test_complaint_goes_round_the_loop_and_refuses_a_forbidden_step(client: Test
     refused = client.post(f"/api/v1/complaints/{complaint_id}/transitions", json={"to_status": "answered"})
     assert refused.status_code == 409
     assert refused.json()["allowed"] == ["investigating", "withdrawn"]
-    move(client, complaint_id, "investigating", actor="supervisor-wu")
+    move(client, complaint_id, "investigating")
     lacking = client.post(f"/api/v1/complaints/{complaint_id}/transitions", json={"to_status": "answered"})
     assert lacking.status_code == 422
-    move(client, complaint_id, "answered", note="mounts replaced", actor="supervisor-wu")
+    move(client, complaint_id, "answered", note="mounts replaced")
     stale = client.post(f"/api/v1/complaints/{complaint_id}/transitions",
                         json={"to_status": "followed_up", "satisfaction": 4, "expected_version": 2})
     assert stale.status_code == 409
@@ -183,7 +187,7 @@ def test_notices_are_listed_by_site_status_and_time(client: TestClient) -> None:
 
 def publish(client: TestClient, site_id: str, title: str) -> None:
     notice = ok(client.post("/api/v1/notices", json={"site_id": site_id, "title": title, "body": "Work.",
-                                                     "actor": "desk-ann", **WINDOW}), 201)
+                                                     **WINDOW}), 201)
     ok(client.post(f"/api/v1/notices/{notice['id']}/publish"))
 
 

@@ -7,11 +7,14 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from api.deps import Services
 from core.clock import ManualClock
 from core.domain import Alarm
+from people.model import Role
+from tests.api.principals import act_as
 from workorders.emergency import default_plans
 from workorders.emergency_runs import EmergencyRunner
 
@@ -48,19 +51,21 @@ def test_a_burst_pipe_alarm_order_carries_the_burst_pipe_plan(client: TestClient
     assert [s["role"] for s in run["steps"]][:2] == ["dispatcher", "technician"]
 
 
-def test_a_drill_is_worked_step_by_step_and_ended_with_an_after_action(client: TestClient,
+def test_a_drill_is_worked_step_by_step_and_ended_with_an_after_action(app: FastAPI, client: TestClient,
                                                                         clock: ManualClock) -> None:
-    run = post(client, "/drills", site="north", plan="entrapment", actor="sup-zhao")
+    act_as(app, "sup-zhao", Role.SUPERVISOR)
+    run = post(client, "/drills", site="north", plan="entrapment")
     assert (run["drill"], run["work_order_id"], run["started_by"]) == (True, None, "sup-zhao")
     clock.advance(timedelta(minutes=1))
-    run = post(client, f"/runs/{run['id']}/steps/1/done", actor="op-li", note="two passengers, both fine")
+    act_as(app, "op-li", Role.OPERATOR)
+    run = post(client, f"/runs/{run['id']}/steps/1/done", note="two passengers, both fine")
     assert (run["steps"][0]["done_by"], run["steps"][0]["done_at"]) == ("op-li", "2026-03-02T08:01:00Z")
-    conflict = client.post(f"/api/v1/emergency/runs/{run['id']}/steps/1/done", json={"actor": "op-wang"})
+    conflict = client.post(f"/api/v1/emergency/runs/{run['id']}/steps/1/done", json={})
     assert conflict.status_code == 409
     assert [r["id"] for r in client.get("/api/v1/emergency/runs", params={"site": "north", "active": True}).json()] \
         == [run["id"]]
     clock.advance(timedelta(minutes=6))
-    post(client, f"/runs/{run['id']}/end", actor="sup-zhao")
+    post(client, f"/runs/{run['id']}/end")
     assert client.get("/api/v1/emergency/runs", params={"active": True}).json() == []
     record = client.get(f"/api/v1/emergency/runs/{run['id']}/after-action").json()
     assert [e["what"] for e in record["timeline"]] == ["drill started", "step 1 done", "drill ended"]

@@ -6,11 +6,14 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
 
 from api.deps import Services
 from core.clock import ManualClock
 from core.domain import WorkOrderSource
+from people.model import Role
 from tests.api.conftest import START, TestClient
+from tests.api.principals import act_as
 from workorders.inspection_templates import packaged_templates
 from workorders.rounds import InspectionRounds
 
@@ -48,39 +51,41 @@ def test_rounds_are_listed_by_site_and_due_window(client: TestClient, rounds: In
 
 
 def test_a_round_walked_over_the_api_opens_one_order_for_a_failed_measurement(
-        client: TestClient, rounds: InspectionRounds, services: Services) -> None:
+        app: FastAPI, client: TestClient, rounds: InspectionRounds, services: Services) -> None:
     round_id = pump_round(client)["id"]
-    started = client.post(f"/api/v1/inspections/rounds/{round_id}/start", json={"actor": "wang"}).json()
+    client.post(f"/api/v1/inspections/rounds/{round_id}/assign", json={"assignee": "wang"})
+    act_as(app, "wang", Role.TECHNICIAN)  # the technician walks the round assigned to them
+    started = client.post(f"/api/v1/inspections/rounds/{round_id}/start", json={}).json()
     assert (started["status"], started["assignee"], started["allowed"]) == ("in_progress", "wang",
                                                                             ["done", "missed"])
     url = f"/api/v1/inspections/rounds/{round_id}/results"
-    first = client.post(url, json={"item": "vibration", "value": 7.1, "actor": "wang"})
-    again = client.post(url, json={"item": "vibration", "value": 7.3, "actor": "wang"})
+    first = client.post(url, json={"item": "vibration", "value": 7.1})
+    again = client.post(url, json={"item": "vibration", "value": 7.3})
     assert (first.status_code, first.json()["passed"]) == (201, False)
     assert again.json()["work_order_id"] == first.json()["work_order_id"] is not None
     [order] = services.db.work_orders.list()
     assert (order.id, order.source) == (first.json()["work_order_id"], WorkOrderSource.INSPECTION)
-    refused = client.post(f"/api/v1/inspections/rounds/{round_id}/complete", json={"actor": "wang"})
+    refused = client.post(f"/api/v1/inspections/rounds/{round_id}/complete", json={})
     assert refused.status_code == 422
     assert "not recorded: leaks, noise, discharge_pressure" in refused.json()["detail"]
     for item in client.get(f"/api/v1/inspections/rounds/{round_id}").json()["items"]:
         body = {"value": 4.0} if item["unit"] else {"passed": True}
-        client.post(url, json={"item": item["id"], "actor": "wang", **body})
-    done = client.post(f"/api/v1/inspections/rounds/{round_id}/complete", json={"actor": "wang"}).json()
+        client.post(url, json={"item": item["id"], **body})
+    done = client.post(f"/api/v1/inspections/rounds/{round_id}/complete", json={}).json()
     assert (done["status"], len(done["results"]), done["allowed"]) == ("done", len(done["items"]), [])
 
 
 def test_a_result_needs_passed_or_a_value(client: TestClient, rounds: InspectionRounds) -> None:
     round_id = pump_round(client)["id"]
-    answer = client.post(f"/api/v1/inspections/rounds/{round_id}/results", json={"item": "leaks", "actor": "w"})
+    answer = client.post(f"/api/v1/inspections/rounds/{round_id}/results", json={"item": "leaks"})
     assert answer.status_code == 422
 
 
 def test_starting_a_round_twice_is_a_conflict_naming_the_allowed_steps(client: TestClient,
                                                                        rounds: InspectionRounds) -> None:
     round_id = pump_round(client)["id"]
-    client.post(f"/api/v1/inspections/rounds/{round_id}/start", json={"actor": "wang"})
-    again = client.post(f"/api/v1/inspections/rounds/{round_id}/start", json={"actor": "li"})
+    client.post(f"/api/v1/inspections/rounds/{round_id}/start", json={})
+    again = client.post(f"/api/v1/inspections/rounds/{round_id}/start", json={})
     assert (again.status_code, again.json()["allowed"]) == (409, ["done", "missed"])
 
 

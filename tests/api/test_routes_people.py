@@ -108,15 +108,15 @@ def test_dispatch_auto_or_by_name_never_to_the_unqualified(client: TestClient, c
     put(client, "pia", name="Pia Pipes", skills=["plumber"])
     on_shift(client, clock, "tom")
     first, second = lift_order(client), lift_order(client)
-    refused = client.post(f"/api/v1/workorders/{first}/dispatch", json={"technician": "pia", "actor": "sue"})
+    refused = client.post(f"/api/v1/workorders/{first}/dispatch", json={"technician": "pia"})
     assert refused.status_code == 422
     assert "pia lacks the 'elevator' skill" in refused.json()["detail"]
-    auto = client.post(f"/api/v1/workorders/{first}/dispatch", json={"actor": "sue"})
+    auto = client.post(f"/api/v1/workorders/{first}/dispatch", json={})
     assert auto.status_code == 200, auto.text
     assert (auto.json()["status"], auto.json()["assignee"]) == ("dispatched", "tom")
-    named = client.post(f"/api/v1/workorders/{second}/dispatch", json={"technician": "tom", "actor": "sue"})
+    named = client.post(f"/api/v1/workorders/{second}/dispatch", json={"technician": "tom"})
     assert named.json()["assignee"] == "tom"
-    again = client.post(f"/api/v1/workorders/{first}/dispatch", json={"actor": "sue"})
+    again = client.post(f"/api/v1/workorders/{first}/dispatch", json={})
     assert again.status_code == 409
 
 

@@ -9,15 +9,17 @@ from datetime import date, timedelta
 
 import pytest
 import vobject
+from fastapi import FastAPI
 
 from api.deps import Services
 from core.plans import PlanTask, SolveStatus
-from people.model import Skill, Technician, User
+from people.model import Role, Skill, Technician, User
 from people.records import PeopleRecords
 from predictor.plan_inputs import PlannerSetup, ProblemBuilder
 from predictor.planner_service import PlanningService
 from predictor.planning.problem import Problem, Solution
 from tests.api.conftest import START, TestClient
+from tests.api.principals import act_as
 from workorders.notice_board import NoticeBoard
 
 TODAY = START.date()
@@ -46,10 +48,11 @@ def planning(services: Services) -> PlanningService:
     return services.planning
 
 
-def test_replanning_opens_orders_once_and_the_latest_plan_says_how_it_went(client: TestClient,
+def test_replanning_opens_orders_once_and_the_latest_plan_says_how_it_went(app: FastAPI, client: TestClient,
                                                                             planning: PlanningService) -> None:
+    act_as(app, "planner", Role.PLANNER)
     assert client.get("/api/v1/plans/latest").status_code == 404
-    first = client.post("/api/v1/plans", json={"actor": "zhao"})
+    first = client.post("/api/v1/plans", json={})
     assert first.status_code == 201
     assert {k: first.json()[k] for k in ("tasks", "opened", "moved", "dropped")} == {
         "tasks": 3, "opened": 3, "moved": 0, "dropped": 0}
@@ -77,11 +80,12 @@ def test_tasks_are_paged_by_day_with_their_explanation_and_total(client: TestCli
     assert client.get("/api/v1/plan-tasks/999999").status_code == 404
 
 
-def test_planners_accept_move_and_reject_and_a_stale_decision_is_a_conflict(client: TestClient,
+def test_planners_accept_move_and_reject_and_a_stale_decision_is_a_conflict(app: FastAPI, client: TestClient,
                                                                              planning: PlanningService) -> None:
+    act_as(app, "zhao", Role.PLANNER)
     client.post("/api/v1/plans", json={})
     pump, lift, south = (t["id"] for t in client.get("/api/v1/plan-tasks").json()["items"])
-    accepted = client.post(f"/api/v1/plan-tasks/{pump}/accept", json={"actor": "zhao", "expected_status": "proposed"})
+    accepted = client.post(f"/api/v1/plan-tasks/{pump}/accept", json={"expected_status": "proposed"})
     assert (accepted.json()["status"], accepted.json()["decided_by"]) == ("accepted", "zhao")
     stale = client.post(f"/api/v1/plan-tasks/{pump}/reject", json={"reason": "x", "expected_status": "proposed"})
     assert stale.status_code == 409
@@ -92,7 +96,7 @@ def test_planners_accept_move_and_reject_and_a_stale_decision_is_a_conflict(clie
         "moved", day, "lift in use")
     order = client.get(f"/api/v1/workorders/{moved.json()['work_order_id']}").json()
     assert date.fromisoformat(order["due_at"][:10]) == TODAY + timedelta(days=11)
-    rejected = client.post(f"/api/v1/plan-tasks/{south}/reject", json={"reason": "pump replaced", "actor": "zhao"})
+    rejected = client.post(f"/api/v1/plan-tasks/{south}/reject", json={"reason": "pump replaced"})
     assert rejected.json()["status"] == "rejected"
     assert client.get(f"/api/v1/workorders/{rejected.json()['work_order_id']}").json()["status"] == "cancelled"
     assert client.post(f"/api/v1/plan-tasks/{south}/reject", json={"reason": " "}).status_code == 422

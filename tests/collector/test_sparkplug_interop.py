@@ -88,29 +88,35 @@ class Pump:
         return Asset("pump-1", self.site, AssetKind.PUMP, "Pump 1") if asset_id == "pump-1" else None
 
 
-@pytest.mark.integration
-def test_a_pysparkplug_edge_node_is_ingested(mosquitto: Mosquitto, unique_site: str,
-                                             pysparkplug_python: Path) -> None:
+def published(mosquitto: Mosquitto, site: str, python: Path, script: str, last: str) -> list[tuple[str, bytes]]:
+    """What ``script`` (run by ``python`` with host, port and site) publishes under the site, up to the
+    first message whose topic holds ``last``, as received by a subscriber through Mosquitto."""
     received: queue.Queue[tuple[str, bytes]] = queue.Queue()
-    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"host-{unique_site}")
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"host-{site}")
     client.on_message = lambda _c, _u, message: received.put((message.topic, bytes(message.payload)))
     client.connect(mosquitto.host, mosquitto.port)
-    client.subscribe(f"spBv1.0/{unique_site}/#", qos=1)
+    client.subscribe(f"spBv1.0/{site}/#", qos=1)
     client.loop_start()
     try:
         time.sleep(0.2)
-        done = subprocess.run([str(pysparkplug_python), "-c", PUBLISHER, mosquitto.host, str(mosquitto.port),
-                               unique_site], capture_output=True, text=True, timeout=60, check=False)
+        done = subprocess.run([str(python), "-c", script, mosquitto.host, str(mosquitto.port), site],
+                              capture_output=True, text=True, timeout=60, check=False)
         assert done.returncode == 0, done.stderr[-3000:]
-        messages = []
+        messages: list[tuple[str, bytes]] = []
         deadline = time.monotonic() + 10
-        while not any("/NDEATH/" in topic for topic, _ in messages) and time.monotonic() < deadline:
+        while not any(last in topic for topic, _ in messages) and time.monotonic() < deadline:
             with contextlib.suppress(queue.Empty):
                 messages.append(received.get(timeout=0.1))
     finally:
         client.loop_stop()
         client.disconnect()
+    return messages
 
+
+@pytest.mark.integration
+def test_a_pysparkplug_edge_node_is_ingested(mosquitto: Mosquitto, unique_site: str,
+                                             pysparkplug_python: Path) -> None:
+    messages = published(mosquitto, unique_site, pysparkplug_python, PUBLISHER, "/NDEATH/")
     kinds = [topic.split("/")[2] for topic, _ in messages]
     assert kinds == ["NBIRTH", "DBIRTH", *["DDATA"] * 5, "DDEATH", "NDEATH"]
     decoder = Decoder(Pump(unique_site), TimeLimits(timedelta(days=1), timedelta(minutes=5)), 65536, WallClock())
@@ -138,3 +144,62 @@ def test_a_pysparkplug_edge_node_is_ingested(mosquitto: Mosquitto, unique_site: 
     stats = decoder.stats()
     assert stats["sparkplug_seq_gaps"] == {}
     assert stats["sparkplug_unmapped_metrics"] == {}
+
+
+# Templates and DataSets: pysparkplug 0.6.1 marks both "unsupported" in its API, but ships the full Eclipse
+# Tahu schema as generated code; the edge node here builds its payloads with those classes (not facmon's)
+# and publishes them with paho 1.x.
+COMPLEX_PUBLISHER = textwrap.dedent('''
+    import sys, time
+    import paho.mqtt.client as mqtt
+    from pysparkplug._protobuf import Payload
+
+    host, port, group = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+    now = int(time.time() * 1000)
+    client = mqtt.Client(client_id="gw2-" + group)
+    client.connect(host, port)
+    client.loop_start()
+
+    def publish(kind, payload, device=""):
+        topic = f"spBv1.0/{group}/{kind}/gw2" + (f"/{device}" if device else "")
+        client.publish(topic, payload.SerializeToString(), qos=1).wait_for_publish()
+
+    node = Payload(timestamp=now, seq=0)
+    node.metrics.add(name="bdSeq", datatype=8, long_value=0)
+    publish("NBIRTH", node)
+    birth = Payload(timestamp=now, seq=1)
+    pump = birth.metrics.add(name="Pump", alias=1, datatype=19)
+    pump.template_value.template_ref = "Booster"
+    pump.template_value.metrics.add(name="flow_m3h", datatype=10, double_value=30.0)
+    pump.template_value.metrics.add(name="running", datatype=11, boolean_value=True)
+    log = birth.metrics.add(name="Log", alias=2, datatype=16)
+    log.dataset_value.num_of_columns = 2
+    log.dataset_value.columns.extend(["timestamp", "bearing_temp_c"])
+    log.dataset_value.types.extend([13, 9])
+    for i, temp in enumerate((40.5, 41.25)):
+        row = log.dataset_value.rows.add()
+        row.elements.add(long_value=now - 2000 + 1000 * i)
+        row.elements.add(float_value=temp)
+    publish("DBIRTH", birth, "pump-1")
+    data = Payload(timestamp=now + 500, seq=2)
+    update = data.metrics.add(alias=1, datatype=19)
+    update.template_value.template_ref = "Booster"
+    update.template_value.metrics.add(name="flow_m3h", datatype=10, double_value=31.5)
+    publish("DDATA", data, "pump-1")
+    client.loop_stop()
+    client.disconnect()
+''')
+
+
+@pytest.mark.integration
+def test_templates_and_datasets_from_the_tahu_schema_are_ingested(mosquitto: Mosquitto, unique_site: str,
+                                                                  pysparkplug_python: Path) -> None:
+    messages = published(mosquitto, unique_site, pysparkplug_python, COMPLEX_PUBLISHER, "/DDATA/")
+    assert [topic.split("/")[2] for topic, _ in messages] == ["NBIRTH", "DBIRTH", "DDATA"]
+    decoder = Decoder(Pump(unique_site), TimeLimits(timedelta(days=1), timedelta(minutes=5)), 65536, WallClock())
+    readings = [reading for topic, payload in messages for reading in decoder.decode(topic, payload).readings]
+    assert [r.metrics for r in readings] == [{"bearing_temp_c": 40.5}, {"bearing_temp_c": 41.25},
+                                             {"flow_m3h": 30.0, "running": True}, {"flow_m3h": 31.5}]
+    assert readings[1].at - readings[0].at == timedelta(seconds=1)  # each row at its own timestamp
+    assert readings[2].at - readings[1].at == timedelta(seconds=1)
+    assert decoder.stats()["sparkplug_unmapped_metrics"] == {}

@@ -13,7 +13,9 @@ from facmon.cli import main
 pytestmark = pytest.mark.integration
 
 
-def test_demo_reports_readings_alarms_work_orders_and_forecasts(tmp_path: Path) -> None:
+def test_demo_reports_readings_alarms_work_orders_and_forecasts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("FACMON_STATE_DIR", str(tmp_path / "state"))  # where the demo records its data dir
     summary_file = tmp_path / "summary.json"
     exit_code = main(["demo", "--duration", "40", "--port", str(free_port()), "--data-dir", str(tmp_path / "data"),
                       "--summary-json", str(summary_file)])
@@ -36,3 +38,9 @@ def test_demo_reports_readings_alarms_work_orders_and_forecasts(tmp_path: Path) 
     # The only dead letters are the malformed messages the demo injects on purpose.
     assert summary["dead_letters"] == summary["dead_letters_injected"]
     assert summary["dead_letters_injected"] >= 1
+    # The demo said where its broker is, and a command run elsewhere finds the demo's dead letters.
+    assert "mosquitto_pub -h 127.0.0.1 -p " in capsys.readouterr().out
+    monkeypatch.chdir(tmp_path / "state")
+    monkeypatch.delenv("FACMON_DATABASE__URL", raising=False)
+    assert main(["deadletters", "list"]) == 0
+    assert len(capsys.readouterr().out.splitlines()) == summary["dead_letters"]

@@ -23,7 +23,7 @@ from core.domain import (
 from core.errors import ConfigError, TransitionError
 from core.events import Event, EventBus
 from rules.pack import default_rules, parse_rules
-from rules.service import COLLECTOR_ASSET, COLLECTOR_RULE, RulesService
+from rules.service import COLLECTOR_ASSET, COLLECTOR_RULE, PORTFOLIO_RULE, RulesService
 from storage.records import Database
 from tests.records import BACKENDS
 from workorders.book import Step, WorkOrderBook
@@ -441,10 +441,11 @@ def _healthy_minute(minute: float, assets: list[str]) -> list[Reading]:
 def test_a_stalled_stream_raises_no_device_offline_however_far_the_clock_runs(db: Database) -> None:
     harness = Harness(db)
     harness.feed([r for minute in range(5) for r in _healthy_minute(minute, ["pump-0", "pump-1"])])
-    for _ in range(120):  # the pipeline lags: the clock runs on for two hours, no readings arrive
+    for _ in range(120):  # the stream stalls: the clock runs on for two hours, no readings arrive
         harness.clock.advance(timedelta(minutes=1))
         harness.service.tick()
-    assert [a.rule_id for a in db.alarms.list()] == []
+    # No device is judged offline; the silence of everyone is ONE alarm of facmon's own.
+    assert [a.rule_id for a in db.alarms.list()] == [PORTFOLIO_RULE]
 
 def test_one_silent_device_among_reporting_ones_is_offline(db: Database) -> None:
     harness = Harness(db)

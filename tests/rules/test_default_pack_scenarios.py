@@ -22,6 +22,7 @@ def simulate(portfolio: Portfolio, start: datetime, length: timedelta,
     """Feed the simulation through the engine as the runtime does: readings, last wills, watermarks."""
     sim = Simulation(portfolio, start, seed=7, scenario=scenario)
     engine = RuleEngine(default_rules(), portfolio.assets)
+    engine.register((), portfolio.sites)  # their zones: `during` windows in local time, as the simulators
     offline: set[str] = set()
     now = start
     while now < start + length:

@@ -110,15 +110,16 @@ def test_unknown_condition_neither_raises_nor_clears() -> None:
     assert not state.active
 
 
-def test_out_of_order_readings_are_ignored_and_counted() -> None:
+def test_a_late_reading_is_counted_keeps_the_latest_values_and_restarts_the_run_it_breaks() -> None:
     engine = RuleEngine([VIBRATION])
     run(engine, [pump(m, vibration_mm_s=8.0) for m in range(5)])
-    assert run(engine, [pump(2, vibration_mm_s=1.0)]) == []   # late: would have reset the delay
+    assert run(engine, [pump(2, vibration_mm_s=1.0)]) == []   # late, and false: the run broke at 2
     assert engine.out_of_order == 1
     assert engine.evaluated == 5
     assert engine.values("p1")["vibration_mm_s"] == 8.0
-    assert run(engine, [pump(m, vibration_mm_s=8.0) for m in range(5, 11)]) == [
-        ("r", TransitionKind.RAISE, at(10))]
+    # The on-delay counts from 3, the first reading after the break, not from 0.
+    assert run(engine, [pump(m, vibration_mm_s=8.0) for m in range(5, 14)]) == [
+        ("r", TransitionKind.RAISE, at(13))]
 
 
 def test_a_reading_at_the_same_time_is_not_out_of_order() -> None:

@@ -81,3 +81,12 @@ def test_errors_name_the_file_and_the_entry(text: str, names: str) -> None:
 def test_a_missing_file_is_a_config_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"nothing\.yaml"):
         load_portfolio(tmp_path / "nothing.yaml")
+
+
+def test_a_sites_time_zone_is_read_and_an_unknown_one_is_refused_naming_the_site() -> None:
+    text = "sites:\n  - id: s\n    time_zone: {zone}\n    assets: [{{id: a1, kind: pump}}]\n"
+    assert parse_portfolio(text.format(zone="Europe/Berlin"), "site.yaml").sites[0].time_zone == "Europe/Berlin"
+    without = text.format(zone="UTC").replace("    time_zone: UTC\n", "")
+    assert parse_portfolio(without, "site.yaml").sites[0].time_zone is None
+    with pytest.raises(ConfigError, match=r"site 's'.*time_zone.*Mars/Olympus"):
+        parse_portfolio(text.format(zone="Mars/Olympus"), "site.yaml")

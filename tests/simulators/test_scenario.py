@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given
@@ -111,7 +112,10 @@ def test_demo_scenario_fits_the_default_portfolio_and_the_first_sixteen_hours() 
     pumps = {a.id: a for a in default_portfolio().assets if a.kind is AssetKind.PUMP}
     assert pumps[by_name["pump_bearing"].target].attributes["role"] == "duty"
     assert pumps[by_name["burst_pipe"].target].attributes["role"] == "duty"
-    # The circuit fails while the lights are on (the demo starts on Monday 2026-01-05 at 17:00 UTC).
-    assert DEMO_START.isoformat() == "2026-01-05T17:00:00+00:00"
-    assert DEMO_START.weekday() == 0
-    assert is_scheduled_on(DEMO_START + by_name["circuit_failure"].start)
+    # The circuit fails while the lights are on (the demo starts on Monday 2026-01-05 at 17:00 in
+    # Asia/Shanghai, the default portfolio's zone).
+    shanghai = ZoneInfo("Asia/Shanghai")
+    assert {site.time_zone for site in default_portfolio().sites} == {"Asia/Shanghai"}
+    assert DEMO_START.astimezone(shanghai).isoformat() == "2026-01-05T17:00:00+08:00"
+    assert DEMO_START.astimezone(shanghai).weekday() == 0
+    assert is_scheduled_on((DEMO_START + by_name["circuit_failure"].start).astimezone(shanghai))

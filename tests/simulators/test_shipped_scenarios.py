@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -15,8 +16,14 @@ from simulators.scenario import Scenario, shipped_scenarios
 from simulators.simulation import Simulation
 from tests.simulators.helpers import run_simulation
 
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 SCENARIOS = {name: scenario for name, scenario in shipped_scenarios().items() if name != "demo"}
 Signature = Callable[[Reading, Reading], bool]  # (previous report, this report) of the fault's target
+
+
+def local_hour(reading: Reading) -> int:
+    """The hour on the site's clock (the default portfolio keeps Asia/Shanghai time)."""
+    return reading.at.astimezone(SHANGHAI).hour
 
 
 def v(reading: Reading, name: str) -> float:
@@ -41,9 +48,10 @@ SIGNATURES: dict[str, tuple[Signature, timedelta]] = {
                                 timedelta(minutes=15)),
     "lighting_circuit_failure": (lambda _, r: bool(r.metrics["on"]) and v(r, "power_w") < 20, timedelta(minutes=10)),
     "lighting_driver_overtemp": (lambda _, r: v(r, "driver_temp_c") > 85, timedelta(minutes=10)),
-    "lighting_on_in_daylight": (lambda _, r: bool(r.metrics["on"]) and 9 <= r.at.hour < 16, timedelta(minutes=30)),
+    "lighting_on_in_daylight": (lambda _, r: bool(r.metrics["on"]) and 9 <= local_hour(r) < 16,
+                                timedelta(minutes=30)),
     "lighting_off_at_night": (lambda _, r: not r.metrics["on"] and bool(r.metrics["mains_ok"])
-                              and (r.at.hour >= 19 or r.at.hour < 6), timedelta(minutes=30)),
+                              and (local_hour(r) >= 19 or local_hour(r) < 6), timedelta(minutes=30)),
     "mains_lost": (lambda _, r: not r.metrics["mains_ok"], timedelta(minutes=10)),
 }
 

@@ -1,0 +1,1 @@
+"""Devices in their lane: broker accounts, ACLs and client certificates written from the asset registry."""
