@@ -8,9 +8,9 @@ import sys
 
 from api.request_ids import LOG_FORMAT, log_request_ids
 from core.errors import FacmonError
-from facmon.commands import bench, deadletters, demo, devices, plan, predictor, report, rules, serve, sim
+from facmon.commands import bench, deadletters, demo, devices, plan, predictor, report, rules, serve, sim, users
 
-COMMAND_MODULES = (demo, serve, sim, rules, bench, deadletters, report, predictor, plan, devices)
+COMMAND_MODULES = (demo, serve, sim, rules, bench, deadletters, report, predictor, plan, devices, users)
 
 
 def main(argv: list[str] | None = None) -> int:

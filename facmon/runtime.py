@@ -19,13 +19,14 @@ from collector.mqtt import MqttConsumer
 from collector.registry import AssetRegistry
 from collector.reprocess import build_decoder
 from collector.spool import Spool
-from core.clock import Clock
+from core.clock import Clock, WallClock
 from core.domain import Asset, Site
 from core.errors import ServiceUnavailable
 from core.events import STOPPING, EventBus
 from core.settings import Settings
 from core.zones import parse_zone
 from facmon.periodic import Periodic
+from people.accounts import Accounts, policy_of
 from people.records import PeopleRecords
 from predictor.planner_service import PlanningService, planning_service
 from predictor.service import Predictor
@@ -199,7 +200,9 @@ class Runtime:
         services = Services(
             db=self.db, store=self.store, book=self.book, rules=self.rules, bus=self.bus, clock=self.clock,
             stats=self.stats, time_zone=self.settings.time_zone,
-            auth=self.settings.auth, cors_origins=tuple(api.cors_origins),
+            # Sign-in runs on wall time even under the demo's accelerated clock: a session lasts real hours.
+            auth=self.settings.auth, accounts=Accounts(self.db, WallClock(), policy_of(self.settings.auth)),
+            cors_origins=tuple(api.cors_origins),
             decoder=self.new_decoder,  # dead-letter reprocessing
             metrics=self.ingest.metrics.exposition,  # GET /metrics
             notifier=self.notifier,

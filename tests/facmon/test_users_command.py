@@ -1,0 +1,37 @@
+"""`facmon users`: add, list, token, disable, against a real SQLite records database."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from core.clock import WallClock
+from facmon.cli import main
+from people.accounts import Accounts, SignInRefused
+from storage.records import Database
+
+
+def test_add_list_token_disable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                capsys: pytest.CaptureFixture[str]) -> None:
+    url = f"sqlite:///{tmp_path / 'f.db'}"
+    monkeypatch.setenv("FACMON_DATABASE__URL", url)
+    monkeypatch.setenv("FACMON_PASSWORD", "a long password")
+    assert main(["users", "add", "ada", "--role", "operator", "--name", "Ada"]) == 0
+    assert main(["users", "list"]) == 0
+    listed = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
+    assert listed == [{"id": "ada", "name": "Ada", "roles": ["operator"], "active": True, "sites": []}]
+    assert main(["users", "token", "ada", "--scope", "read", "--days", "3"]) == 0
+    token = capsys.readouterr().out.splitlines()[0]
+    db = Database(url)
+    accounts = Accounts(db, WallClock())
+    assert accounts.token_principal(token).permissions == {"read"}  # narrowed to its scope
+    assert accounts.sign_in("ada", "a long password").user.id == "ada"
+    assert main(["users", "disable", "ada"]) == 0
+    with pytest.raises(SignInRefused):
+        accounts.token_principal(token)
+    with pytest.raises(SignInRefused):
+        accounts.sign_in("ada", "a long password")
+    assert main(["users", "add", "ada", "--role", "viewer"]) == 2  # taken: a FacmonError, exit 2
+    db.dispose()
