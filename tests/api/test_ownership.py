@@ -99,7 +99,7 @@ def test_a_technician_lists_and_walks_only_their_own_rounds(app: FastAPI, client
     rounds.assign(first.id, "wang")
     rounds.assign(second.id, "li")
     act_as(app, "wang", Role.TECHNICIAN)
-    assert [r["id"] for r in client.get("/api/v1/inspections/rounds").json()] == [first.id]
+    assert [r["id"] for r in client.get("/api/v1/inspections/rounds").json()["items"]] == [first.id]
     assert client.get(f"/api/v1/inspections/rounds/{second.id}").status_code == 404
     assert client.post(f"/api/v1/inspections/rounds/{second.id}/start").status_code == 403
     started = client.post(f"/api/v1/inspections/rounds/{first.id}/start")

@@ -19,7 +19,7 @@ from collector.reprocess import build_decoder, reprocess, select_letters
 from core.clock import ManualClock
 from core.domain import Asset, AssetKind, DeadLetter, Reading, Site
 from core.errors import RejectReason
-from core.settings import CollectorSettings
+from core.settings import AuthSettings, CollectorSettings
 from facmon.cli import main
 from storage.influx_sink import PointsRejected
 from storage.records import Database
@@ -118,7 +118,8 @@ def test_the_api_reprocesses_by_reason(parts: Parts) -> None:
     parts.register_p1()
     app = FastAPI()
     app.state.services = Services(db=parts.db, store=parts.store, book=cast(Any, None), rules=cast(Any, None),
-                                  bus=cast(Any, None), clock=parts.clock, decoder=parts.decoder)
+                                  bus=cast(Any, None), clock=parts.clock, decoder=parts.decoder,
+                                  auth=AuthSettings(required=False))  # loopback: the local admin
     app.include_router(deadletters.router, prefix="/api/v1")
     with TestClient(app) as client:
         listed = client.get("/api/v1/deadletters", params={"reason": "unknown_asset"}).json()["items"]
