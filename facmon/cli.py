@@ -7,9 +7,9 @@ import logging
 import sys
 
 from core.errors import FacmonError
-from facmon.commands import bench, deadletters, demo, devices, plan, predictor, report, rules, serve, sim
+from facmon.commands import bench, deadletters, demo, devices, plan, predictor, report, rules, serve, sim, users
 
-COMMAND_MODULES = (demo, serve, sim, rules, bench, deadletters, report, predictor, plan, devices)
+COMMAND_MODULES = (demo, serve, sim, rules, bench, deadletters, report, predictor, plan, devices, users)
 
 
 def main(argv: list[str] | None = None) -> int:

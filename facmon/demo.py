@@ -6,7 +6,6 @@ import json
 import logging
 import math
 import os
-import secrets
 import shutil
 import time
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ from core.forecast_notes import life_note
 from core.plans import PlanTaskStatus
 from core.settings import load_settings
 from facmon.broker import EmbeddedBroker, free_port
+from facmon.demo_accounts import demo_logins, sign_in_lines
 from facmon.demo_publish import publish_hint
 from facmon.ops import OpsCounts, OpsDriver
 from facmon.periodic import Periodic
@@ -69,12 +69,11 @@ def run_demo(options: DemoOptions, say: Any = print) -> dict[str, Any]:
     data_dir = _fresh_data_dir(options.data_dir).resolve()  # absolute: commands run elsewhere find it
     broker = EmbeddedBroker(port=free_port())
     broker.start()
-    token = secrets.token_urlsafe(16)
     settings = load_settings(
         mqtt={"host": broker.host, "port": broker.port, "client_id": "facmon-demo-collector"},
         telemetry={"backend": "sqlite", "sqlite_path": data_dir / "telemetry.sqlite3"},
         database={"url": f"sqlite:///{data_dir / 'facmon.sqlite3'}"},
-        api={"host": "127.0.0.1", "port": options.port, "token": token},
+        api={"host": "127.0.0.1", "port": options.port},
         predictor={"interval_s": 6 * 3600},
         collector={"spool_dir": data_dir / "spool"},  # the durable spool lives with the data
     )
@@ -85,6 +84,7 @@ def run_demo(options: DemoOptions, say: Any = print) -> dict[str, Any]:
     # Technicians and their shifts for the simulated weeks, so orders can be dispatched.
     runtime.dispatch.people.install(load_roster(DEFAULT_ROSTER), DEMO_START.date(),
                                     DEMO_START.date() + ROSTER_DAYS, clock.now())
+    logins = demo_logins(runtime.identity, portfolio.sites[0].id)
     runtime.start()
     simulators = SimulatorRunner(portfolio, clock, broker.host, broker.port, seed=options.seed,
                                  scenario=demo_scenario() if options.faults else None,
@@ -101,8 +101,10 @@ def run_demo(options: DemoOptions, say: Any = print) -> dict[str, Any]:
     record_demo(DemoPlace(data_dir=str(data_dir.resolve()), database_url=settings.database.url,
                           telemetry_path=str(settings.telemetry.sqlite_path), broker_host=broker.host,
                           broker_port=broker.port, api_port=options.port, pid=os.getpid()))
-    say(f"console: http://127.0.0.1:{options.port}/#token={token}")
-    say(f"API docs: http://127.0.0.1:{options.port}/docs   (bearer token: {token})")
+    url = f"http://127.0.0.1:{options.port}/"
+    for line in sign_in_lines(url, logins):
+        say(line)
+    say(f"API docs: {url}docs")
     say(f"maintenance plan: http://127.0.0.1:{options.port}/api/v1/plan-tasks (re-planned at start and after "
         "each forecast run)")
     say("press Ctrl-C to stop" if options.duration_s is None else f"running for {options.duration_s:.0f} s")

@@ -19,13 +19,14 @@ from collector.mqtt import MqttConsumer
 from collector.registry import AssetRegistry
 from collector.reprocess import build_decoder
 from collector.spool import Spool
-from core.clock import Clock
+from core.clock import Clock, WallClock
 from core.domain import Asset, Site
 from core.errors import ServiceUnavailable
 from core.events import STOPPING, EventBus
 from core.settings import Settings
 from core.zones import parse_zone
 from facmon.periodic import Periodic
+from people.accounts import Accounts, policy_of
 from people.records import PeopleRecords
 from predictor.planner_service import PlanningService, planning_service
 from predictor.service import Predictor
@@ -88,6 +89,15 @@ class Runtime:
     _consumer: MqttConsumer | None = None
     _server: uvicorn.Server | None = None
     _api_thread: threading.Thread | None = None
+    _accounts: Accounts | None = None
+
+    @property
+    def identity(self) -> Accounts:
+        """The accounts the API signs requests in with, on wall time (a demo's accelerated clock would end a
+        12-hour session in under a minute)."""
+        if self._accounts is None:
+            self._accounts = Accounts(self.db, WallClock(), policy_of(self.settings.auth))
+        return self._accounts
 
     def register(self, sites: list[Site], assets: list[Asset]) -> None:
         for site in sites:
@@ -199,7 +209,7 @@ class Runtime:
         services = Services(
             db=self.db, store=self.store, book=self.book, rules=self.rules, bus=self.bus, clock=self.clock,
             stats=self.stats, time_zone=self.settings.time_zone,
-            auth=self.settings.auth, cors_origins=tuple(api.cors_origins),
+            auth=self.settings.auth, accounts=self.identity, cors_origins=tuple(api.cors_origins),
             decoder=self.new_decoder,  # dead-letter reprocessing
             metrics=self.ingest.metrics.exposition,  # GET /metrics
             notifier=self.notifier,
