@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+import httpx
 from authlib.integrations.httpx_client import OAuth2Client
 from joserfc import jwt
 from joserfc.errors import JoseError
@@ -120,7 +121,7 @@ class OidcClient:
                             token_endpoint_auth_method="client_secret_basic" if secret else "none")
 
     def _get_json(self, url: str) -> dict[str, Any]:
-        with self._client() as client:
+        with httpx.Client(timeout=self.timeout_s) as client:  # public documents: no OAuth client needed
             try:
                 response = client.get(url)
                 response.raise_for_status()
