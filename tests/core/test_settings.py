@@ -16,17 +16,17 @@ DOCS = Path(__file__).parents[2] / "docs" / "configuration.md"
 def test_defaults_need_no_file() -> None:
     settings = load_settings()
     assert settings.telemetry.backend == "sqlite"
-    assert settings.api.token is None
+    assert settings.auth.required  # sign-in by default
 
 
 def test_environment_overrides_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     config = tmp_path / "facmon.toml"
-    config.write_text('[mqtt]\nhost = "from-file"\nport = 1999\n[api]\ntoken = "s3cret"\n')
+    config.write_text('[mqtt]\nhost = "from-file"\nport = 1999\npassword = "s3cret"\n')
     monkeypatch.setenv("FACMON_MQTT__HOST", "from-env")
     settings = load_settings(config)
     assert (settings.mqtt.host, settings.mqtt.port) == ("from-env", 1999)
-    assert settings.api.token is not None
-    assert settings.api.token.get_secret_value() == "s3cret"
+    assert settings.mqtt.password is not None
+    assert settings.mqtt.password.get_secret_value() == "s3cret"
     assert "s3cret" not in repr(settings)
 
 
