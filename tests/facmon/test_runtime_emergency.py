@@ -21,7 +21,6 @@ from facmon.runtime import Runtime, build_runtime
 pytestmark = pytest.mark.integration
 
 START = datetime(2026, 1, 5, 22, 0, tzinfo=UTC)
-TOKEN = "emergency-token"
 SPEED = 600.0  # ten simulated minutes per wall second
 
 
@@ -32,7 +31,7 @@ def runtime(mosquitto: Any, tmp_path: Path, unique_site: str) -> Iterator[Runtim
         telemetry={"backend": "sqlite", "sqlite_path": tmp_path / "telemetry.sqlite3"},
         database={"url": f"sqlite:///{tmp_path / 'records.sqlite3'}"},
         collector={"spool_dir": tmp_path / "spool"},
-        api={"port": free_port(), "token": TOKEN},
+        api={"port": free_port()}, auth={"required": False},  # loopback: the local admin
     )
     built = build_runtime(settings, AcceleratedClock(START, speed=SPEED))
     built.register([Site(unique_site, "Tower")], [])
@@ -47,8 +46,7 @@ def test_a_power_cut_order_starts_its_plan_and_a_late_step_escalates_by_itself(r
                                              "Power cut", runtime.clock.now())
     order, _ = runtime.book.open(WorkOrderKind.EMERGENCY, WorkOrderPriority.EMERGENCY, "Power cut", unique_site,
                                  alarm_id=alarm.id)
-    with httpx.Client(base_url=f"http://127.0.0.1:{runtime.settings.api.port}",
-                      headers={"Authorization": f"Bearer {TOKEN}"}, timeout=5) as api:
+    with httpx.Client(base_url=f"http://127.0.0.1:{runtime.settings.api.port}", timeout=5) as api:
         [run] = api.get("/api/v1/emergency/runs", params={"work_order": order.id}).raise_for_status().json()
         assert run["plan"] == "site_power_cut"
         deadline = time.monotonic() + 10  # the first step is due 5 simulated minutes (0.5 s) after the start

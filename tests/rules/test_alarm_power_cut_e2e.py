@@ -24,7 +24,6 @@ from simulators.scenario import Fault, Scenario
 pytestmark = pytest.mark.integration
 
 START = datetime(2026, 1, 5, 10, 0, tzinfo=UTC)  # daytime: lights off by schedule before the cut
-TOKEN = "power-cut-token"
 SPEED = 600.0  # ten simulated minutes per wall second
 
 
@@ -36,7 +35,7 @@ def runtime(mosquitto: Any, tmp_path: Path, unique_site: str) -> Iterator[Runtim
         telemetry={"backend": "sqlite", "sqlite_path": tmp_path / "telemetry.sqlite3"},
         database={"url": f"sqlite:///{tmp_path / 'records.sqlite3'}"},
         collector={"spool_dir": tmp_path / "spool"},
-        api={"port": free_port(), "token": TOKEN},
+        api={"port": free_port()}, auth={"required": False},  # loopback: the local admin
     )
     built = build_runtime(settings, AcceleratedClock(START, speed=SPEED))
     site = unique_site
@@ -56,8 +55,7 @@ def test_power_cut_raises_one_site_alarm_not_a_flood(runtime: Runtime, mosquitto
     scenario = Scenario([Fault("power_cut", unique_site, timedelta(minutes=20), timedelta(hours=2))])
     simulators = SimulatorRunner(Portfolio(runtime.db.assets.sites(), assets), runtime.clock,
                                  mosquitto.host, mosquitto.port, seed=5, scenario=scenario)
-    api = httpx.Client(base_url=f"http://127.0.0.1:{runtime.settings.api.port}",
-                       headers={"Authorization": f"Bearer {TOKEN}"}, timeout=5)
+    api = httpx.Client(base_url=f"http://127.0.0.1:{runtime.settings.api.port}", timeout=5)
     simulators.start()
     try:
         deadline = time.monotonic() + 60

@@ -35,7 +35,7 @@ def runtime(mosquitto: Any, tmp_path: Path, unique_site: str) -> Iterator[Runtim
         telemetry={"backend": "sqlite", "sqlite_path": tmp_path / "telemetry.sqlite3"},
         database={"url": f"sqlite:///{tmp_path / 'records.sqlite3'}"},
         collector={"spool_dir": tmp_path / "spool"},
-        api={"port": free_port(), "token": "silence-token"},
+        api={"port": free_port()}, auth={"required": False},  # loopback: the local admin
         rules={"portfolio_silence_s": 300},
     )
     built = build_runtime(settings, AcceleratedClock(START, speed=SPEED))
