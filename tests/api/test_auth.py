@@ -212,3 +212,12 @@ def test_serve_refuses_to_listen_beyond_loopback_without_auth(tmp_path: Path,
     config.write_text('[api]\nhost = "0.0.0.0"\n[auth]\nrequired = false\n')
     assert main(["serve", "--config", str(config)]) == 2
     assert "listens beyond loopback, which needs auth.required = true" in capsys.readouterr().err
+
+
+def test_the_event_stream_is_for_staff_and_technicians(client_as: Callable[..., TestClient], app: FastAPI) -> None:
+    resident = client_as("resident").get("/api/v1/events")
+    assert resident.status_code == 403
+    assert "read or orders:own" in resident.json()["detail"]
+    with TestClient(app) as anonymous:
+        assert anonymous.get("/api/v1/events").status_code == 401
+        assert anonymous.get("/api/v1/events", params={"token": "fm_x_y"}).status_code == 401

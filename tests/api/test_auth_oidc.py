@@ -95,7 +95,7 @@ def provider() -> Iterator[Provider]:
             self.end_headers()
             self.wfile.write(data)
 
-        def do_GET(self) -> None:  # noqa: N802 - http.server's name
+        def do_GET(self) -> None:
             if self.path == "/.well-known/openid-configuration":
                 self._send(200, {"issuer": state.issuer, "authorization_endpoint": f"{state.issuer}/authorize",
                                  "token_endpoint": f"{state.issuer}/token", "jwks_uri": f"{state.issuer}/jwks",
@@ -106,7 +106,7 @@ def provider() -> Iterator[Provider]:
             else:
                 self._send(404, {})
 
-        def do_POST(self) -> None:  # noqa: N802
+        def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length", "0"))
             form = {name: values[0] for name, values in parse_qs(self.rfile.read(length).decode()).items()}
             self._send(*state.token(form) if self.path == "/token" else (404, {}))
