@@ -14,6 +14,7 @@ from api.deps import Services
 from core.clock import ManualClock
 from core.domain import Alarm
 from people.model import Role
+from tests.api.conftest import ADMIN_ID
 from tests.api.principals import act_as
 
 RESIDENT = {"channel": "web", "requester": "Ms Chen", "phone": "+86 139 1111 2222", "address": "2-1203",
@@ -95,7 +96,7 @@ def test_a_call_logged_by_the_desk_needs_the_token_and_the_callers_number_and_ad
     order = client.post("/api/v1/requests", json=call).json()
     assert (order["channel"], order["caller_phone"], order["address"], order["site_id"], order["requester"]) == (
         "phone", "555 0101", "3-402", "north", None)
-    assert order["history"][0]["actor"] == "front desk"  # TODO(sign-in): the signed-in clerk, once optional
+    assert order["history"][0]["actor"] == ADMIN_ID  # the signed-in clerk
     for missing in ("phone", "address"):
         response = client.post("/api/v1/requests", json={k: v for k, v in call.items() if k != missing})
         assert response.status_code == 422
