@@ -12,10 +12,12 @@ from fastapi.staticfiles import StaticFiles
 
 from api.audit import AuditMiddleware, remember_principal
 from api.deps import Services
-from api.errors import install_error_handlers
+from api.errors import ERROR_RESPONSES, install_error_handlers
 from api.headers import SecurityHeaders
 from api.identity import current_principal_or_query, require
 from api.oidc import OidcClient
+from api.openapi import install_openapi
+from api.request_ids import install_request_ids
 from api.routes import (
     alarms,
     assets,
@@ -99,7 +101,8 @@ def _package_version() -> str:
 
 def create_app(services: Services) -> FastAPI:
     """The application serving ``services``; the caller runs it (uvicorn) and owns the services."""
-    app = FastAPI(title="facmon", version=_package_version(), description=DESCRIPTION)
+    app = FastAPI(title="facmon", version=_package_version(), description=DESCRIPTION, docs_url=None,
+                  redoc_url=None, responses=ERROR_RESPONSES)
     app.state.services = services
     services.identity()  # the accounts, built once before requests share them
     app.state.login_limiter = auth.LoginLimiter(services.auth.login_rate)
@@ -111,6 +114,8 @@ def create_app(services: Services) -> FastAPI:
         app.add_middleware(CORSMiddleware, allow_origins=list(services.cors_origins), allow_credentials=True,
                            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
                            allow_headers=["Authorization", "Content-Type", "X-CSRF-Token", "Last-Event-ID"])
+    install_request_ids(app)
+    install_openapi(app)
     app.include_router(health.router)
     app.include_router(metrics.router)  # Prometheus scrapes /metrics (open, like /healthz)
     app.include_router(auth.router, prefix=API_PREFIX)  # sign-in: open; /auth/me checks by itself

@@ -13,6 +13,7 @@ import logging
 from collections.abc import Mapping
 from typing import Annotated, Any, TypeVar
 
+from asgi_correlation_id import correlation_id
 from fastapi import Depends, Request
 from fastapi.encoders import jsonable_encoder
 from pydantic import BaseModel
@@ -45,8 +46,8 @@ def _as_json(value: Any) -> dict[str, Any] | None:
 
 
 def _request_id(request_headers: Mapping[str, str], state: Mapping[str, Any]) -> str | None:
-    # The request-id middleware (api/errors.py) keeps it in the state; else the client's header, if any.
-    found = state.get("request_id") or request_headers.get("x-request-id")
+    # The request-id middleware (api/request_ids.py, outside this one) holds it in a context variable.
+    found = correlation_id.get() or state.get("request_id") or request_headers.get("x-request-id")
     return None if found is None else str(found)[:64]
 
 

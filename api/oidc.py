@@ -121,7 +121,7 @@ class OidcClient:
                             token_endpoint_auth_method="client_secret_basic" if secret else "none")
 
     def _get_json(self, url: str) -> dict[str, Any]:
-        with httpx.Client(timeout=self.timeout_s) as client:  # public documents: no OAuth client needed
+        with httpx.Client(timeout=self.timeout_s) as client:
             try:
                 response = client.get(url)
                 response.raise_for_status()

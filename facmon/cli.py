@@ -6,6 +6,7 @@ import argparse
 import logging
 import sys
 
+from api.request_ids import LOG_FORMAT, log_request_ids
 from core.errors import FacmonError
 from facmon.commands import bench, deadletters, demo, devices, plan, predictor, report, rules, serve, sim, users
 
@@ -14,7 +15,9 @@ COMMAND_MODULES = (demo, serve, sim, rules, bench, deadletters, report, predicto
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=args.log_level.upper(), format=LOG_FORMAT)
+    for handler in logging.getLogger().handlers:
+        log_request_ids(handler)  # every line logged while serving a request names its X-Request-ID
     try:
         result: int = args.run(args)
         return result

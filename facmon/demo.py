@@ -7,25 +7,25 @@ import logging
 import math
 import os
 import shutil
-import threading
 import time
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from core.clock import AcceleratedClock
+from core.clock import AcceleratedClock, WallClock
 from core.domain import Asset, AssetKind, Forecast, WorkOrderSource
 from core.forecast_notes import life_note
 from core.plans import PlanTaskStatus
 from core.settings import load_settings
 from facmon.broker import EmbeddedBroker, free_port
-from facmon.demo_accounts import DemoLogin, demo_logins, sign_in_lines
 from facmon.demo_publish import publish_hint
+from facmon.demo_users import create_demo_users
 from facmon.ops import OpsCounts, OpsDriver
 from facmon.periodic import Periodic
 from facmon.runtime import Runtime, build_runtime
 from facmon.workspace import DemoPlace, record_demo
+from people.accounts import Accounts
 from people.roster import DEFAULT_ROSTER, load_roster
 from predictor.planner_service import OPEN as OPEN_TASKS
 from simulators.ops_model import OpsRates
@@ -85,11 +85,8 @@ def run_demo(options: DemoOptions, say: Any = print) -> dict[str, Any]:
     # Technicians and their shifts for the simulated weeks, so orders can be dispatched.
     runtime.dispatch.people.install(load_roster(DEFAULT_ROSTER), DEMO_START.date(),
                                     DEMO_START.date() + ROSTER_DAYS, clock.now())
-    # Hashing eight passwords (Argon2id) takes seconds on a busy machine: off the simulated clock's way.
-    logins: list[DemoLogin] = []
-    accounts = threading.Thread(target=lambda: logins.extend(demo_logins(runtime.identity, portfolio.sites[0].id)),
-                                name="demo-accounts")
-    accounts.start()
+    password, logins = create_demo_users(Accounts(runtime.db, WallClock()),
+                                         portfolio.sites[0].id if portfolio.sites else None)
     runtime.start()
     simulators = SimulatorRunner(portfolio, clock, broker.host, broker.port, seed=options.seed,
                                  scenario=demo_scenario() if options.faults else None,
@@ -106,11 +103,10 @@ def run_demo(options: DemoOptions, say: Any = print) -> dict[str, Any]:
     record_demo(DemoPlace(data_dir=str(data_dir.resolve()), database_url=settings.database.url,
                           telemetry_path=str(settings.telemetry.sqlite_path), broker_host=broker.host,
                           broker_port=broker.port, api_port=options.port, pid=os.getpid()))
-    url = f"http://127.0.0.1:{options.port}/"
-    accounts.join()
-    for line in sign_in_lines(url, logins):
-        say(line)
-    say(f"API docs: {url}docs")
+    say(f"console: http://127.0.0.1:{options.port}/  - sign in as any of these, password {password}")
+    for role, login in logins:
+        say(f"  {role.value:<11} {login}")
+    say(f"API docs: http://127.0.0.1:{options.port}/docs   (a token for scripts: facmon users token admin)")
     say(f"maintenance plan: http://127.0.0.1:{options.port}/api/v1/plan-tasks (re-planned at start and after "
         "each forecast run)")
     say("press Ctrl-C to stop" if options.duration_s is None else f"running for {options.duration_s:.0f} s")

@@ -89,15 +89,6 @@ class Runtime:
     _consumer: MqttConsumer | None = None
     _server: uvicorn.Server | None = None
     _api_thread: threading.Thread | None = None
-    _accounts: Accounts | None = None
-
-    @property
-    def identity(self) -> Accounts:
-        """The accounts the API signs requests in with, on wall time (a demo's accelerated clock would end a
-        12-hour session in under a minute)."""
-        if self._accounts is None:
-            self._accounts = Accounts(self.db, WallClock(), policy_of(self.settings.auth))
-        return self._accounts
 
     def register(self, sites: list[Site], assets: list[Asset]) -> None:
         for site in sites:
@@ -209,7 +200,9 @@ class Runtime:
         services = Services(
             db=self.db, store=self.store, book=self.book, rules=self.rules, bus=self.bus, clock=self.clock,
             stats=self.stats, time_zone=self.settings.time_zone,
-            auth=self.settings.auth, accounts=self.identity, cors_origins=tuple(api.cors_origins),
+            # Sign-in runs on wall time even under the demo's accelerated clock: a session lasts real hours.
+            auth=self.settings.auth, accounts=Accounts(self.db, WallClock(), policy_of(self.settings.auth)),
+            cors_origins=tuple(api.cors_origins),
             decoder=self.new_decoder,  # dead-letter reprocessing
             metrics=self.ingest.metrics.exposition,  # GET /metrics
             notifier=self.notifier,

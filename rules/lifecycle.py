@@ -12,7 +12,7 @@ so a duplicate raise is never mistaken for a new occurrence.
 
 Shelving, suppression and out of service are flags on top of the state (ISA-18.2): an operator may
 shelve or assign an episode that is not back to NORMAL, for at most ``MAX_SHELF``, until a time
-after now; unshelving needs a shelf. ``check_shelve``/``check_unshelve``/``check_assign`` say so.
+after now; unshelving needs a shelf. ``check_shelve``/``check_assign`` say so.
 """
 
 from __future__ import annotations
@@ -65,6 +65,11 @@ def on_acknowledge(state: AlarmState) -> AlarmState:
     return apply(state, AlarmAction.ACKNOWLEDGE)
 
 
+def is_acknowledged(alarm: Alarm) -> bool:
+    """An operator acknowledged this episode and it needs no further acknowledgement."""
+    return alarm.acknowledged_at is not None and alarm.state in (AlarmState.ACKNOWLEDGED, AlarmState.NORMAL)
+
+
 def allowed(state: AlarmState) -> frozenset[AlarmAction]:
     """The actions the lifecycle accepts in ``state`` (for the console's buttons)."""
     return frozenset(action for (source, action) in TRANSITIONS if source is state)
@@ -82,11 +87,6 @@ def check_shelve(alarm: Alarm, until: datetime, at: datetime) -> None:
     if until - at > MAX_SHELF:
         raise TransitionError("alarm shelf", "now " + at.isoformat(),
                               f"until {until.isoformat()} (longer than {MAX_SHELF.days} days)")
-
-
-def check_unshelve(alarm: Alarm) -> None:
-    if alarm.shelved_until is None:
-        raise TransitionError("alarm", "unshelved", "unshelved")
 
 
 def check_assign(alarm: Alarm) -> None:

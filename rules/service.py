@@ -275,8 +275,11 @@ class RulesService:
     # --- operators ----------------------------------------------------------------------------------
 
     def acknowledge(self, alarm_id: int, actor: str, note: str = "") -> Alarm:
-        """Acknowledge an alarm now (NotFound, or TransitionError if it needs no acknowledgement)."""
+        """Acknowledge an alarm now (NotFound, or TransitionError if it needs no acknowledgement). One already
+        acknowledged is left as it is: a retried or double-clicked acknowledgement is a no-op."""
         current = self._db.alarms.get(alarm_id)
+        if lifecycle.is_acknowledged(current):
+            return current
         to_state = lifecycle.on_acknowledge(current.state)
         alarm = self._db.alarms.set_state(alarm_id, to_state, self._clock.now(), actor, note)
         self._counts["alarms_acknowledged"] += 1
@@ -294,7 +297,10 @@ class RulesService:
         return self._publish(self._db.alarms.shelve(alarm_id, until, reason, now, actor))
 
     def unshelve(self, alarm_id: int, actor: str, note: str = "") -> Alarm:
-        lifecycle.check_unshelve(self._db.alarms.get(alarm_id))
+        """Put a shelved alarm back; one not shelved is left as it is (a repeated unshelve is a no-op)."""
+        current = self._db.alarms.get(alarm_id)
+        if current.shelved_until is None:
+            return current
         now = self._clock.now()
         with self._lock:
             alarm = self._publish(self._db.alarms.shelve(alarm_id, None, note or "by operator", now, actor))

@@ -19,7 +19,7 @@ from typing import Any
 
 import httpx
 import orjson
-from sqlalchemy import select, update
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from core.clock import Clock
@@ -27,6 +27,7 @@ from core.events import Event, EventBus
 from core.settings import NotifySettings
 from storage.records import Database
 from storage.records.models import WebhookDeliveryRow
+from storage.records.paging import keyset, split
 from storage.records.sessions import Repository
 from workorders.notify import (
     DELIVERY_HEADER,
@@ -98,11 +99,24 @@ class DeliveryLog(Repository):
             session.execute(update(WebhookDeliveryRow).where(WebhookDeliveryRow.id == delivery_id).values(values))
 
     def list(self, status: str | None = None, limit: int = 100) -> builtins.list[Delivery]:
-        query = select(WebhookDeliveryRow).order_by(WebhookDeliveryRow.id.desc()).limit(limit)
-        if status is not None:
-            query = query.where(WebhookDeliveryRow.status == status)
+        return self.page(status, limit)[0]
+
+    def page(self, status: str | None = None, limit: int = 50, after: tuple[datetime, int] | None = None,
+             ) -> tuple[builtins.list[Delivery], tuple[datetime, int] | None]:
+        """One page of deliveries, newest first (created_at, then id), and the next page's cursor."""
+        query = keyset(self._where(select(WebhookDeliveryRow), status), WebhookDeliveryRow.created_at,
+                       WebhookDeliveryRow.id, limit, after, newest_first=True)
         with self._transaction() as session:
-            return [_delivery(row) for row in session.scalars(query)]
+            deliveries = [_delivery(row) for row in session.scalars(query)]
+        return split(deliveries, limit, lambda delivery: (delivery.created_at, delivery.id))
+
+    def total(self, status: str | None = None) -> int:
+        with self._transaction() as session:
+            return session.scalar(self._where(select(func.count()).select_from(WebhookDeliveryRow), status)) or 0
+
+    @staticmethod
+    def _where(query: Select[Any], status: str | None) -> Select[Any]:
+        return query if status is None else query.where(WebhookDeliveryRow.status == status)
 
 
 @dataclass(frozen=True, slots=True)

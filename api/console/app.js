@@ -12,6 +12,8 @@ import screens from "./screens/index.js";
 
 const $ = (id) => document.getElementById(id);
 const state = { me: null, sites: {}, cleanup: null, subscriptions: [], mounted: null, generation: 0 };
+// A screen renders into its own host element: a render overtaken by another (a quick second click) writes
+// into a detached host, and its cleanup and subscriptions are undone as soon as it returns.
 
 const api = makeApi(() => showSignIn(t("signin.expired")));
 const live = new LiveStream({
@@ -56,7 +58,7 @@ function describe(error) {
   return t("errors.network");
 }
 
-function context(route) {
+function context(route, subscriptions) {
   return {
     api, t, locale: currentLanguage(), me: state.me, sites: state.sites, formatTime, css, notify, describe,
     can: (permission) => Boolean(state.me && (state.me.roles.includes("admin")
@@ -65,7 +67,7 @@ function context(route) {
     navigate: (hash) => { location.hash = hash; },
     on: (prefix, handler) => {
       const unsubscribe = live.on(prefix, handler);
-      state.subscriptions.push(unsubscribe);
+      subscriptions.push(unsubscribe);
       return unsubscribe;
     },
   };
@@ -104,15 +106,25 @@ async function mount() {
   state.mounted = screen;
   document.title = `${t(screen.titleKey)} · facmon`;
   renderNav();
-  replace(root);
+  const host = el("div", { class: "screen-host" });
+  replace(root, host);
   root.dataset.screen = screen.id;
+  const subscriptions = [];
+  state.subscriptions = subscriptions;
+  let cleanup = null;
   try {
-    state.cleanup = await screen.render(root, context({ rest: found.rest, query: found.query }));
+    cleanup = await screen.render(host, context({ rest: found.rest, query: found.query }, subscriptions));
   } catch (error) {
     if (!(error instanceof ApiError && error.status === 401)) {
       console.error(error);
-      replace(root, el("p", { class: "error", role: "alert" }, describe(error)));
+      replace(host, el("p", { class: "error", role: "alert" }, describe(error)));
     }
+  }
+  if (generation === state.generation) {
+    state.cleanup = cleanup;
+  } else { // overtaken while rendering
+    subscriptions.splice(0).forEach((unsubscribe) => unsubscribe());
+    if (typeof cleanup === "function") cleanup();
   }
 }
 
@@ -135,6 +147,9 @@ function renderChrome() {
   const languages = select("language", LANGUAGES, currentLanguage(), { id: "language" });
   languages.addEventListener("change", async () => {
     await switchLanguage(languages.value);
+    if (state.me && state.me.via !== "local") { // remembered on the account too (exports, notices)
+      api("auth/me", { method: "PATCH", body: { locale: languages.value } }).catch(() => {});
+    }
     renderChrome();
     if (state.me) mount(); else showSignIn();
   });
@@ -181,7 +196,7 @@ async function signedIn(me) {
   } catch (error) {
     if (error instanceof ApiError && error.status === 401) return;
   }
-  await Promise.all(visibleScreens().filter((s) => s.namespace).map((s) => loadNamespace(s.namespace))); // nav titles
+  await loadNamespace([...new Set(visibleScreens().map((s) => s.namespace).filter(Boolean))]); // nav titles
   renderChrome();
   live.start();
   await mount();
@@ -207,6 +222,10 @@ async function signOut() {
 async function boot() {
   await startI18n();
   $("signout").addEventListener("click", signOut);
+  document.querySelector(".skip").addEventListener("click", (event) => { // not a route: focus the content
+    event.preventDefault();
+    $("screen").focus();
+  });
   $("menu-toggle").addEventListener("click", () => {
     const nav = $("nav");
     const open = nav.dataset.open !== "true";

@@ -3,15 +3,17 @@ assignment, and the ISA-18.2 performance figures."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
 from api.audit import AuditDep
+from api.cursors import decode_cursor, encode_cursor, zoned_time
 from api.deps import ServicesDep
-from api.errors import unprocessable
 from api.identity import require
+from api.pages import DEFAULT_LIMIT, MAX_LIMIT, Page
+from api.params import ZonedTime, check_window
 from api.schemas import (
     AlarmAcknowledge,
     AlarmAssign,
@@ -22,40 +24,46 @@ from api.schemas import (
     AlarmShelve,
     AlarmUnshelve,
 )
-from core.domain import AlarmState
+from core.domain import AlarmState, Severity
 from people.access import Permission, Principal
+from storage.records.alarms import AlarmFilter
 
 router = APIRouter(prefix="/alarms", tags=["alarms"], dependencies=[require(Permission.READ)])
 Operator = Annotated[Principal, require(Permission.ALARMS)]
 
 
-@router.get("", response_model=list[AlarmPublic])
+@router.get("", response_model=Page[AlarmPublic])
 def list_alarms(
     services: ServicesDep,
     active_only: Annotated[bool, Query(description="Only alarms whose condition still holds.")] = False,
-    site: str | None = None,
+    site: Annotated[str | None, Query(max_length=64)] = None,
+    asset: Annotated[str | None, Query(max_length=64, description="Only this asset's alarms.")] = None,
+    priority: Annotated[Severity | None, Query(description="Only alarms of this priority (severity).")] = None,
     state: Annotated[AlarmState | None, Query(description="Only alarms in this ISA-18.2 state.")] = None,
     shelved: Annotated[bool | None, Query(description="true: only shelved; false: only not shelved.")] = None,
     suppressed: Annotated[bool | None, Query(description="true: only suppressed by a cause (listed under "
                                                          "it); false: only not suppressed.")] = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
-) -> list[AlarmPublic]:
-    """Alarm episodes, newest first."""
-    alarms = services.db.alarms.list(active_only=active_only, site_id=site, limit=limit, state=state,
-                                     shelved=shelved, suppressed=suppressed)
-    return [AlarmPublic.of(alarm) for alarm in alarms]
+    since: Annotated[ZonedTime | None, Query(description="Only alarms raised at or after this time.")] = None,
+    until: Annotated[ZonedTime | None, Query(description="Only alarms raised before this time.")] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+    cursor: Annotated[str | None, Query(max_length=200, description="`next_cursor` of the previous page.")] = None,
+) -> Page[AlarmPublic]:
+    """Alarm episodes, newest first (by start time, then id: stable across pages), with the total count."""
+    where = AlarmFilter(active_only=active_only, site_id=site, asset_id=asset, severity=priority, state=state,
+                        shelved=shelved, suppressed=suppressed, since=since, until=until)
+    alarms, after = services.db.alarms.page(where, limit, decode_cursor(cursor, zoned_time))
+    return Page(items=[AlarmPublic.of(alarm) for alarm in alarms], total=services.db.alarms.total(where),
+                next_cursor=None if after is None else encode_cursor(after[0].isoformat(), after[1]))
 
 
 @router.get("/kpis", response_model=AlarmKpis)
-def alarm_kpis(services: ServicesDep, since: datetime | None = None, until: datetime | None = None) -> AlarmKpis:
+def alarm_kpis(services: ServicesDep, since: Annotated[ZonedTime | None, Query()] = None,
+               until: Annotated[ZonedTime | None, Query()] = None) -> AlarmKpis:
     """ISA-18.2 performance figures (alarms per 10 minutes, time in flood, top-10 share, priority mix,
     chattering alarms) over [since, until); by default the last 24 hours."""
     until = until or services.clock.now()
     since = since or until - timedelta(days=1)
-    if since.tzinfo is None or until.tzinfo is None:
-        raise unprocessable("since and until must carry a time zone")
-    if until <= since:
-        raise unprocessable("until must be after since")
+    check_window(since, until)
     return AlarmKpis.model_validate(services.rules.kpis(since, until))
 
 
@@ -71,7 +79,8 @@ def acknowledge_alarm(services: ServicesDep, alarm_id: int, body: AlarmAcknowled
                       audit: AuditDep) -> AlarmDetail:
     """Acknowledge an alarm: an operator has seen it and takes charge.
 
-    Answers 409 when the alarm's state does not allow it (e.g. already acknowledged or back to normal).
+    An alarm already acknowledged is answered as it is (200, nothing recorded twice); 409 when its state
+    does not allow it (back to normal without ever being acknowledged).
     """
     before = _detail(services, alarm_id)
     services.rules.acknowledge(alarm_id, principal.user_id, body.note)
@@ -100,7 +109,7 @@ def shelve_alarm(services: ServicesDep, alarm_id: int, body: AlarmShelve, princi
 @router.post("/{alarm_id}/unshelve", response_model=AlarmDetail)
 def unshelve_alarm(services: ServicesDep, alarm_id: int, body: AlarmUnshelve, principal: Operator,
                    audit: AuditDep) -> AlarmDetail:
-    """Put a shelved alarm back on the live list (409 if it is not shelved)."""
+    """Put a shelved alarm back on the live list; one not shelved is answered as it is."""
     before = _detail(services, alarm_id)
     services.rules.unshelve(alarm_id, principal.user_id, body.note)
     return audit.record("alarm.unshelve", "alarm", alarm_id, before, _detail(services, alarm_id))

@@ -8,8 +8,10 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.audit import AuditDep
+from api.cursors import decode_cursor, encode_cursor, zoned_time
 from api.deps import Services, ServicesDep
 from api.identity import require
+from api.pages import DEFAULT_LIMIT, MAX_LIMIT, Page
 from api.schemas import DeadLetterPublic
 from collector.decode import Decoder
 from collector.registry import AssetRegistry
@@ -24,7 +26,7 @@ class DeadLetterReprocess(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     reason: str | None = Field(None, description="Only letters of this reject code, e.g. unknown_asset.")
-    ids: list[int] | None = Field(None, description="Only these letters.")
+    ids: list[int] | None = Field(None, max_length=1000, description="Only these letters (at most 1000).")
     limit: int = Field(1000, ge=1, le=100_000, description="At most this many letters, oldest first.")
 
 
@@ -35,14 +37,17 @@ class ReprocessPublic(BaseModel):
     readings: int = Field(description="Readings written to the telemetry store.")
 
 
-@router.get("", response_model=list[DeadLetterPublic])
+@router.get("", response_model=Page[DeadLetterPublic])
 def list_dead_letters(
     services: ServicesDep,
-    reason: Annotated[str | None, Query(description="A reject code, e.g. out_of_range, invalid_json.")] = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-) -> list[DeadLetterPublic]:
-    """Rejected device messages, newest first, optionally of one reason."""
-    return [DeadLetterPublic.of(letter) for letter in services.db.dead_letters.list(reason, limit)]
+    reason: Annotated[str | None, Query(max_length=64, description="A reject code, e.g. out_of_range.")] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+    cursor: Annotated[str | None, Query(max_length=200, description="`next_cursor` of the previous page.")] = None,
+) -> Page[DeadLetterPublic]:
+    """Rejected device messages, newest first (by receipt, then id), optionally of one reason."""
+    letters, after = services.db.dead_letters.page(reason, limit, decode_cursor(cursor, zoned_time))
+    return Page(items=[DeadLetterPublic.of(letter) for letter in letters], total=services.db.dead_letters.total(reason),
+                next_cursor=None if after is None else encode_cursor(after[0].isoformat(), after[1]))
 
 
 @router.post("/reprocess", response_model=ReprocessPublic)

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, status
 
 from api.audit import AuditDep
+from api.cursors import decode_cursor, encode_cursor, zoned_time
 from api.deps import ServicesDep
-from api.errors import unprocessable
 from api.identity import require
 from api.ownership import ROUND_READERS, check_round, list_owner, readable_round
+from api.pages import DEFAULT_LIMIT, MAX_LIMIT, Page
+from api.params import ZonedTime, check_window
 from api.schemas.inspections import (
     InspectionItemPublic,
     InspectionReport,
@@ -43,35 +45,31 @@ Reader = Annotated[Principal, require(*ROUND_READERS)]
 Walker = Annotated[Principal, require(Permission.ORDERS, Permission.ORDERS_OWN)]
 
 
-def _window(since: datetime | None, until: datetime | None) -> None:
-    for name, value in (("since", since), ("until", until)):
-        if value is not None and value.tzinfo is None:
-            raise unprocessable(f"{name} must carry a time zone")
-    if since is not None and until is not None and until <= since:
-        raise unprocessable("until must be after since")
-
-
 @router.get("/templates", response_model=list[InspectionTemplatePublic], dependencies=[require(*ROUND_READERS)])
 def list_templates(rounds: Rounds) -> list[InspectionTemplatePublic]:
     """The inspection templates: per asset kind, a cycle, and nested item sets of checks and measurements."""
     return [InspectionTemplatePublic.of(template) for template in rounds.templates.values()]
 
 
-@router.get("/rounds", response_model=list[InspectionRoundPublic])
+@router.get("/rounds", response_model=Page[InspectionRoundPublic])
 def list_rounds(
     services: ServicesDep,
     principal: Reader,
-    site: str | None = None,
+    site: Annotated[str | None, Query(max_length=64)] = None,
     status_: Annotated[RoundStatus | None, Query(alias="status")] = None,
-    since: Annotated[datetime | None, Query(description="Due at or after this time.")] = None,
-    until: Annotated[datetime | None, Query(description="Due before this time.")] = None,
-    limit: Annotated[int, Query(ge=1, le=5000)] = 500,
-) -> list[InspectionRoundPublic]:
-    """Rounds by due time, filtered by site, status and a window of due times; a technician sees their own."""
-    _window(since, until)
+    since: Annotated[ZonedTime | None, Query(description="Due at or after this time.")] = None,
+    until: Annotated[ZonedTime | None, Query(description="Due before this time.")] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+    cursor: Annotated[str | None, Query(max_length=200, description="`next_cursor` of the previous page.")] = None,
+) -> Page[InspectionRoundPublic]:
+    """Rounds by due time (then id), filtered by site, status and a window of due times; a technician
+    sees their own."""
+    check_window(since, until)
     where = RoundFilter(site_id=site, statuses=[status_] if status_ else (), since=since, until=until,
                         assignee=list_owner(principal))
-    return [InspectionRoundPublic.of(r) for r in services.db.inspections.list(where, limit)]
+    rounds, after = services.db.inspections.page(where, limit, decode_cursor(cursor, zoned_time))
+    return Page(items=[InspectionRoundPublic.of(r) for r in rounds], total=services.db.inspections.total(where),
+                next_cursor=None if after is None else encode_cursor(after[0].isoformat(), after[1]))
 
 
 @router.get("/rounds/{round_id}", response_model=InspectionRoundDetail)
@@ -126,13 +124,13 @@ def complete_round(services: ServicesDep, principal: Walker, rounds: Rounds, rou
 
 
 @router.get("/report", response_model=InspectionReport, dependencies=[require(Permission.READ)])
-def report(services: ServicesDep, rounds: Rounds, since: datetime | None = None,
-           until: datetime | None = None) -> InspectionReport:
+def report(services: ServicesDep, rounds: Rounds, since: Annotated[ZonedTime | None, Query()] = None,
+           until: Annotated[ZonedTime | None, Query()] = None) -> InspectionReport:
     """Rounds due in [since, until) that were completed on time, late (after due) or missed (not by due plus
     the template's grace); by default the 30 days up to now."""
     until = until or services.clock.now()
     since = since or until - REPORT_SPAN
-    _window(since, until)
+    check_window(since, until)
     return InspectionReport.of(rounds.report(since, until))
 
 

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
 from api.audit import AuditDep
+from api.cursors import decode_cursor, encode_cursor, zoned_time
 from api.deps import ServicesDep
 from api.errors import unprocessable
 from api.identity import require
+from api.pages import DEFAULT_LIMIT, MAX_LIMIT, Page
+from api.params import ZonedTime
 from api.schemas import MaintenanceWindowCreate, MaintenanceWindowPublic
 from core.domain import MaintenanceWindow
 from people.access import Permission, Principal
@@ -19,12 +21,18 @@ router = APIRouter(prefix="/maintenance-windows", tags=["maintenance"], dependen
 Operator = Annotated[Principal, require(Permission.ALARMS)]
 
 
-@router.get("", response_model=list[MaintenanceWindowPublic])
-def list_windows(services: ServicesDep, site: str | None = None,
-                 at: Annotated[datetime | None, Query(description="Only windows covering this time.")] = None,
-                 limit: Annotated[int, Query(ge=1, le=1000)] = 200) -> list[MaintenanceWindowPublic]:
-    """Maintenance windows by start time."""
-    return [MaintenanceWindowPublic.of(w) for w in services.db.maintenance.list(site, at, limit)]
+@router.get("", response_model=Page[MaintenanceWindowPublic])
+def list_windows(
+    services: ServicesDep,
+    site: Annotated[str | None, Query(max_length=64)] = None,
+    at: Annotated[ZonedTime | None, Query(description="Only windows covering this time.")] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+    cursor: Annotated[str | None, Query(max_length=200, description="`next_cursor` of the previous page.")] = None,
+) -> Page[MaintenanceWindowPublic]:
+    """Maintenance windows by start time, then id."""
+    windows, after = services.db.maintenance.page(site, at, limit, decode_cursor(cursor, zoned_time))
+    return Page(items=[MaintenanceWindowPublic.of(w) for w in windows], total=services.db.maintenance.total(site, at),
+                next_cursor=None if after is None else encode_cursor(after[0].isoformat(), after[1]))
 
 
 @router.post("", response_model=MaintenanceWindowPublic, status_code=status.HTTP_201_CREATED)

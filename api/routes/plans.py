@@ -11,6 +11,7 @@ from api.audit import AuditDep
 from api.cursors import decode_cursor, encode_cursor
 from api.deps import ServicesDep
 from api.identity import require
+from api.params import Day
 from api.schemas.plans import (
     PlanCreate,
     PlanPublic,
@@ -67,8 +68,8 @@ def list_plan_tasks(
     site: str | None = None,
     asset: str | None = None,
     technician: str | None = None,
-    since: Annotated[date | None, Query(description="Planned on or after this day.")] = None,
-    until: Annotated[date | None, Query(description="Planned on or before this day.")] = None,
+    since: Annotated[Day | None, Query(description="Planned on or after this day.")] = None,
+    until: Annotated[Day | None, Query(description="Planned on or before this day.")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: Annotated[str | None, Query(description="`next_cursor` of the previous page.")] = None,
 ) -> PlanTaskPage:

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from api.cursors import decode_cursor, encode_cursor, zoned_time
 from api.deps import Services, ServicesDep
-from api.errors import unprocessable
 from api.identity import require
 from api.ownership import ORDER_READERS, readable_order
+from api.pages import DEFAULT_LIMIT, MAX_LIMIT, Page
+from api.params import ZonedTime, check_window
 from api.schemas.sla import EscalationPublic, TargetStatusPublic, WorkOrderSla
 from people.access import Permission, Principal
 from workorders.sla import SlaPolicy
@@ -37,19 +39,21 @@ def get_work_order_sla(services: ServicesDep, work_order_id: int,
                         targets=[TargetStatusPublic.of(status) for status in statuses])
 
 
-@router.get("/escalations", response_model=list[EscalationPublic], dependencies=[require(Permission.READ)])
+@router.get("/escalations", response_model=Page[EscalationPublic], dependencies=[require(Permission.READ)])
 def list_escalations(
     services: ServicesDep,
-    since: Annotated[datetime | None, Query(description="Start (inclusive); default until - 7 days.")] = None,
-    until: Annotated[datetime | None, Query(description="End (exclusive); default now.")] = None,
-    work_order: Annotated[int | None, Query(description="Only this work order's escalations.")] = None,
-) -> list[EscalationPublic]:
-    """SLA escalations raised in ``[since, until)``, oldest first: a target at 80 % of its time (at_risk)
-    or past it (breached), each once per work order."""
+    since: Annotated[ZonedTime | None, Query(description="Start (inclusive); default until - 7 days.")] = None,
+    until: Annotated[ZonedTime | None, Query(description="End (exclusive); default now.")] = None,
+    work_order: Annotated[int | None, Query(ge=1, description="Only this work order's escalations.")] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+    cursor: Annotated[str | None, Query(max_length=200, description="`next_cursor` of the previous page.")] = None,
+) -> Page[EscalationPublic]:
+    """SLA escalations raised in ``[since, until)``, oldest first (then by id): a target at 80 % of its time
+    (at_risk) or past it (breached), each once per work order."""
     end = until or services.clock.now()
     start = since or end - DEFAULT_SPAN
-    if start.tzinfo is None or end.tzinfo is None:
-        raise unprocessable("'since' and 'until' need a time zone, e.g. 2026-01-01T00:00:00Z")
-    if start >= end:
-        raise unprocessable("'since' must be before 'until'")
-    return [EscalationPublic.of(e) for e in services.db.sla.escalations(start, end, work_order_id=work_order)]
+    check_window(start, end)
+    found, after = services.db.sla.escalation_page(start, end, work_order, limit, decode_cursor(cursor, zoned_time))
+    return Page(items=[EscalationPublic.of(e) for e in found],
+                total=services.db.sla.escalation_total(start, end, work_order),
+                next_cursor=None if after is None else encode_cursor(after[0].isoformat(), after[1]))

@@ -7,13 +7,12 @@ desk (phone, walk-in, API) still needs the token.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
 from api.audit import AuditDep
-from api.cursors import decode_cursor, encode_cursor
+from api.cursors import decode_cursor, encode_cursor, zoned_time
 from api.deps import Services, ServicesDep
 from api.errors import unprocessable
 from api.identity import OptionalPrincipalDep, require, unauthorized
@@ -65,7 +64,7 @@ def list_work_orders(
     where = WorkOrderFilter(status=status_, site_id=site, asset_id=asset, assignee=assignee, kind=kind,
                             priority=priority, source=source, open_only=open_only,
                             overdue_at=services.clock.now() if overdue else None, owner=list_owner(principal))
-    orders, after = services.db.work_orders.page(where, limit, decode_cursor(cursor, _zoned_time))
+    orders, after = services.db.work_orders.page(where, limit, decode_cursor(cursor, zoned_time))
     return WorkOrderPage(items=[WorkOrderPublic.of(o) for o in orders], total=services.db.work_orders.total(where),
                          next_cursor=None if after is None else encode_cursor(after[0].isoformat(), after[1]))
 
@@ -164,15 +163,6 @@ def list_failure_codes(
 ) -> list[FailureCodePublic]:
     """The failure codes a completion may record for an asset of `kind`."""
     return [FailureCodePublic(code=code, label=label) for code, label in failure_codes(kind).items()]
-
-
-
-
-def _zoned_time(text: str) -> datetime:
-    at = datetime.fromisoformat(text)
-    if at.tzinfo is None:
-        raise ValueError(text)
-    return at
 
 
 def _site_of(services: Services, site_id: str | None, asset_id: str | None) -> str:

@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validator
 
+from api.params import ShelveSeconds, ZonedTime, ordered
 from api.schemas.workorders import (
     AttachmentPublic,
     FailureCodePublic,
@@ -160,17 +161,11 @@ class AlarmComment(BaseModel):
 
 
 class AlarmShelve(BaseModel):
-    until: datetime | None = Field(None, description="When the shelf ends (timezone-aware); at most 7 days "
-                                                     "ahead. Give this or `for_s`.")
-    for_s: float | None = Field(None, gt=0, description="Or: shelve for this many seconds of service time.")
+    until: ZonedTime | None = Field(None, description="When the shelf ends (timezone-aware); at most 7 days "
+                                                      "ahead. Give this or `for_s`.")
+    for_s: ShelveSeconds | None = Field(None, description="Or: shelve for this many seconds of service time "
+                                                          "(at most 7 days).")
     reason: str = Field(min_length=1, max_length=2000)
-
-    @field_validator("until")
-    @classmethod
-    def _aware(cls, value: datetime | None) -> datetime | None:
-        if value is not None and value.tzinfo is None:
-            raise ValueError("until must carry a time zone, e.g. 2026-11-27T18:00:00Z")
-        return value
 
     @model_validator(mode="after")
     def _one_end(self) -> AlarmShelve:
@@ -193,16 +188,13 @@ class AlarmAssign(BaseModel):
 class MaintenanceWindowCreate(BaseModel):
     site_id: str = Field(min_length=1, max_length=64)
     asset_id: str | None = Field(None, max_length=64, description="Null: every asset of the site.")
-    since: datetime
-    until: datetime
+    since: ZonedTime
+    until: ZonedTime
     reason: str = Field(min_length=1, max_length=2000)
 
     @model_validator(mode="after")
     def _ordered(self) -> MaintenanceWindowCreate:
-        if self.since.tzinfo is None or self.until.tzinfo is None:
-            raise ValueError("since and until must carry a time zone")
-        if self.until <= self.since:
-            raise ValueError("until must be after since")
+        ordered(self.since, self.until)
         return self
 
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from api.params import ZonedTime
 from core.domain import RequestChannel, WorkOrderKind, WorkOrderPriority
 from workorders.complaints import (
     Complaint,
@@ -112,8 +113,8 @@ class NoticeCreate(BaseModel):
     site_id: str = Field(min_length=1, max_length=64)
     title: str = Field(min_length=1, max_length=200)
     body: str = Field(min_length=1, max_length=5000)
-    starts_at: AwareDatetime
-    ends_at: AwareDatetime
+    starts_at: ZonedTime
+    ends_at: ZonedTime
 
 
 class NoticeUpdate(BaseModel):
@@ -121,15 +122,15 @@ class NoticeUpdate(BaseModel):
 
     title: str | None = Field(None, min_length=1, max_length=200)
     body: str | None = Field(None, min_length=1, max_length=5000)
-    starts_at: AwareDatetime | None = None
-    ends_at: AwareDatetime | None = None
+    starts_at: ZonedTime | None = None
+    ends_at: ZonedTime | None = None
 
 
 class NoticeFromOrder(BaseModel):
     """The window in which the order's work affects residents."""
 
-    starts_at: AwareDatetime
-    ends_at: AwareDatetime
+    starts_at: ZonedTime
+    ends_at: ZonedTime
 
 
 class NoticePublic(BaseModel):

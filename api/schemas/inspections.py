@@ -102,7 +102,8 @@ class InspectionResultCreate(BaseModel):
     item: str = Field(min_length=1, max_length=64)
     asset_id: str | None = Field(None, description="For a site round: the asset the item was found on.")
     passed: bool | None = Field(None, description="For a pass/fail check.")
-    value: float | None = Field(None, description="For a measurement, in the item's unit; judged by its limits.")
+    value: float | None = Field(None, allow_inf_nan=False,
+                                description="For a measurement, in the item's unit; judged by its limits.")
     note: str = Field("", max_length=2000)
 
     @model_validator(mode="after")

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from pydantic import AwareDatetime, BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, model_validator
 
+from api.params import ZonedTime
 from people.model import Role, Shift, Skill, Technician, User
 from workorders.dispatch import Candidate
 from workorders.dispatcher import Proposal
@@ -69,8 +70,8 @@ class ShiftPublic(BaseModel):
 
 class ShiftCreate(BaseModel):
     user_id: str = Field(min_length=1, max_length=64)
-    starts_at: AwareDatetime
-    ends_at: AwareDatetime
+    starts_at: ZonedTime
+    ends_at: ZonedTime
     on_call: bool = Field(False, description="An on-call duty (emergencies outside the shifts), not a shift.")
 
     @model_validator(mode="after")

@@ -6,6 +6,7 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 
+from api.params import Day
 from core.plans import Plan, PlanTask, PlanTaskStatus, SolveStatus
 from predictor.planner_service import PlanRun
 
@@ -107,7 +108,7 @@ class TaskAccept(BaseModel):
 
 
 class TaskMove(BaseModel):
-    planned_date: date
+    planned_date: Day
     reason: str = _REASON
     technician_id: str | None = Field(None, min_length=1, max_length=80, description="Another technician.")
     expected_status: PlanTaskStatus | None = _EXPECTED

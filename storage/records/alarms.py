@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Collection
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from core.domain import Alarm, AlarmEvent, AlarmState, Severity
 from storage.records.models import AlarmEventRow, AlarmRow
+from storage.records.paging import keyset, split
 from storage.records.sessions import Repository, get_row
 
 ACTIVE_STATES = [state.value for state in AlarmState if state.is_active]
@@ -34,6 +36,48 @@ def _event(row: AlarmEventRow) -> AlarmEvent:
 def _row(session: Session, alarm_id: int) -> AlarmRow:
     return get_row(session, AlarmRow, alarm_id, "alarm")
 
+
+
+AlarmCursor = tuple[datetime, int]  # (started_at, id) of the last alarm of the previous page
+
+
+@dataclass(frozen=True)
+class AlarmFilter:
+    """Which alarms a list shows; None (or False) leaves a criterion out. ``since``/``until`` bound the start."""
+
+    active_only: bool = False
+    site_id: str | None = None
+    asset_id: str | None = None
+    state: AlarmState | None = None
+    severity: Severity | None = None
+    shelved: bool | None = None
+    suppressed: bool | None = None
+    suppressed_by: int | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+    def apply(self, query: Select[Any]) -> Select[Any]:
+        conditions: builtins.list[Any] = []
+        if self.active_only:
+            conditions.append(AlarmRow.state.in_(ACTIVE_STATES))
+        for column, value in ((AlarmRow.site_id, self.site_id), (AlarmRow.asset_id, self.asset_id),
+                              (AlarmRow.suppressed_by, self.suppressed_by)):
+            if value is not None:
+                conditions.append(column == value)
+        if self.state is not None:
+            conditions.append(AlarmRow.state == self.state.value)
+        if self.severity is not None:
+            conditions.append(AlarmRow.severity == self.severity.value)
+        if self.shelved is not None:
+            conditions.append(AlarmRow.shelved_until.is_not(None) if self.shelved else AlarmRow.shelved_until.is_(None))
+        if self.suppressed is not None:
+            conditions.append(AlarmRow.suppressed_by.is_not(None) if self.suppressed
+                              else AlarmRow.suppressed_by.is_(None))
+        if self.since is not None:
+            conditions.append(AlarmRow.started_at >= self.since)
+        if self.until is not None:
+            conditions.append(AlarmRow.started_at < self.until)
+        return query.where(*conditions) if conditions else query
 
 class AlarmRepository(Repository):
     def raise_alarm(self, rule_id: str, asset_id: str, site_id: str, severity: Severity, message: str,
@@ -175,7 +219,7 @@ class AlarmRepository(Repository):
             return session.scalar(query) or 0
 
     def get(self, alarm_id: int) -> Alarm:
-        with self._transaction() as session:
+        with self._reading() as session:
             return alarm_from_row(_row(session, alarm_id))
 
     def list(self, active_only: bool = False, site_id: str | None = None, limit: int = 200,
@@ -183,29 +227,29 @@ class AlarmRepository(Repository):
              suppressed_by: int | None = None, since: datetime | None = None) -> builtins.list[Alarm]:
         """Newest first; ``active_only`` keeps UNACKNOWLEDGED and ACKNOWLEDGED episodes; ``shelved`` and
         ``suppressed`` filter on the flags (None = either); ``since`` on the start time."""
-        query = select(AlarmRow).order_by(AlarmRow.started_at.desc(), AlarmRow.id.desc()).limit(limit)
-        if active_only:
-            query = query.where(AlarmRow.state.in_(ACTIVE_STATES))
-        if site_id is not None:
-            query = query.where(AlarmRow.site_id == site_id)
-        if state is not None:
-            query = query.where(AlarmRow.state == state.value)
-        if shelved is not None:
-            query = query.where(AlarmRow.shelved_until.is_not(None) if shelved else AlarmRow.shelved_until.is_(None))
-        if suppressed is not None:
-            query = query.where(AlarmRow.suppressed_by.is_not(None) if suppressed
-                                else AlarmRow.suppressed_by.is_(None))
-        if suppressed_by is not None:
-            query = query.where(AlarmRow.suppressed_by == suppressed_by)
-        if since is not None:
-            query = query.where(AlarmRow.started_at >= since)
-        with self._transaction() as session:
-            return [alarm_from_row(row) for row in session.scalars(query)]
+        where = AlarmFilter(active_only=active_only, site_id=site_id, state=state, shelved=shelved,
+                            suppressed=suppressed, suppressed_by=suppressed_by, since=since)
+        return self.page(where, limit)[0]
+
+    def page(self, where: AlarmFilter, limit: int = 50,
+             after: AlarmCursor | None = None) -> tuple[builtins.list[Alarm], AlarmCursor | None]:
+        """One page of alarms, newest first (started_at, then id: a stable order), and the cursor of the
+        next page (None on the last one)."""
+        query = keyset(where.apply(select(AlarmRow)), AlarmRow.started_at, AlarmRow.id, limit, after,
+                       newest_first=True)
+        with self._reading() as session:
+            alarms = [alarm_from_row(row) for row in session.scalars(query)]
+        return split(alarms, limit, lambda alarm: (alarm.started_at, alarm.id))
+
+    def total(self, where: AlarmFilter) -> int:
+        """How many alarms match ``where`` (a list's total)."""
+        with self._reading() as session:
+            return session.scalar(where.apply(select(func.count()).select_from(AlarmRow))) or 0
 
     def history(self, alarm_id: int) -> builtins.list[AlarmEvent]:
         """The alarm's events, oldest first (raises NotFound for an unknown alarm)."""
         query = select(AlarmEventRow).where(AlarmEventRow.alarm_id == alarm_id).order_by(AlarmEventRow.id)
-        with self._transaction() as session:
+        with self._reading() as session:
             _row(session, alarm_id)
             return [_event(row) for row in session.scalars(query)]
 

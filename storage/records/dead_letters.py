@@ -5,12 +5,16 @@ from __future__ import annotations
 import builtins
 import dataclasses
 from collections.abc import Collection
+from datetime import datetime
 
 from sqlalchemy import delete, func, select
 
 from core.domain import DEAD_LETTER_PAYLOAD_BYTES, DeadLetter
 from storage.records.models import DeadLetterRow
+from storage.records.paging import keyset, split
 from storage.records.sessions import Repository
+
+LetterCursor = tuple[datetime, int]  # (received_at, id) of the last letter of the previous page
 
 
 def _letter(row: DeadLetterRow) -> DeadLetter:
@@ -30,11 +34,27 @@ class DeadLetterRepository(Repository):
 
     def list(self, reason: str | None = None, limit: int = 100) -> builtins.list[DeadLetter]:
         """Newest first."""
-        query = select(DeadLetterRow).order_by(DeadLetterRow.id.desc()).limit(limit)
+        return self.page(reason, limit)[0]
+
+    def page(self, reason: str | None = None, limit: int = 50,
+             after: LetterCursor | None = None) -> tuple[builtins.list[DeadLetter], LetterCursor | None]:
+        """One page of letters, newest first (received_at, then id: a stable order), and the cursor of the
+        next page (None on the last one)."""
+        query = select(DeadLetterRow)
+        if reason is not None:
+            query = query.where(DeadLetterRow.reason == reason)
+        query = keyset(query, DeadLetterRow.received_at, DeadLetterRow.id, limit, after, newest_first=True)
+        with self._transaction() as session:
+            letters = [_letter(row) for row in session.scalars(query)]
+        return split(letters, limit, lambda letter: (letter.received_at, letter.id))
+
+    def total(self, reason: str | None = None) -> int:
+        """How many letters (of ``reason``) are stored."""
+        query = select(func.count()).select_from(DeadLetterRow)
         if reason is not None:
             query = query.where(DeadLetterRow.reason == reason)
         with self._transaction() as session:
-            return [_letter(row) for row in session.scalars(query)]
+            return session.scalar(query) or 0
 
     def counts(self) -> dict[str, int]:
         """Stored letters per reason."""

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Insert, Update, select, update
+from sqlalchemy import Insert, Update, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from core.errors import Conflict
 from core.inspections import InspectionResult, InspectionRound, PlannedRound, RoundStatus
 from storage.records.models import InspectionResultRow, InspectionRoundRow
+from storage.records.paging import keyset, split
 from storage.records.sessions import Repository, get_row
 
 SITE_WIDE = ""  # asset_id of a site-wide round or item
@@ -103,6 +104,20 @@ class InspectionRepository(Repository):
                  .order_by(InspectionRoundRow.due_at, InspectionRoundRow.id).limit(limit))
         with self._transaction() as session:
             return [round_from_row(row) for row in session.scalars(query)]
+
+    def page(self, where: RoundFilter, limit: int = 50, after: tuple[datetime, int] | None = None,
+             ) -> tuple[builtins.list[InspectionRound], tuple[datetime, int] | None]:
+        """One page of rounds by due time, then id, and the cursor of the next page (None on the last)."""
+        query = keyset(select(InspectionRoundRow).where(*where.conditions()), InspectionRoundRow.due_at,
+                       InspectionRoundRow.id, limit, after, newest_first=False)
+        with self._transaction() as session:
+            rounds = [round_from_row(row) for row in session.scalars(query)]
+        return split(rounds, limit, lambda found: (found.due_at, found.id))
+
+    def total(self, where: RoundFilter) -> int:
+        query = select(func.count()).select_from(InspectionRoundRow).where(*where.conditions())
+        with self._transaction() as session:
+            return session.scalar(query) or 0
 
     def change(self, round_id: int, expected: RoundStatus, **fields: Any) -> InspectionRound:
         """Set ``fields`` (status as RoundStatus) if the round is still ``expected``; Conflict if it moved on."""

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import builtins
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import Select, delete, func, select
 from sqlalchemy.orm import Session
 
 from core.domain import MaintenanceWindow
 from storage.records.models import MaintenanceWindowRow
+from storage.records.paging import keyset, split
 from storage.records.sessions import Repository, get_row
 
 
@@ -51,13 +53,30 @@ class MaintenanceWindowRepository(Repository):
     def list(self, site_id: str | None = None, at: datetime | None = None,
              limit: int = 200) -> builtins.list[MaintenanceWindow]:
         """Windows by start time; ``at`` keeps those covering that instant."""
-        query = select(MaintenanceWindowRow).order_by(MaintenanceWindowRow.since, MaintenanceWindowRow.id)
+        return self.page(site_id, at, limit)[0]
+
+    def page(self, site_id: str | None = None, at: datetime | None = None, limit: int = 50,
+             after: tuple[datetime, int] | None = None) -> tuple[builtins.list[MaintenanceWindow],
+                                                                 tuple[datetime, int] | None]:
+        """One page of windows by start time, then id, and the cursor of the next page (None on the last)."""
+        query = keyset(self._where(select(MaintenanceWindowRow), site_id, at), MaintenanceWindowRow.since,
+                       MaintenanceWindowRow.id, limit, after, newest_first=False)
+        with self._transaction() as session:
+            windows = [_window(row) for row in session.scalars(query)]
+        return split(windows, limit, lambda window: (window.since, window.id))
+
+    def total(self, site_id: str | None = None, at: datetime | None = None) -> int:
+        query = self._where(select(func.count()).select_from(MaintenanceWindowRow), site_id, at)
+        with self._transaction() as session:
+            return session.scalar(query) or 0
+
+    @staticmethod
+    def _where(query: Select[Any], site_id: str | None, at: datetime | None) -> Select[Any]:
         if site_id is not None:
             query = query.where(MaintenanceWindowRow.site_id == site_id)
         if at is not None:
             query = query.where(MaintenanceWindowRow.since <= at, MaintenanceWindowRow.until > at)
-        with self._transaction() as session:
-            return [_window(row) for row in session.scalars(query.limit(limit))]
+        return query
 
     def count(self) -> int:
         with self._transaction() as session:

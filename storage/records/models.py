@@ -66,7 +66,13 @@ class AssetRow(Base):
 class AlarmRow(Base):
     __tablename__ = "alarms"
     # The episode key: raising the same (rule, asset, start) twice returns the first row.
-    __table_args__ = (UniqueConstraint("rule_id", "asset_id", "started_at"),)
+    __table_args__ = (
+        UniqueConstraint("rule_id", "asset_id", "started_at"),
+        # The console's lists, newest first: all, by state, by site (0008).
+        Index("ix_alarms_started_at_id", "started_at", "id"),
+        Index("ix_alarms_state_started_at_id", "state", "started_at", "id"),
+        Index("ix_alarms_site_id_started_at_id", "site_id", "started_at", "id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     rule_id: Mapped[str] = mapped_column(String(128))
@@ -117,6 +123,7 @@ class WorkOrderRow(Base):
         Index("ix_work_orders_closed_at", "closed_at"),
         Index("ix_work_orders_followed_up_at", "followed_up_at"),
         Index("uq_work_orders_follow_token_hash", "follow_token_hash", unique=True),
+        Index("ix_work_orders_status_opened_at_id", "status", "opened_at", "id"),  # the board by states (0008)
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)

@@ -23,6 +23,7 @@ from core.domain import WorkOrderSource, WorkOrderStatus
 from core.errors import Conflict
 from core.plans import Plan, PlanTask, PlanTaskStatus, SolveStatus
 from storage.records.models import PlanRow, PlanTaskRow, WorkOrderRow
+from storage.records.paging import keyset, split
 from storage.records.sessions import Repository, get_row
 
 # What a re-plan may still change: tasks nobody decided on. The rest keep what people (or work) decided.
@@ -148,15 +149,11 @@ class PlanRepository(Repository):
     def page(self, where: TaskFilter, limit: int = 50,
              after: Cursor | None = None) -> tuple[builtins.list[PlanTask], Cursor | None]:
         """One page of tasks by planned day, then id, and the cursor of the next page (None on the last)."""
-        query = where.apply(select(PlanTaskRow))
-        if after is not None:
-            query = query.where(tuple_(PlanTaskRow.planned_date, PlanTaskRow.id) > tuple_(*after))
-        query = query.order_by(PlanTaskRow.planned_date, PlanTaskRow.id).limit(limit + 1)
+        query = keyset(where.apply(select(PlanTaskRow)), PlanTaskRow.planned_date, PlanTaskRow.id, limit, after,
+                       newest_first=False)
         with self._transaction() as session:
-            rows = builtins.list(session.scalars(query))
-        tasks = [task_from_row(row) for row in rows[:limit]]
-        last = tasks[-1] if len(rows) > limit and tasks else None
-        return tasks, None if last is None or last.id is None else (last.planned_date, last.id)
+            tasks = [task_from_row(row) for row in session.scalars(query)]
+        return split(tasks, limit, lambda task: (task.planned_date, task.id or 0))  # stored tasks have ids
 
     def total(self, where: TaskFilter) -> int:
         with self._transaction() as session:

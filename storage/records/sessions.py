@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from core.errors import NotFound, ServiceUnavailable
 
 RowT = TypeVar("RowT")
+READ_ONLY = "facmon_read_only"  # an execution option: this transaction will not write
 
 
 class Repository:
@@ -26,6 +27,14 @@ class Repository:
                 yield session
         except (OperationalError, InterfaceError) as error:
             raise ServiceUnavailable(f"records database: {error.orig}") from error
+
+    @contextmanager
+    def _reading(self) -> Iterator[Session]:
+        """A transaction that only reads: on SQLite a deferred one, so readers do not queue for the write
+        lock that every other transaction takes at its start (``Database``)."""
+        with self._transaction() as session:
+            session.connection(execution_options={READ_ONLY: True})
+            yield session
 
 
 def get_row(session: Session, model: type[RowT], key: Any, what: str) -> RowT:

@@ -10,12 +10,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from core.domain import WorkOrderAction
 from core.errors import NotFound
 from storage.records.models import SlaEscalationRow, UserRow, WorkOrderEventRow, WorkOrderRow
+from storage.records.paging import keyset, split
 from storage.records.sessions import Repository
 
 
@@ -35,6 +36,17 @@ class Escalation:
 def _escalation(row: SlaEscalationRow) -> Escalation:
     return Escalation(row.id, row.work_order_id, row.target, row.level, row.at, row.due_at, row.notified)
 
+
+
+def _escalations_in(query: Select[Any], since: datetime | None, until: datetime | None,
+                    work_order_id: int | None) -> Select[Any]:
+    if since is not None:
+        query = query.where(SlaEscalationRow.at >= since)
+    if until is not None:
+        query = query.where(SlaEscalationRow.at < until)
+    if work_order_id is not None:
+        query = query.where(SlaEscalationRow.work_order_id == work_order_id)
+    return query
 
 class SlaRepository(Repository):
     def record_escalation(self, work_order_id: int, target: str, level: str, at: datetime, due_at: datetime,
@@ -63,16 +75,25 @@ class SlaRepository(Repository):
     def escalations(self, since: datetime | None = None, until: datetime | None = None,
                     work_order_id: int | None = None) -> list[Escalation]:
         """Escalations recorded in ``[since, until)`` (each bound optional), oldest first."""
-        query = select(SlaEscalationRow)
-        if since is not None:
-            query = query.where(SlaEscalationRow.at >= since)
-        if until is not None:
-            query = query.where(SlaEscalationRow.at < until)
-        if work_order_id is not None:
-            query = query.where(SlaEscalationRow.work_order_id == work_order_id)
+        query = _escalations_in(select(SlaEscalationRow), since, until, work_order_id)
         with self._transaction() as session:
             return [_escalation(row) for row in session.scalars(query.order_by(SlaEscalationRow.at,
                                                                                SlaEscalationRow.id))]
+
+    def escalation_page(self, since: datetime | None, until: datetime | None, work_order_id: int | None,
+                        limit: int, after: tuple[datetime, int] | None = None,
+                        ) -> tuple[list[Escalation], tuple[datetime, int] | None]:
+        """One page of ``escalations`` (oldest first, then id) and the cursor of the next (None on the last)."""
+        query = keyset(_escalations_in(select(SlaEscalationRow), since, until, work_order_id), SlaEscalationRow.at,
+                       SlaEscalationRow.id, limit, after, newest_first=False)
+        with self._transaction() as session:
+            escalations = [_escalation(row) for row in session.scalars(query)]
+        return split(escalations, limit, lambda escalation: (escalation.at, escalation.id))
+
+    def escalation_total(self, since: datetime | None, until: datetime | None, work_order_id: int | None) -> int:
+        query = _escalations_in(select(func.count()).select_from(SlaEscalationRow), since, until, work_order_id)
+        with self._transaction() as session:
+            return session.scalar(query) or 0
 
     def set_due_at(self, work_order_id: int, due_at: datetime) -> bool:
         """Keep an order's next deadline; derived from the policy, so no event and no new version (a

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Row, Select, String, and_, cast, func, insert, or_, select, tuple_, update
+from sqlalchemy import Row, Select, String, and_, cast, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -32,9 +32,11 @@ from core.domain import (
 )
 from core.errors import Conflict, NotFound
 from storage.records.models import AlarmRow, WorkOrderEventRow, WorkOrderRow
+from storage.records.paging import keyset, split
 from storage.records.sessions import Repository, get_row
 
 TERMINAL_STATUSES = [status.value for status in WorkOrderStatus if status.is_terminal]
+NOT_TERMINAL_STATUSES = [status.value for status in WorkOrderStatus if not status.is_terminal]
 OPEN_STATUSES = [status.value for status in WorkOrderStatus if status.is_open]
 
 
@@ -120,7 +122,9 @@ class WorkOrderFilter:
             if value is not None:
                 conditions.append(column == _column_value(value))
         if self.open_only:
-            conditions.append(WorkOrderRow.status.not_in(TERMINAL_STATUSES))
+            # IN the other states rather than NOT IN the terminal ones: the same rows, and the status index
+            # serves it (a few thousand open orders of 200k instead of a scan; facmon bench api).
+            conditions.append(WorkOrderRow.status.in_(NOT_TERMINAL_STATUSES))
         if self.overdue_at is not None:
             conditions.extend([WorkOrderRow.status.in_(OPEN_STATUSES), WorkOrderRow.due_at < self.overdue_at])
         if self.opened_since is not None:
@@ -179,7 +183,7 @@ class WorkOrderRepository(Repository):
 
     def get(self, work_order_id: int) -> WorkOrder:
         # A plain SELECT of the columns: cheaper than loading an ORM object on the hot path of every step.
-        with self._transaction() as session:
+        with self._reading() as session:
             row = session.execute(select(*_COLUMNS).where(WorkOrderRow.id == work_order_id)).one_or_none()
         if row is None:
             raise NotFound(f"work order {work_order_id} not found")
@@ -195,19 +199,15 @@ class WorkOrderRepository(Repository):
              after: Cursor | None = None) -> tuple[builtins.list[WorkOrder], Cursor | None]:
         """One page of orders, newest first (opened_at, then id: a stable order), and the cursor of the next
         page (None on the last one)."""
-        query = where.apply(select(WorkOrderRow))
-        if after is not None:
-            query = query.where(tuple_(WorkOrderRow.opened_at, WorkOrderRow.id) < tuple_(*after))
-        query = query.order_by(WorkOrderRow.opened_at.desc(), WorkOrderRow.id.desc()).limit(limit + 1)
-        with self._transaction() as session:
-            rows = builtins.list(session.scalars(query))
-        orders = [work_order_from_row(row) for row in rows[:limit]]
-        more = len(rows) > limit
-        return orders, (orders[-1].opened_at, orders[-1].id) if more and orders else None
+        query = keyset(where.apply(select(WorkOrderRow)), WorkOrderRow.opened_at, WorkOrderRow.id, limit, after,
+                       newest_first=True)
+        with self._reading() as session:
+            orders = [work_order_from_row(row) for row in session.scalars(query)]
+        return split(orders, limit, lambda order: (order.opened_at, order.id))
 
     def total(self, where: WorkOrderFilter) -> int:
         """How many orders match ``where`` (for a list's total)."""
-        with self._transaction() as session:
+        with self._reading() as session:
             return session.scalar(where.apply(select(func.count()).select_from(WorkOrderRow))) or 0
 
     def change(self, work_order_id: int, expected_status: WorkOrderStatus, at: datetime, actor: str, *,
@@ -268,7 +268,7 @@ class WorkOrderRepository(Repository):
         """The work order's events, oldest first (raises NotFound for an unknown work order)."""
         query = (select(WorkOrderEventRow).where(WorkOrderEventRow.work_order_id == work_order_id)
                  .order_by(WorkOrderEventRow.id))
-        with self._transaction() as session:
+        with self._reading() as session:
             _row(session, work_order_id)
             return [_event(row) for row in session.scalars(query)]
 

@@ -14,14 +14,8 @@ from fastapi import APIRouter, Cookie, FastAPI, HTTPException, Request, Response
 from playwright.sync_api import Browser, Page, sync_playwright
 from pydantic import BaseModel
 
-from api.identity import current_principal
-
-try:  # before sign-in (H1) is merged: the shared token's dependencies
-    from api.auth import require_token, require_token_or_query  # type: ignore[attr-defined]
-except ImportError:  # after: the signed-in principal (and the event stream's, which also takes ?token=)
-    from api.identity import current_principal_or_query as require_token_or_query  # type: ignore[assignment]
-
-    require_token = None
+import api.auth
+import api.identity
 from people.access import ROLE_PERMISSIONS, Principal
 from people.model import Role
 
@@ -31,6 +25,9 @@ SHOTS = Path(__file__).resolve().parents[2] / "docs" / "console"
 VIEWPORTS = {"phone": {"width": 360, "height": 740}, "desktop": {"width": 1280, "height": 860}}
 LANGUAGES = {"en": "en-GB", "zh-CN": "zh-CN"}
 PASSWORD = "correct horse battery"
+# The dependencies that establish who a request is, before and after the real sign-in is merged.
+CREDENTIAL_CHECKS = [(api.identity, "current_principal"), (api.identity, "current_principal_or_query"),
+                     (api.auth, "require_token"), (api.auth, "require_token_or_query")]
 
 
 class Login(BaseModel):
@@ -43,12 +40,15 @@ def principal_of(role: Role) -> Principal:
                      via="session")
 
 
-def install_stand_in_sign_in(app: FastAPI) -> dict[str, Principal]:
-    """Serve the sign-in contract with one user per role (user name = role, password PASSWORD)."""
+def install_stand_in_sign_in(app: FastAPI, bearer: str | None = None) -> dict[str, Principal]:
+    """Serve the sign-in contract with one user per role (user name = role, password PASSWORD); the test's
+    own TestClient keeps working with ``Authorization: Bearer <bearer>`` (as the local admin)."""
     sessions: dict[str, Principal] = {}
     router = APIRouter(prefix="/api/v1/auth")
 
     def me(request: Request, facmon_session: Annotated[str | None, Cookie()] = None) -> Principal:
+        if bearer is not None and request.headers.get("Authorization") == f"Bearer {bearer}":
+            return principal_of(Role.ADMIN)
         if facmon_session is None or facmon_session not in sessions:
             raise HTTPException(401, "not signed in")
         unsafe = request.method not in {"GET", "HEAD", "OPTIONS"}
@@ -76,10 +76,9 @@ def install_stand_in_sign_in(app: FastAPI) -> dict[str, Principal]:
         response.delete_cookie("facmon_session", path="/")
 
     app.router.routes[:0] = router.routes  # before the console's static mount
-    app.dependency_overrides[current_principal] = me
-    for dependency in (require_token, require_token_or_query):
-        if dependency is not None:
-            app.dependency_overrides[dependency] = me
+    for module, name in CREDENTIAL_CHECKS:  # whichever of them this version of the app has
+        if hasattr(module, name):
+            app.dependency_overrides[getattr(module, name)] = me
     return sessions
 
 
@@ -87,6 +86,12 @@ def as_me(principal: Principal) -> dict[str, Any]:
     return {"id": principal.user_id, "name": principal.name, "roles": sorted(principal.roles),
             "permissions": sorted(principal.permissions), "locale": None, "sites": sorted(principal.sites),
             "via": principal.via}
+
+
+@pytest.fixture
+def sessions(app: FastAPI) -> dict[str, Principal]:
+    """The stand-in sign-in on the test's app: its sessions by cookie (clear it to end them all)."""
+    return install_stand_in_sign_in(app)
 
 
 @pytest.fixture

@@ -9,15 +9,14 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from fastapi import FastAPI
 from playwright.sync_api import Browser, expect
 
 from api.deps import Services
 from core.domain import Alarm, Severity
 from people.model import Role
-from tests.api.console_support import browser, install_stand_in_sign_in, open_page, shot, sign_in
+from tests.api.console_support import browser, open_page, sessions, shot, sign_in
 
-__all__ = ["browser"]
+__all__ = ["browser", "sessions"]
 pytestmark = pytest.mark.integration
 
 WORDS = {
@@ -28,11 +27,6 @@ WORDS = {
               "for": "搁置时长", "comment": "备注", "add": "添加备注", "assign_to": "指派给（用户 ID）",  # noqa: RUF001,
               "assign": "指派", "kpis": "最近 24 小时"},
 }
-
-
-@pytest.fixture
-def sessions(app: FastAPI) -> Any:
-    return install_stand_in_sign_in(app)
 
 
 @pytest.mark.parametrize(("viewport", "language"), [("desktop", "en"), ("phone", "zh-CN"), ("phone", "en"),

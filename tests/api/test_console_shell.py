@@ -6,19 +6,13 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from fastapi import FastAPI
 from playwright.sync_api import Browser, expect
 
 from people.model import Role
-from tests.api.console_support import PASSWORD, browser, install_stand_in_sign_in, open_page, shot, sign_in
+from tests.api.console_support import PASSWORD, browser, open_page, sessions, shot, sign_in
 
-__all__ = ["browser"]
+__all__ = ["browser", "sessions"]
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def sessions(app: FastAPI) -> Any:
-    return install_stand_in_sign_in(app)
 
 
 def test_sign_in_refuses_a_wrong_password_then_opens_the_roles_home(sessions: Any, live_server: Any,
@@ -69,3 +63,19 @@ def test_sign_out_ends_the_session(sessions: Any, live_server: Any, browser: Bro
     assert sessions == {}
     page.reload()
     expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+
+
+def test_keyboard_reaches_the_content_and_the_navigation(sessions: Any, live_server: Any, browser: Browser) -> None:
+    page = open_page(browser, "desktop", "en")
+    sign_in(page, live_server.url, Role.DISPATCHER, "en")
+    page.reload()  # focus starts at the top of the document
+    expect(page.locator("#link")).to_have_text("live")
+    page.keyboard.press("Tab")
+    expect(page.locator(".skip")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.locator("#screen")).to_be_focused()
+    assert page.url.endswith("#/orders")  # the skip link is not a route
+    page.get_by_role("link", name="Monthly figures").focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Monthly figures", level=1)).to_be_visible()
+    expect(page.get_by_role("link", name="Monthly figures")).to_have_attribute("aria-current", "page")

@@ -81,7 +81,7 @@ def test_telemetry_until_is_exclusive(client: TestClient) -> None:
 
 @pytest.mark.parametrize(("params", "detail"), [
     ({"metric": "door_close_s"}, "no metric 'door_close_s'"),
-    ({"metric": "flow_m3h", "since": "2026-03-02T07:00:00"}, "time zone"),
+    ({"metric": "flow_m3h", "since": "2026-03-02T07:00:00"}, "timezone"),
     ({"metric": "flow_m3h", "since": "2026-03-02T09:00:00Z"}, "before 'until'"),
     ({"metric": "flow_m3h", "window": "PT0S"}, "positive"),
     ({"metric": "flow_m3h", "window": "PT1S", "since": "2025-03-02T07:00:00Z"}, "buckets"),

@@ -71,12 +71,18 @@ def add_letters(services: Services) -> None:
 
 def test_dead_letters_newest_first_and_by_reason(client: TestClient, services: Services) -> None:
     add_letters(services)
-    letters = client.get("/api/v1/deadletters").json()
+    page = client.get("/api/v1/deadletters").json()
+    letters = page["items"]
+    assert (page["total"], page["next_cursor"]) == (3, None)
     assert [letter["reason"] for letter in letters] == ["invalid_utf8", "out_of_range", "invalid_json"]
     assert letters[0]["payload"] == "\ufffd\ufffd"  # undecodable bytes shown as replacement characters
-    only = client.get("/api/v1/deadletters", params={"reason": "invalid_json"}).json()
+    only = client.get("/api/v1/deadletters", params={"reason": "invalid_json"}).json()["items"]
     assert [(letter["payload"], letter["detail"]) for letter in only] == [("{not json", "detail of invalid_json")]
-    assert len(client.get("/api/v1/deadletters", params={"limit": 2}).json()) == 2
+    first = client.get("/api/v1/deadletters", params={"limit": 2}).json()
+    rest = client.get("/api/v1/deadletters", params={"limit": 2, "cursor": first["next_cursor"]}).json()
+    assert [letter["reason"] for letter in first["items"] + rest["items"]] == [
+        "invalid_utf8", "out_of_range", "invalid_json"]
+    assert rest["next_cursor"] is None
 
 
 def test_stats_counts_records_and_merges_runtime_figures(services: Services) -> None:

@@ -48,11 +48,16 @@ def test_escalations_are_listed_within_the_window(client: TestClient, services: 
     now = clock.now()
     services.db.sla.record_escalation(wo, "accept", "at_risk", now - timedelta(days=1), now, "boss")
     services.db.sla.record_escalation(wo, "accept", "breached", now - timedelta(hours=1), now)
-    recent = client.get("/api/v1/escalations", params={"since": (now - timedelta(hours=2)).isoformat()}).json()
+    recent = client.get("/api/v1/escalations",
+                        params={"since": (now - timedelta(hours=2)).isoformat()}).json()["items"]
     assert [(e["work_order_id"], e["target"], e["level"], e["notified"]) for e in recent] == [
         (wo, "accept", "breached", "")]
     week = client.get("/api/v1/escalations").json()
-    assert [e["level"] for e in week] == ["at_risk", "breached"]
+    assert ([e["level"] for e in week["items"]], week["total"]) == (["at_risk", "breached"], 2)
+    first = client.get("/api/v1/escalations", params={"limit": 1}).json()
+    rest = client.get("/api/v1/escalations", params={"limit": 1, "cursor": first["next_cursor"]}).json()
+    assert [e["level"] for e in first["items"] + rest["items"]] == ["at_risk", "breached"]
+    assert rest["next_cursor"] is None
 
 
 def test_escalation_window_must_be_aware_and_ordered(client: TestClient) -> None:

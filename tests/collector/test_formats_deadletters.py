@@ -121,7 +121,7 @@ def test_the_api_reprocesses_by_reason(parts: Parts) -> None:
                                   bus=cast(Any, None), clock=parts.clock, decoder=parts.decoder)
     app.include_router(deadletters.router, prefix="/api/v1")
     with TestClient(app) as client:
-        listed = client.get("/api/v1/deadletters", params={"reason": "unknown_asset"}).json()
+        listed = client.get("/api/v1/deadletters", params={"reason": "unknown_asset"}).json()["items"]
         assert {letter["topic"] for letter in listed} == {telemetry("p1", 0)[0], telemetry("p2", 0)[0]}
         response = client.post("/api/v1/deadletters/reprocess", json={"reason": "unknown_asset"})
         assert response.status_code == 200

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import threading
 from datetime import UTC, datetime, timedelta
 
@@ -51,15 +50,30 @@ def test_bus_delivers_by_prefix_and_survives_a_failing_handler() -> None:
     assert seen == ["alarm.raised"]
 
 
-def test_queue_subscriber_receives_from_another_thread_and_drops_oldest_when_full() -> None:
-    async def scenario() -> list[int]:
-        bus = EventBus()
-        queue, unsubscribe = bus.subscribe_queue(asyncio.get_running_loop(), maxsize=2)
-        publisher = threading.Thread(target=lambda: [bus.publish("x", {"n": n}) for n in range(3)])
-        publisher.start()
-        publisher.join()
-        await asyncio.sleep(0.05)
-        unsubscribe()
-        return [queue.get_nowait().data["n"] for _ in range(queue.qsize())]
+def test_bus_numbers_events_in_publish_order_and_keeps_the_last_ones() -> None:
+    bus = EventBus(history=3)
+    ids = [bus.publish("x", {"n": n}).id for n in range(5)]
+    assert ids == [f"{bus.epoch}-{seq}" for seq in range(1, 6)]
+    assert [e.data["n"] for e in bus.since(2) or []] == [2, 3, 4]
+    assert bus.since(5) == []
+    assert bus.since(1) is None  # event 2 has left the ring
+    assert bus.since(6) is None  # never given
 
-    assert asyncio.run(scenario()) == [1, 2]
+
+def test_bus_ids_of_another_bus_are_not_its_own() -> None:
+    bus, other = EventBus(), EventBus()
+    event = other.publish("x", {})
+    assert bus.parse_id(event.id) is None
+    assert other.parse_id(event.id) == 1
+    assert bus.parse_id("garbage") is None
+    assert bus.parse_id(f"{bus.epoch}-x1") is None
+
+
+def test_ids_stay_in_order_when_threads_publish_at_once() -> None:
+    bus = EventBus(history=4000)
+    threads = [threading.Thread(target=lambda: [bus.publish("x", {}) for _ in range(1000)]) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert [e.seq for e in bus.since(0) or []] == list(range(1, 4001))

@@ -16,7 +16,7 @@ DOCS = Path(__file__).parents[2] / "docs" / "configuration.md"
 def test_defaults_need_no_file() -> None:
     settings = load_settings()
     assert settings.telemetry.backend == "sqlite"
-    assert settings.auth.required  # sign-in by default
+    assert settings.auth.required  # sign-in is on unless switched off
 
 
 def test_environment_overrides_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -52,3 +52,14 @@ def test_every_setting_is_documented() -> None:
                 assert f"`{key}`" in text or f"`{key}`," in text, f"{name}.{key} missing from configuration.md"
         else:
             assert f"`{name}`" in text, f"{name} missing from docs/configuration.md"
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "192.168.1.5", "::", "facmon.example"])
+def test_no_sign_in_beyond_loopback_is_a_config_error(host: str) -> None:
+    with pytest.raises(ConfigError, match=r"auth\.required"):
+        load_settings(api={"host": host}, auth={"required": False})
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "::1", "localhost"])
+def test_no_sign_in_on_loopback_is_allowed(host: str) -> None:
+    assert not load_settings(api={"host": host}, auth={"required": False}).auth.required

@@ -16,7 +16,7 @@ import pytest
 
 from facmon.broker import free_port
 from facmon.cli import main
-from facmon.demo_accounts import DEMO_USERS
+from facmon.demo_users import DEMO_ROLES
 
 pytestmark = pytest.mark.integration
 
@@ -38,7 +38,7 @@ def test_demo_reports_readings_alarms_work_orders_and_forecasts(tmp_path: Path, 
     # A credential for every role is printed; those tried sign in to the running demo's API as that role (the
     # technician sees his orders), and a wrong password does not.
     assert checked.get("error") is None, checked.get("error")
-    assert checked["printed"] == {role.value for role, _, _ in DEMO_USERS}
+    assert checked["printed"] == {role.value for role in DEMO_ROLES}
     assert set(checked["roles"]) == set(TRIED)
     assert all(role in roles for role, roles in checked["roles"].items())
     assert checked["wrong_password"] == 401
@@ -71,7 +71,8 @@ def test_demo_reports_readings_alarms_work_orders_and_forecasts(tmp_path: Path, 
 
 # Signing in costs an Argon2id hash each: three roles keep the demo's simulated operations on time.
 TRIED = ("technician", "resident", "admin")
-LOGIN_LINE = re.compile(r"^\s+(\w+)\s+user (\S+)\s+password (\S+)$")
+PASSWORD_LINE = re.compile(r"^console: \S+\s+- sign in as any of these, password (\S+)$", re.MULTILINE)
+LOGIN_LINE = re.compile(r"^  ([a-z]+)\s+(\S+)$")
 
 
 class _Tee(io.StringIO):
@@ -92,18 +93,22 @@ def _sign_in_as_printed(tee: _Tee, port: int, checked: dict[str, Any]) -> None:
         while "API docs:" not in tee.getvalue():
             assert time.monotonic() < deadline, "the demo printed no sign-in lines"
             time.sleep(0.1)
-        logins = [match.groups() for line in tee.getvalue().splitlines() if (match := LOGIN_LINE.match(line))]
+        printed = tee.getvalue()
+        password = PASSWORD_LINE.search(printed).group(1)  # type: ignore[union-attr]
+        roles = {role.value for role in DEMO_ROLES}
+        logins = [(*match.groups(), password) for line in printed.splitlines()
+                  if (match := LOGIN_LINE.match(line)) and match.group(1) in roles]
         checked["printed"] = {role for role, _, _ in logins}
         base = f"http://127.0.0.1:{port}/api/v1"
-        roles = {}
+        signed_in = {}
         for role, user, password in (login for login in logins if login[0] in TRIED):
             with httpx.Client(base_url=base, timeout=10) as browser:
                 answer = browser.post("/auth/login", json={"username": user, "password": password})
                 assert answer.status_code == 200, answer.text
-                roles[role] = browser.get("/auth/me").json()["roles"]
-                if role == "technician":  # tom's own orders, through the session cookie
+                signed_in[role] = browser.get("/auth/me").json()["roles"]
+                if role == "technician":  # the roster technician's own orders, through the session cookie
                     checked["technician_orders"] = browser.get("/workorders").status_code
-        checked["roles"] = roles
+        checked["roles"] = signed_in
         checked["wrong_password"] = httpx.post(f"{base}/auth/login", json={"username": "admin", "password": "x" * 12},
                                                timeout=10).status_code
     except Exception as error:  # reported to the test's thread

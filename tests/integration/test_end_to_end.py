@@ -61,11 +61,12 @@ def test_burst_pipe_opens_one_emergency_work_order_visible_through_the_api(
     scenario = Scenario([Fault("burst_pipe", pump.id, timedelta(minutes=20), timedelta(hours=2))])
     simulators = SimulatorRunner(Portfolio(runtime.db.assets.sites(), assets), runtime.clock,
                                  mosquitto.host, mosquitto.port, seed=3, scenario=scenario)
-    api = httpx.Client(base_url=f"http://127.0.0.1:{runtime.settings.api.port}", timeout=5)
+    api = httpx.Client(base_url=f"http://127.0.0.1:{runtime.settings.api.port}",
+                       timeout=5)
     simulators.start()
     try:
         def burst_alarms() -> list[dict[str, Any]]:
-            alarms: list[dict[str, Any]] = api.get("/api/v1/alarms").raise_for_status().json()
+            alarms: list[dict[str, Any]] = api.get("/api/v1/alarms").raise_for_status().json()["items"]
             return [a for a in alarms if a["rule_id"] == "pump_burst_pipe" and a["asset_id"] == pump.id]
 
         [alarm] = poll(burst_alarms)

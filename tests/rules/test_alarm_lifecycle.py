@@ -17,7 +17,7 @@ from rules.lifecycle import (
     apply,
     check_assign,
     check_shelve,
-    check_unshelve,
+    is_acknowledged,
     is_shelved,
     on_acknowledge,
     on_clear,
@@ -90,10 +90,9 @@ NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 
 
 @pytest.mark.parametrize("state", [U, A, R])
-def test_an_open_alarm_may_be_shelved_assigned_and_unshelved(state: AlarmState) -> None:
+def test_an_open_alarm_may_be_shelved_and_assigned(state: AlarmState) -> None:
     check_shelve(_alarm(state), NOW + timedelta(hours=8), NOW)
     check_assign(_alarm(state))
-    check_unshelve(_alarm(state, NOW + timedelta(hours=1)))
 
 
 def test_a_normal_alarm_may_not_be_shelved_or_assigned() -> None:
@@ -103,9 +102,11 @@ def test_a_normal_alarm_may_not_be_shelved_or_assigned() -> None:
         check_assign(_alarm(N))
 
 
-def test_unshelve_without_a_shelf_is_refused() -> None:
-    with pytest.raises(TransitionError, match="'unshelved' to 'unshelved'"):
-        check_unshelve(_alarm(U))
+def test_only_an_acknowledged_episode_counts_as_acknowledged() -> None:
+    acked = Alarm(1, "r", "a", "s", Severity.HIGH, A, "m", NOW, acknowledged_at=NOW)
+    assert is_acknowledged(acked)
+    assert not is_acknowledged(_alarm(U))
+    assert not is_acknowledged(Alarm(1, "r", "a", "s", Severity.HIGH, R, "m", NOW, acknowledged_at=NOW))
 
 
 @given(st.timedeltas(min_value=timedelta(days=-30), max_value=timedelta(days=30)))

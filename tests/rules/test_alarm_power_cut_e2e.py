@@ -55,18 +55,19 @@ def test_power_cut_raises_one_site_alarm_not_a_flood(runtime: Runtime, mosquitto
     scenario = Scenario([Fault("power_cut", unique_site, timedelta(minutes=20), timedelta(hours=2))])
     simulators = SimulatorRunner(Portfolio(runtime.db.assets.sites(), assets), runtime.clock,
                                  mosquitto.host, mosquitto.port, seed=5, scenario=scenario)
-    api = httpx.Client(base_url=f"http://127.0.0.1:{runtime.settings.api.port}", timeout=5)
+    api = httpx.Client(base_url=f"http://127.0.0.1:{runtime.settings.api.port}",
+                       timeout=5)
     simulators.start()
     try:
         deadline = time.monotonic() + 60
         shown: list[dict[str, Any]] = []
         while time.monotonic() < deadline:
-            shown = api.get("/api/v1/alarms", params={"suppressed": False}).raise_for_status().json()
+            shown = api.get("/api/v1/alarms", params={"suppressed": False}).raise_for_status().json()["items"]
             if any(a["rule_id"] == "site_power_cut" for a in shown):
                 break
             time.sleep(0.25)
         time.sleep(60 * 30 / SPEED)  # half an hour more of the cut: every asset has noticed by now
-        shown = api.get("/api/v1/alarms", params={"suppressed": False}).raise_for_status().json()
+        shown = api.get("/api/v1/alarms", params={"suppressed": False}).raise_for_status().json()["items"]
         assert [(a["rule_id"], a["asset_id"]) for a in shown] == [("site_power_cut", unique_site)]
         [cut] = shown
         detail = api.get(f"/api/v1/alarms/{cut['id']}").raise_for_status().json()

@@ -156,3 +156,16 @@ def test_events_of_other_topics_are_not_queued(db: Database, receiver: Receiver)
     notifier.on_event(Event("forecast.updated", {"site_id": "north"}))
     notifier.on_event(Event("collector.status", {"site_id": "north"}))
     assert notifier.log.list() == []
+
+
+def test_the_delivery_log_pages_newest_first_with_a_total(db: Database) -> None:
+    clock = ManualClock(T0)
+    notifier = _notifier(db, clock, "http://127.0.0.1:9/never")
+    bus = EventBus()
+    notifier.attach(bus)
+    for order_id in (1, 2, 3):
+        bus.publish("workorder.opened", {"id": order_id, "site_id": "north"})  # same time: the id breaks ties
+    first, after = notifier.log.page(limit=2)
+    rest, end = notifier.log.page(limit=2, after=after)
+    assert [orjson.loads(d.body)["data"]["id"] for d in first + rest] == [3, 2, 1]
+    assert (end, notifier.log.total(), notifier.log.total("delivered")) == (None, 3, 0)

@@ -1,11 +1,11 @@
 // The sign-in page: username and password (POST /api/v1/auth/login), and "sign in with SSO" when the
-// service has an OIDC provider configured (GET /api/v1/auth/providers names it).
+// service has an OIDC provider configured (GET /api/v1/auth/options gives its label and URL).
 
 import { el, replace } from "./dom.js";
 
-async function providers() {
+async function options() {
   try {
-    const response = await fetch("api/v1/auth/providers", { headers: { Accept: "application/json" } });
+    const response = await fetch("api/v1/auth/options", { headers: { Accept: "application/json" } });
     return response.ok ? await response.json() : {};
   } catch {
     return {};
@@ -67,10 +67,10 @@ export async function renderSignIn(root, { t, onSignedIn, reason = null }) {
   });
   replace(root, el("div", { class: "signin-page" }, form));
   username.focus();
-  const { oidc } = await providers();
-  if (oidc && oidc.url) {
+  const { oidc_url: url, oidc_label: label } = await options();
+  if (url) {
     form.append(el("div", { class: "sso" }, el("span", { class: "muted" }, t("signin.or")),
-      el("a", { class: "button", href: oidc.url, id: "signin-sso" },
-        oidc.label ? t("signin.ssoNamed", { name: oidc.label }) : t("signin.sso"))));
+      el("a", { class: "button", href: url.replace(/^\//, ""), id: "signin-sso" },
+        label ? t("signin.ssoNamed", { name: label }) : t("signin.sso"))));
   }
 }

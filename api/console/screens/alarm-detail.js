@@ -3,25 +3,10 @@
 
 import { itemsOf } from "../lib/api.js";
 import { el, field, replace, select } from "../lib/dom.js";
+import { act, restoreValues, typedValues } from "../lib/forms.js";
 
 const SHELF_HOURS = [1, 4, 8, 24, 72, 168];
-
-function act(ctx, reload, call, done) {
-  return async (event) => {
-    event?.preventDefault();
-    const button = event?.submitter || event?.currentTarget;
-    if (button) button.disabled = true;
-    try {
-      await call();
-      if (event?.target instanceof HTMLFormElement) event.target.reset(); // what was sent is not kept
-      ctx.notify(done, "ok");
-      await reload();
-    } catch (error) {
-      ctx.notify(ctx.describe(error), "error");
-      if (button) button.disabled = false;
-    }
-  };
-}
+const rendered = new WeakMap(); // panel → the alarm JSON it shows
 
 function history(ctx, alarm) {
   const t = ctx.t;
@@ -81,6 +66,12 @@ export async function showAlarm(slot, ctx, id, assets, reload, focus = true) {
     return;
   }
   const people = ctx.can("alarms") ? itemsOf(await ctx.api("technicians").catch(() => [])) : [];
+  const shown = JSON.stringify(alarm);
+  if (slot.dataset.alarmId === String(id) && rendered.get(slot) === shown) { // unchanged: leave the form be
+    if (focus) slot.querySelector("h2")?.focus();
+    return;
+  }
+  rendered.set(slot, shown);
   const typed = slot.dataset.alarmId === String(id) ? typedValues(slot) : new Map();
   slot.dataset.alarmId = String(id);
   const close = el("button", { type: "button", class: "quiet", onclick: () => { delete slot.dataset.alarmId; replace(slot); } },
@@ -100,16 +91,7 @@ export async function showAlarm(slot, ctx, id, assets, reload, focus = true) {
       el("ul", {}, alarm.suppressed.map((a) => el("li", {}, `#${a.id} ${assets.get(a.asset_id)?.name || a.asset_id}: ${a.message}`)))] : null,
     ctx.can("alarms") ? actions(ctx, alarm, reload, people) : null,
     el("h3", {}, t("operator:detail.history")), history(ctx, alarm)));
-  for (const [name, value] of typed) { // a refresh (live event, another action) keeps what is being typed
-    const control = slot.querySelector(`[name="${name}"]`);
-    if (control) control.value = value;
-  }
+  restoreValues(slot, typed); // a refresh (live event, another action) keeps what is being typed
   if (focus) heading.focus();
 }
 
-function typedValues(slot) {
-  return new Map([...slot.querySelectorAll("input[name], textarea[name], select[name]")]
-    .filter((control) => control.value !== control.defaultValue
-      || (control instanceof HTMLSelectElement && !control.options[control.selectedIndex]?.defaultSelected))
-    .map((control) => [control.name, control.value]));
-}

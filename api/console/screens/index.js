@@ -3,18 +3,24 @@
 //   render(root, ctx) → optional cleanup }; `public: true` opens it without signing in, `hidden: true`
 // keeps it out of the navigation (reached by a link). The first allowed screen is a user's home.
 
+import admin from "./admin.js";
+import dispatcher from "./dispatcher.js";
+import figures from "./figures.js";
 import operator from "./operator.js";
-import asset from "./asset.js"; // H5
-import planner from "./planner.js"; // H5
-import resident from "./resident.js"; // H5
-import technician from "./technician.js"; // H5
+import asset from "./asset.js";
+import planner from "./planner.js";
+import resident from "./resident.js";
+import technician from "./technician.js";
 
 const screens = [
   operator,
-  technician, // H5
-  planner, // H5
-  asset, // H5
-  resident, // H5
+  dispatcher,
+  figures,
+  admin,
+  technician,
+  planner,
+  asset,
+  resident,
 ];
 
 export default screens;
