@@ -14,7 +14,7 @@ from api.audit import AuditMiddleware, remember_principal
 from api.deps import Services
 from api.errors import ERROR_RESPONSES, install_error_handlers
 from api.headers import SecurityHeaders
-from api.identity import current_principal_or_query
+from api.identity import current_principal_or_query, require
 from api.oidc import OidcClient
 from api.openapi import install_openapi
 from api.request_ids import install_request_ids
@@ -49,6 +49,7 @@ from api.routes import (
     webhooks,
     workorders,
 )
+from people.access import Permission
 
 API_PREFIX = "/api/v1"
 # The routers under /api/v1, one per line: each needs a signed-in principal, and each route a permission.
@@ -120,7 +121,10 @@ def create_app(services: Services) -> FastAPI:
     app.include_router(auth.router, prefix=API_PREFIX)  # sign-in: open; /auth/me checks by itself
     for module in ROUTERS:
         app.include_router(module.router, prefix=API_PREFIX, dependencies=[Depends(remember_principal)])
-    app.include_router(events.router, prefix=API_PREFIX, dependencies=[Depends(current_principal_or_query)])
+    # The live stream: staff and technicians (residents follow their own requests by link); the token may
+    # also come as ?token= for clients that can set neither a header nor a cookie.
+    streamers = require(Permission.READ, Permission.ORDERS_OWN, source=current_principal_or_query)
+    app.include_router(events.router, prefix=API_PREFIX, dependencies=[streamers])
     app.include_router(notices.feeds)  # residents' feed readers and calendars subscribe without a token
     app.include_router(workorders.public_router, prefix=API_PREFIX)  # residents' requests: no token
     app.include_router(resident.public_router, prefix=API_PREFIX)  # residents' forms and follow links: open

@@ -8,6 +8,7 @@ A route that writes takes ``principal: Annotated[Principal, require(Permission.X
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Query, Request, status
@@ -61,10 +62,11 @@ PrincipalDep = Annotated[Principal, Depends(current_principal)]
 OptionalPrincipalDep = Annotated[Principal | None, Depends(optional_principal)]
 
 
-def require(*permissions: Permission) -> Any:
-    """A dependency granting the request if its identity holds any of ``permissions`` (403 otherwise)."""
+def require(*permissions: Permission, source: Callable[..., Principal] = current_principal) -> Any:
+    """A dependency granting the request if its identity holds any of ``permissions`` (403 otherwise).
+    ``source`` is how the identity is found (``current_principal_or_query`` for the event stream)."""
 
-    def check(principal: PrincipalDep) -> Principal:
+    def check(principal: Principal = Depends(source)) -> Principal:  # noqa: B008 - FastAPI's dependency idiom
         if not any(principal.can(permission) for permission in permissions):
             needed = " or ".join(permission.value for permission in permissions)
             raise HTTPException(status.HTTP_403_FORBIDDEN, f"this needs the permission {needed}")

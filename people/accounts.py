@@ -77,6 +77,12 @@ def digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
+def check_password(password: str) -> None:
+    """InvalidRequest for a password too short to keep."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidRequest(f"a password needs at least {MIN_PASSWORD_LENGTH} characters")
+
+
 def principal_of(user: User, via: str, scopes: frozenset[str] | None = None) -> Principal:
     """The identity ``user`` acts as; a token's ``scopes`` narrow the roles' permissions, never widen them."""
     permissions = permissions_of(user.roles)
@@ -101,9 +107,12 @@ class Accounts:
     # --- users ------------------------------------------------------------------------------------------
 
     def add_user(self, user: User, password: str | None = None) -> User:
-        """Store a new user (InvalidRequest if the id is taken), with a password if given."""
+        """Store a new user (InvalidRequest if the id is taken or the password too short), with a password
+        if given; nothing is stored when it is refused."""
         if self.users.find(user.id) is not None:
             raise InvalidRequest(f"user {user.id!r} already exists")
+        if password is not None:
+            check_password(password)
         stored = self.users.upsert(user, self.clock.now())
         if password is not None:
             self.set_password(user.id, password)
@@ -112,8 +121,7 @@ class Accounts:
     def set_password(self, user_id: str, password: str) -> None:
         """Replace the password (at least MIN_PASSWORD_LENGTH characters); unlocks the account and ends
         its sessions, so an attacker holding one is out."""
-        if len(password) < MIN_PASSWORD_LENGTH:
-            raise InvalidRequest(f"a password needs at least {MIN_PASSWORD_LENGTH} characters")
+        check_password(password)
         self.credentials.set_password_hash(user_id, self._hasher.hash(password))
         self.sessions.close_all(user_id)
 

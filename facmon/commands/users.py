@@ -9,12 +9,14 @@ import os
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from facmon.commands import Commands
 
 if TYPE_CHECKING:
     from people.accounts import Accounts
+    from people.model import User
+    from storage.records import Database
 
 ROLES = ["viewer", "operator", "dispatcher", "supervisor", "technician", "planner", "resident", "admin"]
 PASSWORD_ENV = "FACMON_PASSWORD"  # read instead of prompting (scripts, containers)
@@ -70,11 +72,33 @@ def _with_accounts(action: Callable[..., int], creates: bool = False) -> Callabl
         db = Database(settings.database.url)
         try:
             db.upgrade()
-            return action(args, Accounts(db, WallClock(), policy_of(settings.auth)))
+            accounts = Accounts(db, WallClock(), policy_of(settings.auth))
+            return action(args, accounts, _auditor(db, accounts))
         finally:
             db.dispose()
 
     return run
+
+
+# (action, target id, before, after): one audit-log entry per change.
+Audit = Callable[[str, str, "dict[str, Any] | None", "dict[str, Any] | None"], None]
+
+
+def _auditor(db: Database, accounts: Accounts) -> Audit:
+    """Records a CLI change in the audit log: the operating-system user as the actor, via "cli"."""
+    from storage.records.audit import AuditEntry
+
+    def record(action: str, target_id: str, before: dict[str, Any] | None, after: dict[str, Any] | None) -> None:
+        db.audit.append(AuditEntry(at=accounts.clock.now(), actor=getpass.getuser(), via="cli", action=action,
+                                   target_type=action.split(".")[0], target_id=target_id, before=before,
+                                   after=after))
+
+    return record
+
+
+def _public(user: User) -> dict[str, Any]:
+    return {"id": user.id, "name": user.name, "roles": sorted(user.roles), "active": user.active,
+            "sites": sorted(user.sites)}
 
 
 def _password(prompt: str) -> str:
@@ -88,18 +112,18 @@ def _password(prompt: str) -> str:
     return first
 
 
-def _add(args: argparse.Namespace, accounts: Accounts) -> int:
+def _add(args: argparse.Namespace, accounts: Accounts, audit: Audit) -> int:
     from people.model import Role, User
 
     user = User(args.user_id, args.name or args.user_id, frozenset(Role(role) for role in args.roles),
                 sites=frozenset(args.sites))
     password = None if args.no_password else _password(f"password for {args.user_id}: ")
-    accounts.add_user(user, password)
+    audit("user.add", user.id, None, _public(accounts.add_user(user, password)))
     print(f"added {user.id} ({', '.join(sorted(user.roles))})")
     return 0
 
 
-def _list(_: argparse.Namespace, accounts: Accounts) -> int:
+def _list(_: argparse.Namespace, accounts: Accounts, __: Audit) -> int:
     for user in accounts.users.list():
         print(json.dumps({"id": user.id, "name": user.name, "roles": sorted(user.roles), "active": user.active,
                           "sites": sorted(user.sites)}))
@@ -107,24 +131,29 @@ def _list(_: argparse.Namespace, accounts: Accounts) -> int:
 
 
 def _set_active(active: bool) -> Callable[..., int]:
-    def run(args: argparse.Namespace, accounts: Accounts) -> int:
-        accounts.set_active(args.user_id, active)
+    def run(args: argparse.Namespace, accounts: Accounts, audit: Audit) -> int:
+        before = _public(accounts.users.get(args.user_id))
+        audit("user.enable" if active else "user.disable", args.user_id, before,
+              _public(accounts.set_active(args.user_id, active)))
         print(f"{args.user_id} {'enabled' if active else 'disabled'}")
         return 0
 
     return run
 
 
-def _set_password(args: argparse.Namespace, accounts: Accounts) -> int:
+def _set_password(args: argparse.Namespace, accounts: Accounts, audit: Audit) -> int:
     accounts.set_password(args.user_id, _password(f"new password for {args.user_id}: "))
+    audit("user.password", args.user_id, None, None)  # that it changed, never what to
     print(f"password of {args.user_id} set; their sessions ended")
     return 0
 
 
-def _token(args: argparse.Namespace, accounts: Accounts) -> int:
+def _token(args: argparse.Namespace, accounts: Accounts, audit: Audit) -> int:
     expires = datetime.now(UTC) + timedelta(days=args.days)
     token, info = accounts.issue_token(args.user_id, args.name,
                                        None if args.scopes is None else frozenset(args.scopes), expires)
+    audit("token.issue", info.id, None, {"user_id": info.user_id, "name": info.name, "scopes": sorted(info.scopes),
+                                         "expires_at": expires.isoformat()})
     print(token)
     print(f"token {info.id} for {info.user_id}: scopes {', '.join(sorted(info.scopes))}; expires "
           f"{expires:%Y-%m-%d}; send as 'Authorization: Bearer <token>'")

@@ -6,6 +6,8 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from datetime import timedelta
+from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -14,6 +16,7 @@ from api.app import create_app
 from api.deps import Services
 from core.clock import ManualClock
 from core.settings import AuthSettings
+from facmon.cli import main
 from tests.api.conftest import PASSWORD, add_user_with_role
 
 PROTECTED = ["/api/v1/assets", "/api/v1/alarms", "/api/v1/workorders", "/api/v1/forecasts",
@@ -175,3 +178,48 @@ def test_health_console_and_sign_in_options_are_open(anonymous: TestClient) -> N
     assert anonymous.get("/healthz").json()["status"] == "ok"
     assert anonymous.get("/").status_code == 200
     assert anonymous.get("/api/v1/auth/options").json() == {"password": True, "oidc_label": None, "oidc_url": None}
+
+
+def test_a_token_scoped_to_read_cannot_write_and_expires(browser_as: Callable[..., TestClient], app: object,
+                                                         burst_pipe: Callable[..., Any], clock: ManualClock) -> None:
+    alarm = burst_pipe()
+    browser = browser_as("operator")
+    expires = (clock.now() + timedelta(hours=1)).isoformat()
+    issued = browser.post("/api/v1/me/tokens", json={"name": "wallboard", "scopes": ["read"], "expires_at": expires})
+    assert issued.status_code == 201
+    token = issued.json()["token"]
+    with TestClient(app, headers={"Authorization": f"Bearer {token}"}) as script:  # type: ignore[arg-type]
+        assert script.get("/api/v1/alarms").status_code == 200
+        refused = script.post(f"/api/v1/alarms/{alarm.id}/acknowledge", json={})
+        assert refused.status_code == 403  # the operator may; the token may not
+        full = browser.post("/api/v1/me/tokens", json={"name": "script"}).json()["token"]
+        assert script.post(f"/api/v1/alarms/{alarm.id}/acknowledge", json={},
+                           headers={"Authorization": f"Bearer {full}"}).status_code == 200  # no CSRF for tokens
+        clock.advance(timedelta(hours=1, seconds=1))
+        assert script.get("/api/v1/alarms").status_code == 401
+
+
+def test_disabling_a_user_ends_their_browser_session(client: TestClient,
+                                                     browser_as: Callable[..., TestClient]) -> None:
+    browser = browser_as("dispatcher")
+    assert browser.get("/api/v1/auth/me").status_code == 200
+    assert client.patch("/api/v1/users/dispatcher-1", json={"active": False}).status_code == 200
+    assert browser.get("/api/v1/auth/me").status_code == 401
+    again = browser.post("/api/v1/auth/login", json={"username": "dispatcher-1", "password": PASSWORD})
+    assert again.status_code == 401
+
+
+def test_the_event_stream_is_for_staff_and_technicians(client_as: Callable[..., TestClient],
+                                                       anonymous: TestClient) -> None:
+    resident = client_as("resident").get("/api/v1/events")
+    assert resident.status_code == 403
+    assert "read or orders:own" in resident.json()["detail"]
+    assert anonymous.get("/api/v1/events").status_code == 401
+
+
+def test_serve_refuses_to_listen_beyond_loopback_without_auth(tmp_path: Path,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    config = tmp_path / "facmon.toml"
+    config.write_text('[api]\nhost = "0.0.0.0"\n[auth]\nrequired = false\n')
+    assert main(["serve", "--config", str(config)]) == 2
+    assert "listens beyond loopback, which needs auth.required = true" in capsys.readouterr().err

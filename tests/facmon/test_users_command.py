@@ -11,6 +11,7 @@ from core.clock import WallClock
 from facmon.cli import main
 from people.accounts import Accounts, SignInRefused
 from storage.records import Database
+from storage.records.audit import AuditFilter
 
 
 def test_add_list_token_disable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
@@ -34,4 +35,11 @@ def test_add_list_token_disable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     with pytest.raises(SignInRefused):
         accounts.sign_in("ada", "a long password")
     assert main(["users", "add", "ada", "--role", "viewer"]) == 2  # taken: a FacmonError, exit 2
+    # Every change is in the audit log, by the CLI, with the record before and after; never a secret.
+    entries, _ = db.audit.page(AuditFilter())
+    assert [(e.action, e.target_id, e.via) for e in reversed(entries)] == [
+        ("user.add", "ada", "cli"), ("token.issue", token.split("_")[1], "cli"), ("user.disable", "ada", "cli")]
+    assert (entries[0].before or {}).get("active") is True
+    assert (entries[0].after or {}).get("active") is False
+    assert all("a long password" not in str(e.after) and token not in str(e.after) for e in entries)
     db.dispose()

@@ -55,6 +55,10 @@ export class LiveStream {
         this.callbacks.onUnauthorized();
         return;
       }
+      if (response.status === 403) { // this identity has no live stream (a resident): do not retry
+        this.stop();
+        return;
+      }
       if (!response.ok || !response.body) throw new Error(`HTTP ${response.status}`);
       await this.read(response.body.getReader());
     } catch (error) {
