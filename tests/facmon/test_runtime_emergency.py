@@ -14,9 +14,8 @@ import pytest
 
 from core.clock import AcceleratedClock
 from core.domain import Severity, Site, WorkOrderAction, WorkOrderKind, WorkOrderPriority
-from core.settings import load_settings
-from facmon.broker import free_port
 from facmon.runtime import Runtime, build_runtime
+from tests.runtimes import local_runtime_settings
 
 pytestmark = pytest.mark.integration
 
@@ -26,13 +25,7 @@ SPEED = 600.0  # ten simulated minutes per wall second
 
 @pytest.fixture
 def runtime(mosquitto: Any, tmp_path: Path, unique_site: str) -> Iterator[Runtime]:
-    settings = load_settings(
-        mqtt={"host": mosquitto.host, "port": mosquitto.port, "client_id": f"collector-{unique_site}"},
-        telemetry={"backend": "sqlite", "sqlite_path": tmp_path / "telemetry.sqlite3"},
-        database={"url": f"sqlite:///{tmp_path / 'records.sqlite3'}"},
-        collector={"spool_dir": tmp_path / "spool"},
-        api={"port": free_port()}, auth={"required": False},  # loopback: the local admin
-    )
+    settings = local_runtime_settings(mosquitto, tmp_path, f"collector-{unique_site}")
     built = build_runtime(settings, AcceleratedClock(START, speed=SPEED))
     built.register([Site(unique_site, "Tower")], [])
     built.start()

@@ -13,12 +13,11 @@ import pytest
 
 from core.clock import AcceleratedClock
 from core.domain import Asset, AssetKind, Site
-from core.settings import load_settings
-from facmon.broker import free_port
 from facmon.runtime import Runtime, build_runtime
 from simulators.portfolio import Portfolio
 from simulators.runner import SimulatorRunner
 from simulators.scenario import Fault, Scenario
+from tests.runtimes import local_runtime_settings
 
 pytestmark = pytest.mark.integration
 
@@ -27,13 +26,7 @@ START = datetime(2026, 1, 5, 17, 0, tzinfo=UTC)
 
 @pytest.fixture
 def runtime(mosquitto: Any, tmp_path: Path, unique_site: str) -> Iterator[Runtime]:
-    settings = load_settings(
-        mqtt={"host": mosquitto.host, "port": mosquitto.port, "client_id": f"collector-{unique_site}"},
-        telemetry={"backend": "sqlite", "sqlite_path": tmp_path / "telemetry.sqlite3"},
-        database={"url": f"sqlite:///{tmp_path / 'records.sqlite3'}"},
-        collector={"spool_dir": tmp_path / "spool"},
-        api={"port": free_port()}, auth={"required": False},  # loopback: the local admin
-    )
+    settings = local_runtime_settings(mosquitto, tmp_path, f"collector-{unique_site}")
     clock = AcceleratedClock(START, speed=600)  # ten simulated minutes per second
     built = build_runtime(settings, clock)
     site = Site(unique_site, "E2E tower")

@@ -14,13 +14,12 @@ import pytest
 
 from core.clock import AcceleratedClock
 from core.domain import Alarm, Asset, AssetKind, Site
-from core.settings import load_settings
-from facmon.broker import free_port
 from facmon.runtime import Runtime, build_runtime
 from rules.service import PORTFOLIO_ASSET, PORTFOLIO_RULE
 from simulators.portfolio import Portfolio
 from simulators.runner import SimulatorRunner
 from simulators.scenario import Fault, Scenario
+from tests.runtimes import local_runtime_settings
 
 pytestmark = pytest.mark.integration
 
@@ -30,14 +29,8 @@ SPEED = 600.0  # ten simulated minutes per wall second
 
 @pytest.fixture
 def runtime(mosquitto: Any, tmp_path: Path, unique_site: str) -> Iterator[Runtime]:
-    settings = load_settings(
-        mqtt={"host": mosquitto.host, "port": mosquitto.port, "client_id": f"collector-{unique_site}"},
-        telemetry={"backend": "sqlite", "sqlite_path": tmp_path / "telemetry.sqlite3"},
-        database={"url": f"sqlite:///{tmp_path / 'records.sqlite3'}"},
-        collector={"spool_dir": tmp_path / "spool"},
-        api={"port": free_port()}, auth={"required": False},  # loopback: the local admin
-        rules={"portfolio_silence_s": 300},
-    )
+    settings = local_runtime_settings(mosquitto, tmp_path, f"collector-{unique_site}",
+                                      rules={"portfolio_silence_s": 300})
     built = build_runtime(settings, AcceleratedClock(START, speed=SPEED))
     sites = [Site(f"{unique_site}-{name}", name) for name in ("east", "west")]
     assets = [asset for site in sites for asset in (
