@@ -65,7 +65,7 @@ def put_technician(services: ServicesDep, dispatch: DispatchDep, user_id: str, b
     people = dispatch.people
     held = people.technicians.find(user_id)
     before = None if held is None else TechnicianPublic.of(people.users.get(user_id), held)
-    user = people.users.upsert(body.user(user_id), services.clock.now())
+    user = services.identity().update_user(body.user(user_id))  # roles may change: tokens re-read
     after = TechnicianPublic.of(user, people.technicians.upsert(body.technician(user_id)))
     return audit.record("technician.put", "user", user_id, before, after)
 

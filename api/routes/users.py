@@ -68,7 +68,7 @@ def update_user(user_id: str, body: UserUpdate, services: ServicesDep, principal
     if "sites" in changes:
         changes["sites"] = frozenset(body.sites or ())
     active = changes.pop("active", None)
-    updated = accounts.users.upsert(replace(user, **changes), services.clock.now())
+    updated = accounts.update_user(replace(user, **changes))
     if active is not None and active != updated.active:
         updated = accounts.set_active(user_id, active)
     return UserPublic.of(updated)

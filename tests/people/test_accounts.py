@@ -9,7 +9,7 @@ import pytest
 from core.clock import ManualClock
 from core.errors import InvalidRequest, NotFound
 from people.access import Permission
-from people.accounts import AccountPolicy, Accounts, LockedOut, SignInRefused
+from people.accounts import TOKEN_CACHE, AccountPolicy, Accounts, LockedOut, SignInRefused
 from people.model import Role, User
 from storage.records import Database
 
@@ -106,8 +106,18 @@ def test_tokens_scopes_expiry_and_revocation(accounts: Accounts, clock: ManualCl
 def test_demoting_the_owner_narrows_the_token(accounts: Accounts, clock: ManualClock) -> None:
     token, _ = accounts.issue_token("ann", "all")
     assert Permission.ORDERS in accounts.token_principal(token).permissions
-    accounts.users.upsert(User("ann", "Ann", frozenset({Role.VIEWER})), clock.now())
+    accounts.update_user(User("ann", "Ann", frozenset({Role.VIEWER})))
     assert accounts.token_principal(token).permissions == {Permission.READ}
+
+
+def test_a_change_made_by_another_replica_reaches_a_verified_token_within_the_cache_time(
+        accounts: Accounts, clock: ManualClock) -> None:
+    token, _ = accounts.issue_token("ann", "all")
+    assert Permission.ORDERS in accounts.token_principal(token).permissions
+    accounts.users.upsert(User("ann", "Ann", frozenset({Role.VIEWER})), clock.now())  # not through us
+    assert Permission.ORDERS in accounts.token_principal(token).permissions  # believed for a while ...
+    clock.advance(TOKEN_CACHE)
+    assert accounts.token_principal(token).permissions == {Permission.READ}  # ... then read again
 
 
 def test_sso_links_by_subject_and_never_steals_a_link(accounts: Accounts) -> None:
