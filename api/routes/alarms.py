@@ -51,8 +51,8 @@ def list_alarms(
     """Alarm episodes, newest first (by start time, then id: stable across pages), with the total count."""
     where = AlarmFilter(active_only=active_only, site_id=site, asset_id=asset, severity=priority, state=state,
                         shelved=shelved, suppressed=suppressed, since=since, until=until)
-    alarms, after = services.db.alarms.page(where, limit, decode_cursor(cursor, zoned_time))
-    return Page(items=[AlarmPublic.of(alarm) for alarm in alarms], total=services.db.alarms.total(where),
+    alarms, after, total = services.db.alarms.page_and_total(where, limit, decode_cursor(cursor, zoned_time))
+    return Page(items=[AlarmPublic.of(alarm) for alarm in alarms], total=total,
                 next_cursor=None if after is None else encode_cursor(after[0].isoformat(), after[1]))
 
 

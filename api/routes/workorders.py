@@ -64,8 +64,8 @@ def list_work_orders(
     where = WorkOrderFilter(status=status_, site_id=site, asset_id=asset, assignee=assignee, kind=kind,
                             priority=priority, source=source, open_only=open_only,
                             overdue_at=services.clock.now() if overdue else None, owner=list_owner(principal))
-    orders, after = services.db.work_orders.page(where, limit, decode_cursor(cursor, zoned_time))
-    return WorkOrderPage(items=[WorkOrderPublic.of(o) for o in orders], total=services.db.work_orders.total(where),
+    orders, after, total = services.db.work_orders.page_and_total(where, limit, decode_cursor(cursor, zoned_time))
+    return WorkOrderPage(items=[WorkOrderPublic.of(o) for o in orders], total=total,
                          next_cursor=None if after is None else encode_cursor(after[0].isoformat(), after[1]))
 
 

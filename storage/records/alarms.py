@@ -235,16 +235,31 @@ class AlarmRepository(Repository):
              after: AlarmCursor | None = None) -> tuple[builtins.list[Alarm], AlarmCursor | None]:
         """One page of alarms, newest first (started_at, then id: a stable order), and the cursor of the
         next page (None on the last one)."""
-        query = keyset(where.apply(select(AlarmRow)), AlarmRow.started_at, AlarmRow.id, limit, after,
-                       newest_first=True)
         with self._reading() as session:
-            alarms = [alarm_from_row(row) for row in session.scalars(query)]
-        return split(alarms, limit, lambda alarm: (alarm.started_at, alarm.id))
+            return self._page(session, where, limit, after)
+
+    def page_and_total(self, where: AlarmFilter, limit: int = 50, after: AlarmCursor | None = None
+                       ) -> tuple[builtins.list[Alarm], AlarmCursor | None, int]:
+        """``page`` and ``total`` read in one transaction: one snapshot, so the count fits the page."""
+        with self._reading() as session:
+            return *self._page(session, where, limit, after), self._total(session, where)
 
     def total(self, where: AlarmFilter) -> int:
         """How many alarms match ``where`` (a list's total)."""
         with self._reading() as session:
-            return session.scalar(where.apply(select(func.count()).select_from(AlarmRow))) or 0
+            return self._total(session, where)
+
+    @staticmethod
+    def _page(session: Session, where: AlarmFilter, limit: int,
+              after: AlarmCursor | None) -> tuple[builtins.list[Alarm], AlarmCursor | None]:
+        query = keyset(where.apply(select(AlarmRow)), AlarmRow.started_at, AlarmRow.id, limit, after,
+                       newest_first=True)
+        alarms = [alarm_from_row(row) for row in session.scalars(query)]
+        return split(alarms, limit, lambda alarm: (alarm.started_at, alarm.id))
+
+    @staticmethod
+    def _total(session: Session, where: AlarmFilter) -> int:
+        return session.scalar(where.apply(select(func.count()).select_from(AlarmRow))) or 0
 
     def history(self, alarm_id: int) -> builtins.list[AlarmEvent]:
         """The alarm's events, oldest first (raises NotFound for an unknown alarm)."""

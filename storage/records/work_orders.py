@@ -199,16 +199,31 @@ class WorkOrderRepository(Repository):
              after: Cursor | None = None) -> tuple[builtins.list[WorkOrder], Cursor | None]:
         """One page of orders, newest first (opened_at, then id: a stable order), and the cursor of the next
         page (None on the last one)."""
-        query = keyset(where.apply(select(WorkOrderRow)), WorkOrderRow.opened_at, WorkOrderRow.id, limit, after,
-                       newest_first=True)
         with self._reading() as session:
-            orders = [work_order_from_row(row) for row in session.scalars(query)]
-        return split(orders, limit, lambda order: (order.opened_at, order.id))
+            return self._page(session, where, limit, after)
+
+    def page_and_total(self, where: WorkOrderFilter, limit: int = 50, after: Cursor | None = None
+                       ) -> tuple[builtins.list[WorkOrder], Cursor | None, int]:
+        """``page`` and ``total`` read in one transaction: one snapshot, so the count fits the page."""
+        with self._reading() as session:
+            return *self._page(session, where, limit, after), self._total(session, where)
 
     def total(self, where: WorkOrderFilter) -> int:
         """How many orders match ``where`` (for a list's total)."""
         with self._reading() as session:
-            return session.scalar(where.apply(select(func.count()).select_from(WorkOrderRow))) or 0
+            return self._total(session, where)
+
+    @staticmethod
+    def _page(session: Session, where: WorkOrderFilter, limit: int,
+              after: Cursor | None) -> tuple[builtins.list[WorkOrder], Cursor | None]:
+        query = keyset(where.apply(select(WorkOrderRow)), WorkOrderRow.opened_at, WorkOrderRow.id, limit, after,
+                       newest_first=True)
+        orders = [work_order_from_row(row) for row in session.scalars(query)]
+        return split(orders, limit, lambda order: (order.opened_at, order.id))
+
+    @staticmethod
+    def _total(session: Session, where: WorkOrderFilter) -> int:
+        return session.scalar(where.apply(select(func.count()).select_from(WorkOrderRow))) or 0
 
     def change(self, work_order_id: int, expected_status: WorkOrderStatus, at: datetime, actor: str, *,
                to_status: WorkOrderStatus | None = None, expected_version: int | None = None,
