@@ -60,8 +60,11 @@ class ComplaintDesk:
     def transition(self, complaint_id: int, to_status: ComplaintStatus, actor: str, note: str = "",
                    satisfaction: int | None = None, expected_version: int | None = None) -> Complaint:
         """Take one step (TransitionError naming the allowed ones; InvalidRequest for what it lacks;
-        Conflict if the complaint changed meanwhile; NotFound if unknown)."""
+        Conflict if the complaint changed meanwhile; NotFound if unknown). A step to the status it already
+        has changes and records nothing (idempotent)."""
         current = self.records.get(complaint_id)
+        if current.status is to_status:
+            return current  # the same step again (a retried request): nothing to record
         check_transition(current.status, to_status)
         missing = requirements(current.status, to_status, note, satisfaction)
         if missing:

@@ -100,6 +100,8 @@ def test_complaint_goes_round_the_loop_and_refuses_a_forbidden_step(client: Test
     move(client, complaint_id, "investigating")
     lacking = client.post(f"/api/v1/complaints/{complaint_id}/transitions", json={"to_status": "answered"})
     assert lacking.status_code == 422
+    twice = move(client, complaint_id, "investigating")  # repeated: 200, nothing recorded
+    assert [e["to_status"] for e in twice["history"]] == ["received", "investigating"]
     move(client, complaint_id, "answered", note="mounts replaced")
     stale = client.post(f"/api/v1/complaints/{complaint_id}/transitions",
                         json={"to_status": "followed_up", "satisfaction": 4, "expected_version": 2})
