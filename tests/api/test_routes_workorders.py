@@ -225,10 +225,10 @@ def test_unknown_status_is_422_and_unknown_order_404(client: TestClient) -> None
 
 
 def test_failure_codes_per_kind(client: TestClient) -> None:
-    pump = client.get("/api/v1/failure-codes", params={"kind": "pump"}).json()
+    pump = client.get("/api/v1/failure-codes", params={"kind": "pump"}).json()["items"]
     assert {"code": "seal_leak", "label": "Mechanical seal or leak"} in pump
     assert "door_operator" not in {c["code"] for c in pump}
-    site = [c["code"] for c in client.get("/api/v1/failure-codes").json()]
+    site = [c["code"] for c in client.get("/api/v1/failure-codes").json()["items"]]
     assert site[0] == "power_supply"
     assert client.get("/api/v1/failure-codes", params={"kind": "boiler"}).status_code == 422
 
