@@ -121,6 +121,11 @@ class EmergencyRunRepository(Repository):
                                   .where(EmergencyRunRow.work_order_id == work_order_id)).one_or_none()
             return None if row is None else _run(session, row)
 
+    def list(self, site_id: str | None = None, active: bool | None = None, work_order_id: int | None = None,
+             limit: int = 200) -> builtins.list[EmergencyRun]:
+        """Newest first; ``active``: True only runs not ended, False only ended ones, None both."""
+        return self.page(RunFilter(site_id, active, work_order_id), limit)[0]
+
     def page(self, where: RunFilter, limit: int = 50, after: tuple[datetime, int] | None = None,
              ) -> tuple[builtins.list[EmergencyRun], tuple[datetime, int] | None]:
         """Newest first (started, then id), ``limit`` at most after the cursor ``after``; the cursor of the
