@@ -56,6 +56,15 @@ def test_put_technician_creates_then_replaces(client: TestClient) -> None:
     assert client.get("/api/v1/technicians/tom").json()["phone"] == "+86 10 5555"
 
 
+def test_technicians_come_in_pages_by_id(client: TestClient) -> None:
+    for user_id in ("zoe", "amy", "tom"):
+        put(client, user_id, **LIFT_TECH)
+    first = client.get("/api/v1/technicians", params={"limit": 2}).json()
+    rest = client.get("/api/v1/technicians", params={"limit": 2, "cursor": first["next_cursor"]}).json()
+    assert [t["id"] for t in first["items"] + rest["items"]] == ["amy", "tom", "zoe"]
+    assert (first["total"], rest["total"], rest["next_cursor"]) == (3, 3, None)
+
+
 def test_technician_body_is_checked(client: TestClient) -> None:
     assert client.put("/api/v1/technicians/tom", json={**LIFT_TECH, "skills": ["juggling"]}).status_code == 422
     assert client.put("/api/v1/technicians/tom", json={**LIFT_TECH, "skills": []}).status_code == 422
