@@ -9,8 +9,9 @@ from __future__ import annotations
 import builtins
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, time
+from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import Select, delete, func, select
 from sqlalchemy.orm import Session
 
 from core.errors import InvalidRequest, NotFound
@@ -18,6 +19,7 @@ from people.model import Role, Shift, Skill, Technician, User
 from people.roster import Roster
 from storage.records import Database
 from storage.records.models import ShiftRow, TechnicianRow, UserRow
+from storage.records.paging import keyset, split
 from storage.records.sessions import Repository, get_row
 
 
@@ -94,11 +96,24 @@ class TechnicianRepository(Repository):
 
     def list(self, active_only: bool = True) -> builtins.list[Technician]:
         """Technicians by user id; by default only those whose user is active."""
-        query = select(TechnicianRow).join(UserRow, UserRow.id == TechnicianRow.user_id).order_by(UserRow.id)
-        if active_only:
-            query = query.where(UserRow.active.is_(True))
         with self._transaction() as session:
-            return [_technician(row) for row in session.scalars(query)]
+            return [_technician(row) for row in session.scalars(_technicians(active_only).order_by(UserRow.id))]
+
+    def page(self, active_only: bool, limit: int = 50, after: str | None = None,
+             ) -> tuple[builtins.list[Technician], str | None]:
+        """As ``list``, ``limit`` at most after the user ``after``; the user to resume after (None on the last
+        page)."""
+        query = _technicians(active_only)
+        if after is not None:
+            query = query.where(UserRow.id > after)
+        with self._reading() as session:
+            found = [_technician(row) for row in session.scalars(query.order_by(UserRow.id).limit(limit + 1))]
+        return found[:limit], found[limit - 1].user_id if len(found) > limit else None
+
+    def total(self, active_only: bool) -> int:
+        query = _technicians(active_only).with_only_columns(func.count(), maintain_column_froms=True)
+        with self._reading() as session:
+            return session.scalar(query) or 0
 
 
 class ShiftRepository(Repository):
@@ -127,12 +142,24 @@ class ShiftRepository(Repository):
 
     def between(self, since: datetime, until: datetime, user_id: str | None = None) -> builtins.list[Shift]:
         """Shifts overlapping [since, until] (a shift covering an instant: ``between(at, at)``), by start."""
-        query = (select(ShiftRow).where(ShiftRow.starts_at <= until, ShiftRow.ends_at > since)
-                 .order_by(ShiftRow.starts_at, ShiftRow.id))
-        if user_id is not None:
-            query = query.where(ShiftRow.user_id == user_id)
+        query = _overlapping(select(ShiftRow), since, until, user_id).order_by(ShiftRow.starts_at, ShiftRow.id)
         with self._transaction() as session:
             return [_shift(row) for row in session.scalars(query)]
+
+    def page(self, since: datetime, until: datetime, user_id: str | None, limit: int = 50,
+             after: tuple[datetime, int] | None = None) -> tuple[builtins.list[Shift], tuple[datetime, int] | None]:
+        """As ``between``, ``limit`` at most after the cursor ``after`` (start, id); the cursor of the next page
+        (None on the last)."""
+        query = keyset(_overlapping(select(ShiftRow), since, until, user_id), ShiftRow.starts_at, ShiftRow.id, limit,
+                       after, newest_first=False)
+        with self._reading() as session:
+            rows, last = split(list(session.scalars(query)), limit, lambda row: (row.starts_at, row.id))
+            return [_shift(row) for row in rows], last
+
+    def total(self, since: datetime, until: datetime, user_id: str | None) -> int:
+        query = _overlapping(select(func.count()).select_from(ShiftRow), since, until, user_id)
+        with self._reading() as session:
+            return session.scalar(query) or 0
 
     @staticmethod
     def _row(session: Session, shift: Shift) -> ShiftRow:
@@ -166,3 +193,15 @@ class PeopleRecords:
 
 def _midnight(day: date, roster: Roster) -> datetime:
     return datetime.combine(day, time(), roster.zone_info).astimezone(UTC)
+
+
+def _technicians(active_only: bool) -> Select[Any]:
+    """The technicians' rows with their users' (only active users' when ``active_only``)."""
+    query = select(TechnicianRow).join(UserRow, UserRow.id == TechnicianRow.user_id)
+    return query.where(UserRow.active.is_(True)) if active_only else query
+
+
+def _overlapping(query: Select[Any], since: datetime, until: datetime, user_id: str | None) -> Select[Any]:
+    """``query`` narrowed to shifts overlapping [since, until] (of ``user_id`` only, if given)."""
+    query = query.where(ShiftRow.starts_at <= until, ShiftRow.ends_at > since)
+    return query if user_id is None else query.where(ShiftRow.user_id == user_id)

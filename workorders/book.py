@@ -112,6 +112,14 @@ Check = Callable[[WorkOrder, Step, datetime], None]  # raises InvalidRequest to 
 Deadline = Callable[[WorkOrderKind, WorkOrderPriority, str, datetime], datetime]
 
 
+def _repeated(order: WorkOrder, step: Step) -> bool:
+    """``step`` asks for what ``order`` already is: the same status, the same technician (dispatched to the
+    assignee again; accepted again by the one who accepted). Another technician is a real, refused step."""
+    if step.to_status is not order.status or step.assignee not in (None, order.assignee):
+        return False
+    return step.to_status is not _S.ACCEPTED or step.actor == order.assignee
+
+
 def work_order_json(wo: WorkOrder) -> dict[str, Any]:
     """The work order as a JSON-safe dict: ISO-8601 times, enum values as strings, ``allowed`` next steps."""
     data: dict[str, Any] = {}
@@ -160,8 +168,11 @@ class WorkOrderBook:
 
     def transition(self, work_order_id: int, step: Step) -> WorkOrder:
         """Take one step of the lifecycle (TransitionError naming the allowed ones; InvalidRequest for what
-        the step lacks; Conflict if the order changed meanwhile; NotFound if unknown)."""
+        the step lacks; Conflict if the order changed meanwhile; NotFound if unknown). A step to the status
+        the order already has, for the same assignee, changes and records nothing (idempotent)."""
         current = self._db.work_orders.get(work_order_id)
+        if _repeated(current, step):
+            return current  # the same step again (a retried request, a double tap): nothing to record
         if step.expected_version is not None and current.version != step.expected_version:
             # The caller acted on an older read: say so, rather than judge the step from a state it never saw.
             raise Conflict(f"work order {work_order_id} changed meanwhile: it is at version {current.version} "

@@ -60,8 +60,11 @@ class ComplaintDesk:
     def transition(self, complaint_id: int, to_status: ComplaintStatus, actor: str, note: str = "",
                    satisfaction: int | None = None, expected_version: int | None = None) -> Complaint:
         """Take one step (TransitionError naming the allowed ones; InvalidRequest for what it lacks;
-        Conflict if the complaint changed meanwhile; NotFound if unknown)."""
+        Conflict if the complaint changed meanwhile; NotFound if unknown). A step to the status it already
+        has changes and records nothing (idempotent)."""
         current = self.records.get(complaint_id)
+        if current.status is to_status:
+            return current  # the same step again (a retried request): nothing to record
         check_transition(current.status, to_status)
         missing = requirements(current.status, to_status, note, satisfaction)
         if missing:
@@ -116,13 +119,12 @@ class ComplaintDesk:
     def history(self, complaint_id: int) -> builtins.list[ComplaintEvent]:
         return self.records.history(complaint_id)
 
-    def list(self, site_id: str | None = None, status: ComplaintStatus | None = None, overdue: bool = False,
-             limit: int = 200, reporter_id: str | None = None) -> builtins.list[Complaint]:
-        """Newest first; ``overdue``: only those still awaiting their first response past its deadline;
-        ``reporter_id``: only those this resident filed."""
-        where = ComplaintFilter(site_id=site_id, status=status, overdue_at=self._clock.now() if overdue else None,
-                                reporter_id=reporter_id)
-        return self.records.list(where, limit)
+    def where(self, site_id: str | None = None, status: ComplaintStatus | None = None, overdue: bool = False,
+              reporter_id: str | None = None) -> ComplaintFilter:
+        """The filter of a list (``records.page``, ``records.total``): ``overdue``, only those still awaiting
+        their first response past its deadline; ``reporter_id``, only those this resident filed."""
+        return ComplaintFilter(site_id=site_id, status=status, overdue_at=self._clock.now() if overdue else None,
+                               reporter_id=reporter_id)
 
     def _tell(self, topic: str, complaint: Complaint) -> None:
         # Events carry ids; a console refreshes what it shows from the API.

@@ -12,13 +12,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, select, update
+from sqlalchemy import Select, and_, func, select, update
 from sqlalchemy.orm import Session
 
 from core.domain import RequestChannel
 from core.errors import Conflict
 from storage.records import Database
 from storage.records.models import ComplaintEventRow, ComplaintRow
+from storage.records.paging import keyset, split
 from storage.records.sessions import Repository, get_row
 from workorders.complaints import Complaint, ComplaintCategory, ComplaintEvent, ComplaintStatus
 
@@ -98,12 +99,19 @@ class ComplaintRepository(Repository):
         with self._transaction() as session:
             return complaint_from_row(_row(session, complaint_id))
 
-    def list(self, where: ComplaintFilter, limit: int = 200) -> builtins.list[Complaint]:
-        """Newest first (received_at, then id)."""
-        query = (where.apply(select(ComplaintRow))
-                 .order_by(ComplaintRow.received_at.desc(), ComplaintRow.id.desc()).limit(limit))
-        with self._transaction() as session:
-            return [complaint_from_row(row) for row in session.scalars(query)]
+    def page(self, where: ComplaintFilter, limit: int = 50, after: tuple[datetime, int] | None = None,
+             ) -> tuple[builtins.list[Complaint], tuple[datetime, int] | None]:
+        """Newest first (received_at, then id), ``limit`` at most after the cursor ``after``; the cursor of
+        the next page (None on the last)."""
+        query = keyset(where.apply(select(ComplaintRow)), ComplaintRow.received_at, ComplaintRow.id, limit, after,
+                       newest_first=True)
+        with self._reading() as session:
+            complaints = [complaint_from_row(row) for row in session.scalars(query)]
+        return split(complaints, limit, lambda complaint: (complaint.received_at, complaint.id))
+
+    def total(self, where: ComplaintFilter) -> int:
+        with self._reading() as session:
+            return session.scalar(where.apply(select(func.count()).select_from(ComplaintRow))) or 0
 
     def change(self, complaint_id: int, expected_status: ComplaintStatus, at: datetime, actor: str, *,
                to_status: ComplaintStatus | None = None, expected_version: int | None = None, note: str = "",

@@ -12,12 +12,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, select, update
+from sqlalchemy import Select, and_, func, select, update
 from sqlalchemy.orm import Session
 
 from core.errors import Conflict
 from storage.records import Database
 from storage.records.models import NoticeRow
+from storage.records.paging import keyset, split
 from storage.records.sessions import Repository, get_row
 from workorders.notices import Notice, NoticeStatus, Window
 
@@ -80,6 +81,20 @@ class NoticeRepository(Repository):
         query = where.apply(select(NoticeRow)).order_by(NoticeRow.starts_at, NoticeRow.id).limit(limit)
         with self._transaction() as session:
             return [notice_from_row(row) for row in session.scalars(query)]
+
+    def page(self, where: NoticeFilter, limit: int = 50, after: tuple[datetime, int] | None = None,
+             ) -> tuple[builtins.list[Notice], tuple[datetime, int] | None]:
+        """As ``list``, ``limit`` at most after the cursor ``after``; the cursor of the next page (None on the
+        last)."""
+        query = keyset(where.apply(select(NoticeRow)), NoticeRow.starts_at, NoticeRow.id, limit, after,
+                       newest_first=False)
+        with self._reading() as session:
+            notices = [notice_from_row(row) for row in session.scalars(query)]
+        return split(notices, limit, lambda notice: (notice.starts_at, notice.id))
+
+    def total(self, where: NoticeFilter) -> int:
+        with self._reading() as session:
+            return session.scalar(where.apply(select(func.count()).select_from(NoticeRow))) or 0
 
     def change(self, notice_id: int, expected_status: NoticeStatus, **fields: Any) -> Notice:
         """Set ``fields`` (``status`` given as a NoticeStatus) if the notice is still ``expected_status``;

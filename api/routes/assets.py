@@ -7,9 +7,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from api.cursors import decode_cursor
 from api.deps import ServicesDep
 from api.errors import unprocessable
 from api.identity import require
+from api.pages import DEFAULT_LIMIT, Cursor, Limit, Page, keyset_page
 from api.params import ZonedTime
 from api.schemas import AssetDetail, AssetPublic, LatestTelemetry, TelemetryPoint, TelemetrySeries
 from core.catalogue import metric_spec
@@ -24,10 +26,14 @@ DEFAULT_SPAN = timedelta(hours=24)
 MAX_POINTS = 20_000  # a raw query over a long span would otherwise ship millions of points
 
 
-@router.get("", response_model=list[AssetPublic])
-def list_assets(services: ServicesDep, site: str | None = None, kind: AssetKind | None = None) -> list[AssetPublic]:
-    """The monitored assets, optionally only those of one site and/or one kind."""
-    return [AssetPublic.of(asset) for asset in services.db.assets.list(site_id=site, kind=kind)]
+@router.get("", response_model=Page[AssetPublic])
+def list_assets(services: ServicesDep, site: str | None = None, kind: AssetKind | None = None,
+                limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None) -> Page[AssetPublic]:
+    """The monitored assets by id, optionally only those of one site and/or one kind."""
+    after = decode_cursor(cursor, str)
+    assets, last = services.db.assets.page(site, kind, limit, None if after is None else after[0])
+    return keyset_page([AssetPublic.of(asset) for asset in assets], services.db.assets.total(site, kind),
+                       None if last is None else (last, 0))
 
 
 @router.get("/{asset_id}", response_model=AssetDetail)

@@ -12,6 +12,7 @@ from api.audit import AuditDep
 from api.deps import Services, ServicesDep
 from api.identity import require
 from api.ownership import ORDER_READERS, check_work, readable_order
+from api.pages import Page, whole
 from api.schemas.workorders import AttachmentPublic
 from core.errors import ServiceUnavailable
 from people.access import Permission, Principal
@@ -43,11 +44,12 @@ async def upload_attachment(
                         AttachmentPublic.model_validate(attachment))
 
 
-@router.get("", response_model=list[AttachmentPublic])
-def list_attachments(services: ServicesDep, work_order_id: int, principal: Reader) -> list[AttachmentPublic]:
-    """The order's attachments, oldest first."""
+@router.get("", response_model=Page[AttachmentPublic])
+def list_attachments(services: ServicesDep, work_order_id: int, principal: Reader) -> Page[AttachmentPublic]:
+    """The order's attachments, oldest first. One order's photos are few, so one page holds them all:
+    `next_cursor` is always null."""
     readable_order(principal, services.db.work_orders.get(work_order_id))
-    return [AttachmentPublic.model_validate(a) for a in _attachments(services).list(work_order_id)]
+    return whole([AttachmentPublic.model_validate(a) for a in _attachments(services).list(work_order_id)])
 
 
 @router.get("/{attachment_id}", response_class=Response,

@@ -7,9 +7,11 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, status
 
 from api.audit import AuditDep
+from api.cursors import decode_cursor, zoned_time
 from api.deps import ServicesDep
 from api.identity import require
 from api.ownership import COMPLAINT_READERS, check_complaint_step, list_owner, readable_complaint
+from api.pages import DEFAULT_LIMIT, Cursor, Limit, Page, keyset_page
 from api.schemas.complaints import (
     ComplaintCreate,
     ComplaintDetail,
@@ -46,7 +48,7 @@ def register_complaint(services: ServicesDep, principal: Desk, desk: DeskDep, bo
                         _detail(services, desk, complaint.id))
 
 
-@router.get("", response_model=list[ComplaintPublic])
+@router.get("", response_model=Page[ComplaintPublic])
 def list_complaints(
     services: ServicesDep,
     desk: DeskDep,
@@ -55,13 +57,15 @@ def list_complaints(
     status_: Annotated[ComplaintStatus | None, Query(alias="status")] = None,
     overdue: Annotated[bool, Query(description="Only those still awaiting a first response past its due time.")]
     = False,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
-) -> list[ComplaintPublic]:
-    """Complaints, newest first, filtered by site, status, or overdue first response; a resident sees those
-    they filed."""
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> Page[ComplaintPublic]:
+    """Complaints, newest first (received, then id), filtered by site, status, or overdue first response; a
+    resident sees those they filed."""
     now = services.clock.now()
-    return [ComplaintPublic.of(c, now) for c in desk.list(site_id=site, status=status_, overdue=overdue, limit=limit,
-                                                           reporter_id=list_owner(principal))]
+    where = desk.where(site_id=site, status=status_, overdue=overdue, reporter_id=list_owner(principal))
+    complaints, after = desk.records.page(where, limit, decode_cursor(cursor, zoned_time))
+    return keyset_page([ComplaintPublic.of(c, now) for c in complaints], desk.records.total(where), after)
 
 
 @router.get("/{complaint_id}", response_model=ComplaintDetail)

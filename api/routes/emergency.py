@@ -7,8 +7,10 @@ from typing import Annotated
 from fastapi import APIRouter, Query, status
 
 from api.audit import AuditDep
+from api.cursors import decode_cursor, zoned_time
 from api.deps import Services, ServicesDep
 from api.identity import require
+from api.pages import DEFAULT_LIMIT, Cursor, Limit, Page, keyset_page, whole
 from api.schemas.emergency import (
     AfterActionPublic,
     DrillCreate,
@@ -19,6 +21,7 @@ from api.schemas.emergency import (
 )
 from core.errors import ServiceUnavailable
 from people.access import Permission, Principal
+from storage.records.emergency import RunFilter
 from workorders.emergency_runs import EmergencyRunner
 
 router = APIRouter(prefix="/emergency", tags=["emergency plans"], dependencies=[require(Permission.READ)])
@@ -31,11 +34,12 @@ def _runner(services: Services) -> EmergencyRunner:
     return services.emergency
 
 
-@router.get("/plans", response_model=list[PlanPublic])
-def list_plans(services: ServicesDep) -> list[PlanPublic]:
-    """Every emergency plan, its steps (role, time limit) and the alarm rules whose orders carry it."""
+@router.get("/plans", response_model=Page[PlanPublic])
+def list_plans(services: ServicesDep) -> Page[PlanPublic]:
+    """Every emergency plan by name, its steps (role, time limit) and the alarm rules whose orders carry it.
+    A small fixed catalogue (from the configuration), so one page holds it all: `next_cursor` is always null."""
     plans = _runner(services).plans
-    return [PlanPublic.of(plan, plans.rules_of(name)) for name, plan in sorted(plans.plans.items())]
+    return whole([PlanPublic.of(plan, plans.rules_of(name)) for name, plan in sorted(plans.plans.items())])
 
 
 @router.post("/drills", response_model=RunDetail, status_code=status.HTTP_201_CREATED)
@@ -45,17 +49,19 @@ def start_drill(services: ServicesDep, body: DrillCreate, principal: Operator, a
     return audit.record("emergency.drill", "emergency_run", run.id, None, run)
 
 
-@router.get("/runs", response_model=list[RunPublic])
+@router.get("/runs", response_model=Page[RunPublic])
 def list_runs(
     services: ServicesDep,
     site: str | None = None,
     active: Annotated[bool | None, Query(description="true: runs not ended; false: ended ones.")] = None,
     work_order: Annotated[int | None, Query(description="The run of this emergency order.")] = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
-) -> list[RunPublic]:
-    """Plan runs (real emergencies and drills), newest first."""
-    runs = services.db.emergency.list(site_id=site, active=active, work_order_id=work_order, limit=limit)
-    return [RunPublic.of(run) for run in runs]
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> Page[RunPublic]:
+    """Plan runs (real emergencies and drills), newest first (started, then id)."""
+    where = RunFilter(site_id=site, active=active, work_order_id=work_order)
+    runs, after = services.db.emergency.page(where, limit, decode_cursor(cursor, zoned_time))
+    return keyset_page([RunPublic.of(run) for run in runs], services.db.emergency.total(where), after)
 
 
 @router.get("/runs/{run_id}", response_model=RunDetail)

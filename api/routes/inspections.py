@@ -12,7 +12,7 @@ from api.cursors import decode_cursor, encode_cursor, zoned_time
 from api.deps import ServicesDep
 from api.identity import require
 from api.ownership import ROUND_READERS, check_round, list_owner, readable_round
-from api.pages import DEFAULT_LIMIT, MAX_LIMIT, Page
+from api.pages import DEFAULT_LIMIT, MAX_LIMIT, Page, whole
 from api.params import ZonedTime, check_window
 from api.schemas.inspections import (
     InspectionItemPublic,
@@ -45,10 +45,11 @@ Reader = Annotated[Principal, require(*ROUND_READERS)]
 Walker = Annotated[Principal, require(Permission.ORDERS, Permission.ORDERS_OWN)]
 
 
-@router.get("/templates", response_model=list[InspectionTemplatePublic], dependencies=[require(*ROUND_READERS)])
-def list_templates(rounds: Rounds) -> list[InspectionTemplatePublic]:
-    """The inspection templates: per asset kind, a cycle, and nested item sets of checks and measurements."""
-    return [InspectionTemplatePublic.of(template) for template in rounds.templates.values()]
+@router.get("/templates", response_model=Page[InspectionTemplatePublic], dependencies=[require(*ROUND_READERS)])
+def list_templates(rounds: Rounds) -> Page[InspectionTemplatePublic]:
+    """The inspection templates: per asset kind, a cycle, and nested item sets of checks and measurements. A
+    small fixed catalogue (from the configuration), so one page holds it all: `next_cursor` is always null."""
+    return whole([InspectionTemplatePublic.of(template) for template in rounds.templates.values()])
 
 
 @router.get("/rounds", response_model=Page[InspectionRoundPublic])

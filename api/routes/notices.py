@@ -8,13 +8,16 @@ from fastapi import APIRouter, Depends, Query, Request, Response, status
 from pydantic import AwareDatetime
 
 from api.audit import AuditDep
+from api.cursors import decode_cursor, zoned_time
 from api.deps import ServicesDep
 from api.identity import require
+from api.pages import DEFAULT_LIMIT, Cursor, Limit, Page, keyset_page
 from api.schemas.complaints import NoticeCreate, NoticeFromOrder, NoticePublic, NoticeUpdate
 from core.errors import ServiceUnavailable
 from people.access import Permission, Principal
 from workorders.notice_board import NoticeBoard
 from workorders.notice_feeds import ATOM_MEDIA_TYPE, ICS_MEDIA_TYPE, atom_feed, ics_calendar
+from workorders.notice_records import NoticeFilter
 from workorders.notices import NoticeStatus, Window
 
 router = APIRouter(tags=["notices"], dependencies=[require(Permission.READ)])
@@ -51,16 +54,19 @@ def draft_notice_from_order(principal: Desk, board: BoardDep, work_order_id: int
     return audit.record("notice.draft", "notice", notice.id, None, notice)
 
 
-@router.get("/notices", response_model=list[NoticePublic])
+@router.get("/notices", response_model=Page[NoticePublic])
 def list_notices(
     board: BoardDep,
     site: str | None = None,
     status_: Annotated[NoticeStatus | None, Query(alias="status")] = None,
     at: Annotated[AwareDatetime | None, Query(description="Only notices whose window holds this time.")] = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
-) -> list[NoticePublic]:
-    """Notices, soonest window first, filtered by site, status and a time within the window."""
-    return [NoticePublic.of(n) for n in board.list(site_id=site, status=status_, at=at, limit=limit)]
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> Page[NoticePublic]:
+    """Notices, soonest window first (then id), filtered by site, status and a time within the window."""
+    where = NoticeFilter(site_id=site, status=status_, at=at)
+    notices, after = board.records.page(where, limit, decode_cursor(cursor, zoned_time))
+    return keyset_page([NoticePublic.of(n) for n in notices], board.records.total(where), after)
 
 
 @router.get("/notices/{notice_id}", response_model=NoticePublic)

@@ -9,9 +9,11 @@ from fastapi import APIRouter, Depends, Query, status
 from pydantic import AwareDatetime
 
 from api.audit import AuditDep
+from api.cursors import decode_cursor, zoned_time
 from api.deps import ServicesDep
 from api.errors import unprocessable
 from api.identity import require
+from api.pages import DEFAULT_LIMIT, Cursor, Limit, Page, keyset_page
 from api.schemas import WorkOrderPublic
 from api.schemas.people import (
     DispatchRequest,
@@ -38,14 +40,16 @@ def get_dispatch(services: ServicesDep) -> DispatchService:
 DispatchDep = Annotated[DispatchService, Depends(get_dispatch)]
 
 
-@router.get("/technicians", response_model=list[TechnicianPublic])
+@router.get("/technicians", response_model=Page[TechnicianPublic])
 def list_technicians(dispatch: DispatchDep,
                      active_only: Annotated[bool, Query(description="Leave out inactive users.")] = False,
-                     ) -> list[TechnicianPublic]:
+                     limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None) -> Page[TechnicianPublic]:
     """The technicians with their skills, certificates (and expiry), sites and zone, by id."""
     people = dispatch.people
-    return [TechnicianPublic.of(people.users.get(tech.user_id), tech)
-            for tech in people.technicians.list(active_only=active_only)]
+    after = decode_cursor(cursor, str)
+    techs, last = people.technicians.page(active_only, limit, None if after is None else after[0])
+    return keyset_page([TechnicianPublic.of(people.users.get(tech.user_id), tech) for tech in techs],
+                       people.technicians.total(active_only), None if last is None else (last, 0))
 
 
 @router.get("/technicians/{user_id}", response_model=TechnicianPublic)
@@ -70,16 +74,18 @@ def put_technician(services: ServicesDep, dispatch: DispatchDep, user_id: str, b
     return audit.record("technician.put", "user", user_id, before, after)
 
 
-@router.get("/shifts", response_model=list[ShiftPublic])
+@router.get("/shifts", response_model=Page[ShiftPublic])
 def list_shifts(dispatch: DispatchDep, since: AwareDatetime, until: AwareDatetime,
                 user: Annotated[str | None, Query(description="Only this technician's shifts.")] = None,
-                ) -> list[ShiftPublic]:
-    """Shifts and on-call duties overlapping [since, until], by start time (at most 92 days)."""
+                limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None) -> Page[ShiftPublic]:
+    """Shifts and on-call duties overlapping [since, until], by start time then id (at most 92 days)."""
     if until < since:
         raise unprocessable("until must not be before since")
     if until - since > MAX_SHIFT_WINDOW:
         raise unprocessable("ask for at most 92 days of shifts at once")
-    return [ShiftPublic.of(shift) for shift in dispatch.people.shifts.between(since, until, user)]
+    shifts = dispatch.people.shifts
+    found, after = shifts.page(since, until, user, limit, decode_cursor(cursor, zoned_time))
+    return keyset_page([ShiftPublic.of(shift) for shift in found], shifts.total(since, until, user), after)
 
 
 @router.post("/shifts", response_model=ShiftPublic, status_code=status.HTTP_201_CREATED,

@@ -14,6 +14,7 @@ from pydantic import AwareDatetime, BaseModel, Field
 from api.deps import ServicesDep
 from api.errors import unprocessable
 from api.identity import require
+from api.pages import Page, whole
 from core.catalogue import CATALOGUE, MetricType, metric_spec
 from people.access import Permission
 
@@ -58,12 +59,13 @@ def bucket_width(span: timedelta, points: int) -> int:
     return next((step for step in STEPS_S if step >= needed), STEPS_S[-1])
 
 
-@router.get("/{asset_id}/metrics", response_model=list[MetricPublic])
-def asset_metrics(services: ServicesDep, asset_id: str) -> list[MetricPublic]:
-    """The metrics an asset reports, from the catalogue of its kind (the charts an asset page offers)."""
+@router.get("/{asset_id}/metrics", response_model=Page[MetricPublic])
+def asset_metrics(services: ServicesDep, asset_id: str) -> Page[MetricPublic]:
+    """The metrics an asset reports, from the catalogue of its kind (the charts an asset page offers). A small
+    fixed catalogue: one page holds it all, `next_cursor` is always null."""
     asset = services.db.assets.get(asset_id)
-    return [MetricPublic(name=spec.name, unit=spec.unit, type=spec.type, description=spec.description,
-                         normal=spec.normal) for spec in CATALOGUE[asset.kind].values()]
+    return whole([MetricPublic(name=spec.name, unit=spec.unit, type=spec.type, description=spec.description,
+                         normal=spec.normal) for spec in CATALOGUE[asset.kind].values()])
 
 
 @router.get("/{asset_id}/chart", response_model=TelemetryChart)

@@ -17,6 +17,7 @@ from api.deps import Services, ServicesDep
 from api.errors import unprocessable
 from api.identity import OptionalPrincipalDep, require, unauthorized
 from api.ownership import ORDER_READERS, check_comment, check_step, check_work, list_owner, readable_order
+from api.pages import Page, whole
 from api.schemas.workorders import (
     RESIDENT_CHANNELS,
     FailureCodePublic,
@@ -156,13 +157,14 @@ def restore_work_order(services: ServicesDep, work_order_id: int, body: WorkOrde
     return audit.record("workorder.restore", "work_order", work_order_id, before, _detail(services, work_order_id))
 
 
-@router.get("/failure-codes", response_model=list[FailureCodePublic],
+@router.get("/failure-codes", response_model=Page[FailureCodePublic],
             dependencies=[require(Permission.READ, Permission.ORDERS_OWN)])
 def list_failure_codes(
     kind: Annotated[AssetKind | None, Query(description="The asset kind; none: orders without an asset.")] = None,
-) -> list[FailureCodePublic]:
-    """The failure codes a completion may record for an asset of `kind`."""
-    return [FailureCodePublic(code=code, label=label) for code, label in failure_codes(kind).items()]
+) -> Page[FailureCodePublic]:
+    """The failure codes a completion may record for an asset of `kind`. A small fixed catalogue: one page
+    holds it all, `next_cursor` is always null."""
+    return whole([FailureCodePublic(code=code, label=label) for code, label in failure_codes(kind).items()])
 
 
 def _site_of(services: Services, site_id: str | None, asset_id: str | None) -> str:

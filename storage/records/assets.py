@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import builtins
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
 
 from core.domain import Asset, AssetKind, Site
@@ -56,14 +57,30 @@ class AssetRepository(Repository):
             return None if row is None else _asset(row)
 
     def list(self, site_id: str | None = None, kind: AssetKind | None = None) -> builtins.list[Asset]:
-        query = select(AssetRow).order_by(AssetRow.id)
-        if site_id is not None:
-            query = query.where(AssetRow.site_id == site_id)
-        if kind is not None:
-            query = query.where(AssetRow.kind == kind.value)
         with self._transaction() as session:
-            return [_asset(row) for row in session.scalars(query)]
+            return [_asset(row) for row in session.scalars(_of(site_id, kind, select(AssetRow)).order_by(AssetRow.id))]
+
+    def page(self, site_id: str | None, kind: AssetKind | None, limit: int = 50, after: str | None = None,
+             ) -> tuple[builtins.list[Asset], str | None]:
+        """By id, ``limit`` at most after the asset ``after``; the id to resume after (None on the last page)."""
+        query = _of(site_id, kind, select(AssetRow))
+        if after is not None:
+            query = query.where(AssetRow.id > after)
+        with self._reading() as session:
+            assets = [_asset(row) for row in session.scalars(query.order_by(AssetRow.id).limit(limit + 1))]
+        return assets[:limit], assets[limit - 1].id if len(assets) > limit else None
+
+    def total(self, site_id: str | None = None, kind: AssetKind | None = None) -> int:
+        with self._reading() as session:
+            return session.scalar(_of(site_id, kind, select(func.count()).select_from(AssetRow))) or 0
 
     def sites(self) -> builtins.list[Site]:
         with self._transaction() as session:
             return [_site(row) for row in session.scalars(select(SiteRow).order_by(SiteRow.id))]
+
+
+def _of(site_id: str | None, kind: AssetKind | None, query: Select[Any]) -> Select[Any]:
+    """``query`` narrowed to one site and/or one kind."""
+    if site_id is not None:
+        query = query.where(AssetRow.site_id == site_id)
+    return query if kind is None else query.where(AssetRow.kind == kind.value)

@@ -11,14 +11,34 @@ import builtins
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from core.errors import Conflict, NotFound
 from storage.records.models import EmergencyRunRow, EmergencyStepRow
+from storage.records.paging import keyset, split
 from storage.records.sessions import Repository, get_row
+
+
+@dataclass(frozen=True)
+class RunFilter:
+    """Which runs a list shows: ``active`` True only runs not ended, False only ended ones, None both."""
+    site_id: str | None = None
+    active: bool | None = None
+    work_order_id: int | None = None
+
+    def apply(self, query: Select[Any]) -> Select[Any]:
+        if self.site_id is not None:
+            query = query.where(EmergencyRunRow.site_id == self.site_id)
+        if self.active is not None:
+            ended = EmergencyRunRow.ended_at
+            query = query.where(ended.is_(None) if self.active else ended.is_not(None))
+        if self.work_order_id is not None:
+            query = query.where(EmergencyRunRow.work_order_id == self.work_order_id)
+        return query
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,15 +124,21 @@ class EmergencyRunRepository(Repository):
     def list(self, site_id: str | None = None, active: bool | None = None, work_order_id: int | None = None,
              limit: int = 200) -> builtins.list[EmergencyRun]:
         """Newest first; ``active``: True only runs not ended, False only ended ones, None both."""
-        query = select(EmergencyRunRow).order_by(EmergencyRunRow.started_at.desc(), EmergencyRunRow.id.desc())
-        if site_id is not None:
-            query = query.where(EmergencyRunRow.site_id == site_id)
-        if active is not None:
-            query = query.where(EmergencyRunRow.ended_at.is_(None) if active else EmergencyRunRow.ended_at.is_not(None))
-        if work_order_id is not None:
-            query = query.where(EmergencyRunRow.work_order_id == work_order_id)
-        with self._transaction() as session:
-            return [_run(session, row) for row in session.scalars(query.limit(limit))]
+        return self.page(RunFilter(site_id, active, work_order_id), limit)[0]
+
+    def page(self, where: RunFilter, limit: int = 50, after: tuple[datetime, int] | None = None,
+             ) -> tuple[builtins.list[EmergencyRun], tuple[datetime, int] | None]:
+        """Newest first (started, then id), ``limit`` at most after the cursor ``after``; the cursor of the
+        next page (None on the last)."""
+        query = keyset(where.apply(select(EmergencyRunRow)), EmergencyRunRow.started_at, EmergencyRunRow.id, limit,
+                       after, newest_first=True)
+        with self._reading() as session:
+            runs = [_run(session, row) for row in session.scalars(query)]
+        return split(runs, limit, lambda run: (run.started_at, run.id))
+
+    def total(self, where: RunFilter) -> int:
+        with self._reading() as session:
+            return session.scalar(where.apply(select(func.count()).select_from(EmergencyRunRow))) or 0
 
     def check_off(self, run_id: int, position: int, at: datetime, actor: str, note: str = "") -> EmergencyRun:
         """Mark a step done by ``actor`` at ``at``; Conflict if it was done already or the run ended."""

@@ -6,10 +6,11 @@ import builtins
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 
 from core.domain import Driver, Forecast
 from storage.records.models import ForecastRow
+from storage.records.paging import keyset, split
 from storage.records.sessions import Repository
 
 
@@ -44,23 +45,45 @@ class ForecastRepository(Repository):
 
     def latest(self, asset_id: str | None = None) -> builtins.list[Forecast]:
         """The newest forecast of each asset (or of ``asset_id`` only), ordered by asset id."""
-        newest = (select(ForecastRow.id, func.row_number().over(
-            partition_by=ForecastRow.asset_id, order_by=(ForecastRow.at.desc(), ForecastRow.id.desc()),
-        ).label("rank")))
+        newest = _ranked()
         if asset_id is not None:
             newest = newest.where(ForecastRow.asset_id == asset_id)
-        ranked = newest.subquery()
-        query = (select(ForecastRow).join(ranked, ranked.c.id == ForecastRow.id)
-                 .where(ranked.c.rank == 1).order_by(ForecastRow.asset_id))
         with self._transaction() as session:
-            return [_forecast(row) for row in session.scalars(query)]
+            return [_forecast(row) for row in session.scalars(_newest_of_each(newest))]
+
+    def latest_page(self, limit: int = 50, after: str | None = None) -> tuple[builtins.list[Forecast], str | None]:
+        """As ``latest``, ``limit`` assets at most after the asset ``after``; the asset to resume after (None on
+        the last page)."""
+        newest = _ranked()
+        if after is not None:
+            newest = newest.where(ForecastRow.asset_id > after)
+        with self._reading() as session:
+            found = [_forecast(row) for row in session.scalars(_newest_of_each(newest).limit(limit + 1))]
+        return found[:limit], found[limit - 1].asset_id if len(found) > limit else None
+
+    def assets_forecast(self) -> int:
+        """How many assets have a forecast (the total of ``latest``)."""
+        with self._reading() as session:
+            return session.scalar(select(func.count(func.distinct(ForecastRow.asset_id)))) or 0
 
     def history(self, asset_id: str, limit: int = 100) -> builtins.list[Forecast]:
         """The asset's forecasts, newest first."""
-        query = (select(ForecastRow).where(ForecastRow.asset_id == asset_id)
-                 .order_by(ForecastRow.at.desc(), ForecastRow.id.desc()).limit(limit))
-        with self._transaction() as session:
-            return [_forecast(row) for row in session.scalars(query)]
+        return self.history_page(asset_id, limit)[0]
+
+    def history_page(self, asset_id: str, limit: int = 50, after: tuple[datetime, int] | None = None,
+                     ) -> tuple[builtins.list[Forecast], tuple[datetime, int] | None]:
+        """The asset's forecasts, newest first (at, then id), ``limit`` at most after the cursor ``after``; the
+        cursor of the next page (None on the last)."""
+        query = keyset(select(ForecastRow).where(ForecastRow.asset_id == asset_id), ForecastRow.at, ForecastRow.id,
+                       limit, after, newest_first=True)
+        with self._reading() as session:
+            page, last = split(list(session.scalars(query)), limit, lambda row: (row.at, row.id))
+            return [_forecast(row) for row in page], last
+
+    def count_of(self, asset_id: str) -> int:
+        with self._reading() as session:
+            query = select(func.count()).select_from(ForecastRow).where(ForecastRow.asset_id == asset_id)
+            return session.scalar(query) or 0
 
     def with_intervals(self, since: datetime, until: datetime) -> builtins.list[Forecast]:
         """The first forecast of each asset and UTC day made in ``[since, until)`` that carries a P10-P90
@@ -82,3 +105,16 @@ class ForecastRepository(Repository):
     def count(self) -> int:
         with self._transaction() as session:
             return session.scalar(select(func.count()).select_from(ForecastRow)) or 0
+
+
+def _ranked() -> Select[Any]:
+    """Each forecast's id and its rank among its asset's, the newest 1."""
+    return select(ForecastRow.id, func.row_number().over(
+        partition_by=ForecastRow.asset_id, order_by=(ForecastRow.at.desc(), ForecastRow.id.desc())).label("rank"))
+
+
+def _newest_of_each(newest: Select[Any]) -> Select[Any]:
+    """The rows ranked first by ``newest`` (id, rank per asset), by asset id."""
+    ranked = newest.subquery()
+    return (select(ForecastRow).join(ranked, ranked.c.id == ForecastRow.id)
+            .where(ranked.c.rank == 1).order_by(ForecastRow.asset_id))

@@ -81,7 +81,7 @@ def test_a_resident_sees_and_withdraws_only_their_own_complaints(app: FastAPI, c
     with services.db.sessions.begin() as session:
         session.execute(update(ComplaintRow).where(ComplaintRow.id == mine.id).values(reporter_id="chen"))
     act_as(app, "chen", Role.RESIDENT)
-    assert [c["id"] for c in client.get("/api/v1/complaints").json()] == [mine.id]
+    assert [c["id"] for c in client.get("/api/v1/complaints").json()["items"]] == [mine.id]
     assert client.get(f"/api/v1/complaints/{other.id}").status_code == 404
     move = f"/api/v1/complaints/{mine.id}/transitions"
     assert client.post(move, json={"to_status": "investigating"}).status_code == 403

@@ -21,13 +21,18 @@ def history(services: Services) -> None:
 
 
 def test_list_assets_and_filter_by_site_and_kind(client: TestClient) -> None:
-    assert len(client.get("/api/v1/assets").json()) == 4
-    north = client.get("/api/v1/assets", params={"site": "north"}).json()
+    everything = client.get("/api/v1/assets").json()
+    assert (everything["total"], len(everything["items"]), everything["next_cursor"]) == (4, 4, None)
+    first = client.get("/api/v1/assets", params={"limit": 3}).json()
+    rest = client.get("/api/v1/assets", params={"limit": 3, "cursor": first["next_cursor"]}).json()
+    assert [a["id"] for a in first["items"] + rest["items"]] == sorted(a["id"] for a in everything["items"])
+    assert (first["total"], rest["next_cursor"]) == (4, None)
+    north = client.get("/api/v1/assets", params={"site": "north"}).json()["items"]
     assert {a["id"] for a in north} == {"north-pump-1", "north-lift-a", "north-light-1"}
-    pumps = client.get("/api/v1/assets", params={"kind": "pump"}).json()
+    pumps = client.get("/api/v1/assets", params={"kind": "pump"}).json()["items"]
     assert {a["id"] for a in pumps} == {"north-pump-1", "south-pump-1"}
     both = client.get("/api/v1/assets", params={"site": "south", "kind": "elevator"}).json()
-    assert both == []
+    assert both == {"items": [], "total": 0, "next_cursor": None}
 
 
 def test_unknown_kind_is_422(client: TestClient) -> None:

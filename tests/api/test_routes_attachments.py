@@ -34,7 +34,8 @@ def test_a_photo_is_uploaded_listed_downloaded_and_in_the_history(app: FastAPI, 
     attachment = response.json()
     assert (attachment["filename"], attachment["content_type"], attachment["size"], attachment["uploaded_by"]) == (
         "under sink.png", "image/png", len(data), "tech-07")
-    assert client.get(f"/api/v1/workorders/{work_order_id}/attachments").json() == [attachment]
+    assert client.get(f"/api/v1/workorders/{work_order_id}/attachments").json() == {
+        "items": [attachment], "total": 1, "next_cursor": None}
     download = client.get(f"/api/v1/workorders/{work_order_id}/attachments/{attachment['id']}")
     assert download.status_code == 200
     assert (download.content, download.headers["content-type"]) == (data, "image/png")
@@ -57,7 +58,7 @@ def test_a_file_over_the_limit_is_413_and_nothing_is_kept(client: TestClient) ->
     response = upload(client, work_order_id, "huge.jpg", JPEG + bytes(ATTACHMENT_MAX_BYTES))
     assert response.status_code == 413
     assert f"limit of {ATTACHMENT_MAX_BYTES} bytes" in response.json()["detail"]
-    assert client.get(f"/api/v1/workorders/{work_order_id}/attachments").json() == []
+    assert client.get(f"/api/v1/workorders/{work_order_id}/attachments").json()["items"] == []
 
 
 def test_unknown_orders_and_attachments_are_404(client: TestClient) -> None:

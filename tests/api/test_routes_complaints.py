@@ -85,11 +85,29 @@ def test_overdue_filter_lists_complaints_past_their_first_response_deadline(clie
     move(client, handled["id"], "investigating")
     register(client, site_id="south")
     clock.advance(timedelta(hours=25))
-    overdue = ok(client.get("/api/v1/complaints", params={"overdue": "true", "site": "north"}))
+    overdue = ok(client.get("/api/v1/complaints", params={"overdue": "true", "site": "north"}))["items"]
     assert [(c["id"], c["overdue"]) for c in overdue] == [(waiting["id"], True)]
-    assert len(ok(client.get("/api/v1/complaints", params={"overdue": "true"}))) == 2
-    assert [c["id"] for c in ok(client.get("/api/v1/complaints", params={"status": "investigating"}))] == [
+    assert ok(client.get("/api/v1/complaints", params={"overdue": "true"}))["total"] == 2
+    assert [c["id"] for c in ok(client.get("/api/v1/complaints", params={"status": "investigating"}))["items"]] == [
         handled["id"]]
+
+
+def test_complaints_come_in_pages_newest_first_with_a_total(client: TestClient, clock: ManualClock) -> None:
+    filed = []
+    for _ in range(5):
+        filed.append(register(client)["id"])
+        clock.advance(timedelta(minutes=1))
+    seen: list[int] = []
+    cursor = None
+    while True:
+        page = ok(client.get("/api/v1/complaints", params={"limit": 2, **({"cursor": cursor} if cursor else {})}))
+        assert page["total"] == 5
+        seen.extend(c["id"] for c in page["items"])
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == filed[::-1]
+    assert client.get("/api/v1/complaints", params={"cursor": "nonsense"}).status_code == 422
 
 
 def test_complaint_goes_round_the_loop_and_refuses_a_forbidden_step(client: TestClient) -> None:
@@ -100,6 +118,8 @@ def test_complaint_goes_round_the_loop_and_refuses_a_forbidden_step(client: Test
     move(client, complaint_id, "investigating")
     lacking = client.post(f"/api/v1/complaints/{complaint_id}/transitions", json={"to_status": "answered"})
     assert lacking.status_code == 422
+    twice = move(client, complaint_id, "investigating")  # repeated: 200, nothing recorded
+    assert [e["to_status"] for e in twice["history"]] == ["received", "investigating"]
     move(client, complaint_id, "answered", note="mounts replaced")
     stale = client.post(f"/api/v1/complaints/{complaint_id}/transitions",
                         json={"to_status": "followed_up", "satisfaction": 4, "expected_version": 2})
@@ -178,9 +198,13 @@ def test_notices_are_listed_by_site_status_and_time(client: TestClient) -> None:
     ok(client.post(f"/api/v1/notices/{south['id']}/publish"))
 
     def ids(**params: str) -> list[int]:
-        return [n["id"] for n in ok(client.get("/api/v1/notices", params=params))]
+        return [n["id"] for n in ok(client.get("/api/v1/notices", params=params))["items"]]
 
     assert ids() == [north["id"], south["id"]]
+    first = ok(client.get("/api/v1/notices", params={"limit": 1}))
+    second = ok(client.get("/api/v1/notices", params={"limit": 1, "cursor": first["next_cursor"]}))
+    assert (first["total"], [n["id"] for n in first["items"] + second["items"]], second["next_cursor"]) == (
+        2, [north["id"], south["id"]], None)
     assert ids(site="south") == ids(status="published") == [south["id"]]
     assert ids(at="2026-03-03T02:00:00Z") == [north["id"]]
 

@@ -34,7 +34,7 @@ def post(client: TestClient, path: str, **body: Any) -> dict[str, Any]:
 
 
 def test_plans_list_their_steps_and_rules(client: TestClient) -> None:
-    plans = {p["name"]: p for p in client.get("/api/v1/emergency/plans").json()}
+    plans = {p["name"]: p for p in client.get("/api/v1/emergency/plans").json()["items"]}
     assert set(plans) == {"burst_pipe", "entrapment", "site_power_cut", "water_supply"}
     assert plans["site_power_cut"]["rules"] == ["site_power_cut"]
     assert plans["site_power_cut"]["steps"][0]["role"] == "operator"
@@ -45,7 +45,7 @@ def test_a_burst_pipe_alarm_order_carries_the_burst_pipe_plan(client: TestClient
                                                                burst_pipe: Callable[..., Alarm]) -> None:
     alarm = burst_pipe()
     assert alarm.work_order_id is not None
-    runs = client.get("/api/v1/emergency/runs", params={"work_order": alarm.work_order_id}).json()
+    runs = client.get("/api/v1/emergency/runs", params={"work_order": alarm.work_order_id}).json()["items"]
     assert [(r["plan"], r["drill"], r["steps_done"], r["steps_total"]) for r in runs] == [("burst_pipe", False, 0, 6)]
     run = client.get(f"/api/v1/emergency/runs/{runs[0]['id']}").json()
     assert [s["role"] for s in run["steps"]][:2] == ["dispatcher", "technician"]
@@ -62,11 +62,11 @@ def test_a_drill_is_worked_step_by_step_and_ended_with_an_after_action(app: Fast
     assert (run["steps"][0]["done_by"], run["steps"][0]["done_at"]) == ("op-li", "2026-03-02T08:01:00Z")
     conflict = client.post(f"/api/v1/emergency/runs/{run['id']}/steps/1/done", json={})
     assert conflict.status_code == 409
-    assert [r["id"] for r in client.get("/api/v1/emergency/runs", params={"site": "north", "active": True}).json()] \
-        == [run["id"]]
+    active = client.get("/api/v1/emergency/runs", params={"site": "north", "active": True}).json()
+    assert ([r["id"] for r in active["items"]], active["total"]) == ([run["id"]], 1)
     clock.advance(timedelta(minutes=6))
     post(client, f"/runs/{run['id']}/end")
-    assert client.get("/api/v1/emergency/runs", params={"active": True}).json() == []
+    assert client.get("/api/v1/emergency/runs", params={"active": True}).json()["total"] == 0
     record = client.get(f"/api/v1/emergency/runs/{run['id']}/after-action").json()
     assert [e["what"] for e in record["timeline"]] == ["drill started", "step 1 done", "drill ended"]
     assert [(s["position"], s["late_min"]) for s in record["late_steps"]] == [(2, 2.0)]  # due at 5, ended at 7

@@ -33,7 +33,7 @@ def pump_round(client: TestClient) -> dict[str, Any]:
 
 def test_templates_list_the_elevator_item_sets(client: TestClient, rounds: InspectionRounds) -> None:
     answer = client.get("/api/v1/inspections/templates")
-    templates = {t["id"]: t for t in answer.json()}
+    templates = {t["id"]: t for t in answer.json()["items"]}
     assert answer.status_code == 200
     assert [s["name"] for s in templates["elevator_maintenance"]["sets"]] == [
         "half_monthly", "quarterly", "half_yearly", "annual"]

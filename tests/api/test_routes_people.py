@@ -50,10 +50,19 @@ def test_put_technician_creates_then_replaces(client: TestClient) -> None:
     assert created["roles"] == ["supervisor", "technician"]
     assert created["certificates"] == {"elevator": "2026-12-31"}
     put(client, "tom", **{**LIFT_TECH, "skills": ["elevator", "general"], "zone": "west"})
-    listed = client.get("/api/v1/technicians").json()
+    listed = client.get("/api/v1/technicians").json()["items"]
     assert [(t["id"], t["skills"], t["zone"], t["roles"]) for t in listed] == \
         [("tom", ["elevator", "general"], "west", ["technician"])]
     assert client.get("/api/v1/technicians/tom").json()["phone"] == "+86 10 5555"
+
+
+def test_technicians_come_in_pages_by_id(client: TestClient) -> None:
+    for user_id in ("zoe", "amy", "tom"):
+        put(client, user_id, **LIFT_TECH)
+    first = client.get("/api/v1/technicians", params={"limit": 2}).json()
+    rest = client.get("/api/v1/technicians", params={"limit": 2, "cursor": first["next_cursor"]}).json()
+    assert [t["id"] for t in first["items"] + rest["items"]] == ["amy", "tom", "zoe"]
+    assert (first["total"], rest["total"], rest["next_cursor"]) == (3, 3, None)
 
 
 def test_technician_body_is_checked(client: TestClient) -> None:
@@ -69,10 +78,15 @@ def test_shifts_are_listed_by_window(client: TestClient, clock: ManualClock) -> 
     since = clock.now().isoformat()
     until = (clock.now() + timedelta(hours=1)).isoformat()
     shifts = client.get("/api/v1/shifts", params={"since": since, "until": until}).json()
-    assert [(s["user_id"], s["on_call"], s["starts_at"]) for s in shifts] == \
+    assert [(s["user_id"], s["on_call"], s["starts_at"]) for s in shifts["items"]] == \
         [("tom", False, "2026-03-02T08:00:00Z"), ("tom", True, "2026-03-02T08:00:00Z")]
+    first = client.get("/api/v1/shifts", params={"since": since, "until": until, "limit": 1}).json()
+    second = client.get("/api/v1/shifts", params={"since": since, "until": until, "limit": 1,
+                                                   "cursor": first["next_cursor"]}).json()
+    assert [s["id"] for s in first["items"] + second["items"]] == [s["id"] for s in shifts["items"]]
+    assert (first["total"], second["next_cursor"]) == (2, None)
     later = (clock.now() + timedelta(days=2)).isoformat()
-    assert client.get("/api/v1/shifts", params={"since": later, "until": later}).json() == []
+    assert client.get("/api/v1/shifts", params={"since": later, "until": later}).json()["total"] == 0
 
 
 @pytest.mark.parametrize(("body", "status"), [
@@ -116,8 +130,9 @@ def test_dispatch_auto_or_by_name_never_to_the_unqualified(client: TestClient, c
     assert (auto.json()["status"], auto.json()["assignee"]) == ("dispatched", "tom")
     named = client.post(f"/api/v1/workorders/{second}/dispatch", json={"technician": "tom"})
     assert named.json()["assignee"] == "tom"
-    again = client.post(f"/api/v1/workorders/{first}/dispatch", json={})
-    assert again.status_code == 409
+    again = client.post(f"/api/v1/workorders/{first}/dispatch", json={})  # a retry: the same technician
+    assert again.status_code == 200
+    assert (again.json()["assignee"], again.json()["version"]) == ("tom", auto.json()["version"])
 
 
 def test_candidates_of_an_unknown_order_is_404(client: TestClient) -> None:

@@ -24,13 +24,22 @@ def test_forecasts_latest_per_asset_and_history(client: TestClient, services: Se
     for f in (forecast("north-pump-1", 0, 0.9, 200.0), forecast("north-pump-1", 1, 0.7, 90.0),
               forecast("south-pump-1", 0, 1.0, None)):
         services.db.forecasts.add(f)
-    latest = client.get("/api/v1/forecasts").json()
+    page = client.get("/api/v1/forecasts").json()
+    latest = page["items"]
+    assert (page["total"], page["next_cursor"]) == (2, None)
     assert [(f["asset_id"], f["health"], f["rul_days"]) for f in latest] == [
         ("north-pump-1", 0.7, 90.0), ("south-pump-1", 1.0, None)]
     assert latest[0]["details"] == {"vibration_mm_s": 3.2}
     history = client.get("/api/v1/forecasts/north-pump-1").json()
-    assert [f["health"] for f in history] == [0.7, 0.9]
-    assert [f["health"] for f in client.get("/api/v1/forecasts/north-pump-1?limit=1").json()] == [0.7]
+    assert ([f["health"] for f in history["items"]], history["total"]) == ([0.7, 0.9], 2)
+    newest = client.get("/api/v1/forecasts/north-pump-1?limit=1").json()
+    older = client.get("/api/v1/forecasts/north-pump-1", params={"limit": 1, "cursor": newest["next_cursor"]}).json()
+    assert [f["health"] for f in newest["items"] + older["items"]] == [0.7, 0.9]
+    assert older["next_cursor"] is None
+    first = client.get("/api/v1/forecasts", params={"limit": 1}).json()
+    second = client.get("/api/v1/forecasts", params={"limit": 1, "cursor": first["next_cursor"]}).json()
+    assert [f["asset_id"] for f in first["items"] + second["items"]] == ["north-pump-1", "south-pump-1"]
+    assert (first["total"], second["next_cursor"]) == (2, None)
 
 
 def test_a_forecast_carries_its_quantiles_drivers_and_model_version(client: TestClient, services: Services) -> None:
@@ -38,7 +47,7 @@ def test_a_forecast_carries_its_quantiles_drivers_and_model_version(client: Test
         forecast("north-pump-1", 0, 42.0, 30.0), rul_p10_days=10.0, rul_p90_days=70.0, usage_unit="h",
         rul_p50_usage=720.0, p_fail_30d=0.5, p_fail_90d=0.9, model="rul-pump", model_version="3",
         drivers=(Driver("vibration_mm_s.mean", 58.0, "vibration 5.1 mm/s ..."),)))
-    [body] = client.get("/api/v1/forecasts").json()
+    [body] = client.get("/api/v1/forecasts").json()["items"]
     assert (body["health"], body["rul_p10_days"], body["rul_days"], body["rul_p90_days"]) == (42.0, 10.0, 30.0, 70.0)
     assert (body["usage_unit"], body["rul_p50_usage"], body["rul_p10_usage"]) == ("h", 720.0, None)
     assert (body["p_fail_30d"], body["p_fail_90d"], body["model"], body["model_version"]) == (0.5, 0.9, "rul-pump", "3")
@@ -48,7 +57,7 @@ def test_a_forecast_carries_its_quantiles_drivers_and_model_version(client: Test
 def test_stored_models_are_listed_without_their_blob(client: TestClient, services: Services) -> None:
     services.db.models.add(ModelRecord("rul-pump", 0, AT, AT - timedelta(days=730), AT,
                                        {"observed_coverage_p10_p90": 0.78}, "skops", b"blob"))
-    [model] = client.get("/api/v1/forecasts/models").json()
+    [model] = client.get("/api/v1/forecasts/models").json()["items"]
     assert (model["name"], model["version"], model["active"], model["format"]) == ("rul-pump", 1, True, "skops")
     assert model["metrics"] == {"observed_coverage_p10_p90": 0.78}
     assert "blob" not in model
@@ -59,7 +68,7 @@ def test_forecasts_of_an_unknown_asset_is_404(client: TestClient) -> None:
 
 
 def test_asset_without_forecasts_has_an_empty_history(client: TestClient) -> None:
-    assert client.get("/api/v1/forecasts/north-lift-a").json() == []
+    assert client.get("/api/v1/forecasts/north-lift-a").json() == {"items": [], "total": 0, "next_cursor": None}
 
 
 def add_letters(services: Services) -> None:

@@ -62,7 +62,7 @@ def test_an_unknown_asset_is_404(client: TestClient) -> None:
 
 
 def test_an_asset_lists_the_metrics_of_its_kind(client: TestClient) -> None:
-    metrics = {m["name"]: m for m in client.get("/api/v1/assets/north-pump-1/metrics").json()}
+    metrics = {m["name"]: m for m in client.get("/api/v1/assets/north-pump-1/metrics").json()["items"]}
     assert metrics["vibration_mm_s"]["unit"] == "mm/s"
     assert metrics["vibration_mm_s"]["type"] == "gauge"
     assert "door_close_s" not in metrics

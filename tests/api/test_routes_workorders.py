@@ -179,6 +179,22 @@ def test_a_stale_version_is_409_and_a_lacking_step_422(client: TestClient) -> No
     assert "not one of elevator's" in wrong_code.json()["detail"]
 
 
+def test_a_repeated_step_is_200_and_records_nothing_but_another_persons_is_409(app: FastAPI,
+                                                                                 client: TestClient) -> None:
+    order = create(client, site_id="north")
+    accepted = move(client, order["id"], "accepted")
+    again = move(client, order["id"], "accepted")  # a double tap, a retried request
+    assert again == accepted
+    assert [e["to_status"] for e in again["history"]] == ["requested", "accepted"]
+    act_as(app, "another-admin")
+    taken = client.post(f"/api/v1/workorders/{order['id']}/transitions", json={"to_status": "accepted"})
+    assert taken.status_code == 409  # someone else accepting an accepted order is refused, as before
+    act_as(app, ADMIN_ID)
+    assert move(client, order["id"], "on_site")["version"] == accepted["version"] + 1
+    refused = client.post(f"/api/v1/workorders/{order['id']}/transitions", json={"to_status": "accepted"})
+    assert refused.status_code == 409  # back from on site to accepted is really not allowed
+
+
 def test_comments_and_restore_are_in_the_history(app: FastAPI, client: TestClient, clock: ManualClock) -> None:
     order = create(client, asset_id="north-pump-1")
     act_as(app, "desk", Role.DISPATCHER)
@@ -209,10 +225,10 @@ def test_unknown_status_is_422_and_unknown_order_404(client: TestClient) -> None
 
 
 def test_failure_codes_per_kind(client: TestClient) -> None:
-    pump = client.get("/api/v1/failure-codes", params={"kind": "pump"}).json()
+    pump = client.get("/api/v1/failure-codes", params={"kind": "pump"}).json()["items"]
     assert {"code": "seal_leak", "label": "Mechanical seal or leak"} in pump
     assert "door_operator" not in {c["code"] for c in pump}
-    site = [c["code"] for c in client.get("/api/v1/failure-codes").json()]
+    site = [c["code"] for c in client.get("/api/v1/failure-codes").json()["items"]]
     assert site[0] == "power_supply"
     assert client.get("/api/v1/failure-codes", params={"kind": "boiler"}).status_code == 422
 

@@ -41,7 +41,7 @@ def test_a_power_cut_order_starts_its_plan_and_a_late_step_escalates_by_itself(r
                                  alarm_id=alarm.id)
     with httpx.Client(base_url=f"http://127.0.0.1:{runtime.settings.api.port}",
                       timeout=5) as api:
-        [run] = api.get("/api/v1/emergency/runs", params={"work_order": order.id}).raise_for_status().json()
+        [run] = api.get("/api/v1/emergency/runs", params={"work_order": order.id}).raise_for_status().json()["items"]
         assert run["plan"] == "site_power_cut"
         deadline = time.monotonic() + 10  # the first step is due 5 simulated minutes (0.5 s) after the start
         while time.monotonic() < deadline:

@@ -65,7 +65,7 @@ export async function showAlarm(slot, ctx, id, assets, reload, focus = true) {
     replace(slot, el("p", { class: "error", role: "alert" }, ctx.describe(error)));
     return;
   }
-  const people = ctx.can("alarms") ? itemsOf(await ctx.api("technicians").catch(() => [])) : [];
+  const people = ctx.can("alarms") ? itemsOf(await ctx.api("technicians", { query: { limit: 500 } }).catch(() => [])) : [];
   const shown = JSON.stringify(alarm);
   if (slot.dataset.alarmId === String(id) && rendered.get(slot) === shown) { // unchanged: leave the form be
     if (focus) slot.querySelector("h2")?.focus();

@@ -2,16 +2,13 @@
 // time, its telemetry as zoomable charts (drag across a chart to zoom: the server sends finer buckets for
 // the narrower span), its open orders and planned tasks. Without an asset id: the list of assets to choose.
 
+import { itemsOf } from "../lib/api.js";
 import { el, replace } from "../lib/dom.js";
 import uPlot from "../vendor/uplot/uPlot.esm.js";
 
 const SPANS = [["1d", 86_400], ["7d", 7 * 86_400], ["30d", 30 * 86_400], ["90d", 90 * 86_400]];
 const POINTS = 600;
 const CHART_HEIGHT = 220;
-
-function listOf(answer) {
-  return Array.isArray(answer) ? answer : answer.items;
-}
 
 function chartOptions(width, series, zone, hooks = {}, bands = [], span = null) {
   return {
@@ -132,10 +129,11 @@ function qrCard(ctx, asset) {
 
 async function assetList(root, ctx) {
   const t = ctx.t;
-  const [assets, forecasts] = await Promise.all([ctx.api("assets"), ctx.api("forecasts").catch(() => [])]);
-  const health = new Map(listOf(forecasts).map((f) => [f.asset_id, f]));
+  const [assets, forecasts] = await Promise.all([ctx.api("assets", { query: { limit: 500 } }),
+    ctx.api("forecasts", { query: { limit: 500 } }).catch(() => [])]);
+  const health = new Map(itemsOf(forecasts).map((f) => [f.asset_id, f]));
   replace(root, el("section", { class: "field-screen" }, el("h2", {}, t("asset:list")),
-    el("ul", { class: "asset-list" }, listOf(assets).map((asset) => el("li", {},
+    el("ul", { class: "asset-list" }, itemsOf(assets).map((asset) => el("li", {},
       el("a", { href: `#/asset/${encodeURIComponent(asset.id)}` }, asset.name), " ",
       el("span", { class: "hint" }, `${ctx.sites[asset.site_id]?.name || asset.site_id} · ${t(`asset:kind.${asset.kind}`)}`,
         health.has(asset.id) ? ` · ${t("asset:health", { health: Math.round(health.get(asset.id).health) })}` : ""))))));
@@ -161,13 +159,13 @@ export default {
     const spanKey = SPANS.some(([key]) => key === ctx.route.query.span) ? ctx.route.query.span : "7d";
     const until = Math.ceil(Date.now() / 1e3);
     const range = { since: until - SPANS.find(([key]) => key === spanKey)[1], until };
-    const charts = metrics.filter((m) => m.type === "gauge")
+    const charts = itemsOf(metrics).filter((m) => m.type === "gauge")
       .map((metric) => telemetryChart(ctx, asset, metric, range, zone, plots));
     replace(root, el("section", { class: "field-screen asset-page", "data-asset-id": asset.id },
       el("h2", {}, asset.name),
       el("p", { class: "hint" }, `${ctx.sites[asset.site_id]?.name || asset.site_id} · ${t(`asset:kind.${asset.kind}`)}`,
         asset.latest ? ` · ${t("asset:latest", { when: ctx.formatTime(asset.latest.at, asset.site_id) })}` : ""),
-      el("div", { class: "asset-grid" }, forecastCard(ctx, listOf(forecasts), zone, plots), await workList(ctx, asset),
+      el("div", { class: "asset-grid" }, forecastCard(ctx, itemsOf(forecasts), zone, plots), await workList(ctx, asset),
         qrCard(ctx, asset)),
       el("nav", { class: "spans", "aria-label": t("asset:span") }, SPANS.map(([key]) => el("a", {
         class: "button", href: `#/asset/${encodeURIComponent(asset.id)}?span=${key}`,

@@ -2,6 +2,7 @@
 // and the decisions: accept, move (another day, maybe another technician, with a reason), reject (with a
 // reason). Beside it, the least healthy assets, each a link to its asset page (charts and forecasts).
 
+import { itemsOf } from "../lib/api.js";
 import { el, field, replace } from "../lib/dom.js";
 
 const SHOWN = ["proposed", "accepted", "moved", "done"];
@@ -126,8 +127,7 @@ function calendar(ctx, weeks, month, tasks, open) {
 
 async function risks(ctx) {
   try {
-    const forecasts = await ctx.api("forecasts");
-    const list = Array.isArray(forecasts) ? forecasts : forecasts.items;
+    const list = itemsOf(await ctx.api("forecasts", { query: { limit: 500 } }));
     const worst = [...list].sort((a, b) => a.health - b.health).slice(0, RISK_COUNT);
     if (!worst.length) return null;
     return el("section", { class: "risks" }, el("h3", {}, ctx.t("planner:risks")),

@@ -1,13 +1,14 @@
 // Technician, on a phone: my open orders as cards; accept, on site, start, complete with the completion form
 // (failure code, cause, remedy, hours, a photo). The buttons come from the order's `allowed` steps.
 
+import { itemsOf } from "../lib/api.js";
 import { el, field, replace, select } from "../lib/dom.js";
 
 const STEPS = ["accepted", "on_site", "in_progress", "completed"]; // the technician's own steps, in order
 const OPEN_LIMIT = 200;
 
 async function failureCodes(ctx, order) {
-  const codes = await ctx.api(`workorders/${order.id}/failure-codes`); // those of the order's asset kind
+  const codes = itemsOf(await ctx.api(`workorders/${order.id}/failure-codes`)); // those of the order's asset kind
   return codes.map(({ code, label }) => [code, ctx.t(`technician:codes.${code}`, { defaultValue: label })]);
 }
 
