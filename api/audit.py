@@ -74,14 +74,14 @@ class AuditTrail:
         return after
 
 
-def audit_trail(request: Request, services: ServicesDep, principal: PrincipalDep) -> AuditTrail:
+async def audit_trail(request: Request, services: ServicesDep, principal: PrincipalDep) -> AuditTrail:
     return AuditTrail(services, principal, request)
 
 
 AuditDep = Annotated[AuditTrail, Depends(audit_trail)]
 
 
-def remember_principal(request: Request, principal: PrincipalDep) -> None:
+async def remember_principal(request: Request, principal: PrincipalDep) -> None:
     """Router dependency on every /api/v1 router: authenticates the request (401 without a valid credential)
     and keeps the principal for the middleware's fallback entry."""
     request.scope.setdefault("state", {})[_PRINCIPAL] = principal

@@ -66,7 +66,7 @@ class Services:
         return self.accounts
 
 
-def get_services(request: Request) -> Services:
+async def get_services(request: Request) -> Services:  # async: no thread hop for a lookup
     services: Services = request.app.state.services
     return services
 

@@ -66,7 +66,8 @@ def require(*permissions: Permission, source: Callable[..., Principal] = current
     """A dependency granting the request if its identity holds any of ``permissions`` (403 otherwise).
     ``source`` is how the identity is found (``current_principal_or_query`` for the event stream)."""
 
-    def check(principal: Principal = Depends(source)) -> Principal:  # noqa: B008 - FastAPI's dependency idiom
+    # async: a check in memory need not hop to a worker thread, as a sync dependency would
+    async def check(principal: Principal = Depends(source)) -> Principal:  # noqa: B008 - FastAPI's dependency idiom
         if not any(principal.can(permission) for permission in permissions):
             needed = " or ".join(permission.value for permission in permissions)
             raise HTTPException(status.HTTP_403_FORBIDDEN, f"this needs the permission {needed}")
