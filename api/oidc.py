@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import secrets
 import time
+import warnings
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
-from authlib.integrations.httpx_client import OAuth2Client
 from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
@@ -23,6 +23,9 @@ from joserfc.jwk import KeySet
 from core.errors import ServiceUnavailable
 from core.settings import OidcSettings
 from people.accounts import SignInRefused
+
+if TYPE_CHECKING:
+    from authlib.integrations.httpx_client import OAuth2Client
 
 SIGNING_ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "ES256", "ES384", "EdDSA"]
 METADATA_TTL_S = 3600.0
@@ -114,6 +117,9 @@ class OidcClient:
         return token.claims
 
     def _client(self) -> OAuth2Client:
+        with warnings.catch_warnings():  # Authlib would rather use httpx2 and says so on every import
+            warnings.simplefilter("ignore", DeprecationWarning)
+            from authlib.integrations.httpx_client import OAuth2Client
         secret = self.settings.client_secret
         return OAuth2Client(self.settings.client_id, secret.get_secret_value() if secret else None,
                             scope=" ".join(self.settings.scopes), redirect_uri=self.settings.redirect_url,

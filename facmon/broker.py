@@ -13,6 +13,7 @@ session's queue before a DISCONNECT or a closed connection is acted on.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import socket
 import threading
@@ -110,8 +111,18 @@ class EmbeddedBroker:
                 future.result(timeout_s)
             except Exception:  # a broker that fails to stop cleanly must not block shutdown
                 logging.getLogger(__name__).warning("embedded broker did not shut down cleanly", exc_info=True)
+            # amqtt leaves its connections' tasks waiting; end them, so none is destroyed while pending.
+            with contextlib.suppress(Exception):
+                asyncio.run_coroutine_threadsafe(_cancel_the_rest(), self._loop).result(timeout_s)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout_s)
+
+
+async def _cancel_the_rest() -> None:
+    tasks = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
 
 
 def free_port(host: str = "127.0.0.1") -> int:
