@@ -30,6 +30,9 @@ def test_add_list_token_disable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     assert accounts.token_principal(token).permissions == {"read"}  # narrowed to its scope
     assert accounts.sign_in("ada", "a long password").user.id == "ada"
     assert main(["users", "disable", "ada"]) == 0
+    # A server that verified the token moments ago believes it for TOKEN_CACHE (test_accounts.py shows it
+    # refused after that); one that reads it now refuses it at once.
+    accounts = Accounts(db, WallClock())
     with pytest.raises(SignInRefused):
         accounts.token_principal(token)
     with pytest.raises(SignInRefused):
