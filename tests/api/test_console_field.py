@@ -202,11 +202,10 @@ def test_an_asset_page_charts_telemetry_zooms_and_shows_the_forecast_band(
     expect(chart.locator("canvas")).to_have_count(1)  # the same chart, new data
 
 
+@pytest.mark.parametrize("variant", [("desktop", "en")], indirect=True, ids=["desktop-en"])  # the live update: once
 def test_the_calendar_follows_a_decision_taken_elsewhere(signed_in: Callable[[str, str], Page], live_server: Any,
                                                          services: Services, planning: PlanningService,  # noqa: F811
                                                          variant: tuple[str, str]) -> None:
-    if variant != ("desktop", "en"):
-        pytest.skip("one size and language is enough for the live update")
     planning.replan("planner")
     page = signed_in("planner", "zhao")
     page.goto(f"{live_server.url}/#/plan?month={START:%Y-%m}")
