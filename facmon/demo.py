@@ -15,7 +15,6 @@ from typing import Any
 
 from core.clock import AcceleratedClock, WallClock
 from core.domain import Asset, AssetKind, Forecast, WorkOrderSource
-from core.forecast_notes import life_note
 from core.plans import PlanTaskStatus
 from core.settings import load_settings
 from facmon.broker import EmbeddedBroker, free_port
@@ -27,6 +26,7 @@ from facmon.runtime import Runtime, build_runtime
 from facmon.workspace import DemoPlace, record_demo
 from people.accounts import Accounts
 from people.roster import DEFAULT_ROSTER, load_roster
+from predictor.forecast_notes import life_note
 from predictor.planner_service import OPEN as OPEN_TASKS
 from simulators.ops_model import OpsRates
 from simulators.portfolio import default_portfolio

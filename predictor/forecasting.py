@@ -20,7 +20,7 @@ from datetime import datetime
 import numpy as np
 
 from core.domain import Asset, AssetKind, Forecast
-from core.forecast_notes import METER_VALUE  # a detail: the usage meter when the forecast was made (PM on usage)
+from predictor.forecast_notes import METER_VALUE  # a detail: the usage meter when the forecast was made (PM on usage)
 from predictor.health import assess
 from predictor.priors import PRIORS, Prior
 from predictor.rul import RulModel, UnitSeries, failure_probability

@@ -16,10 +16,10 @@ from datetime import UTC, date, datetime, tzinfo
 from pathlib import Path
 
 from core.domain import Asset, AssetKind, Forecast
-from core.forecast_notes import METER_VALUE
 from core.plans import PlanTask
 from people.model import ELEVATOR_CERTIFICATE, Shift, Skill, Technician
 from people.records import PeopleRecords
+from predictor.forecast_notes import METER_VALUE
 from predictor.planning.costs import load_costs
 from predictor.planning.problem import AssetState, CostModel, Horizon, LastDone, Meter, PmRule, Problem, TaskKey
 from predictor.planning.problem import TechnicianDay as TechDay

@@ -35,7 +35,7 @@ from core.domain import (
     Reading,
     Severity,
 )
-from core.forecast_notes import life_note
+from predictor.forecast_notes import life_note
 
 __all__ = [  # the service desk's bodies live in api.schemas.workorders, re-exported here
     "AttachmentPublic", "FailureCodePublic", "PartPublic", "RepairRequestCreate", "WorkOrderComment",

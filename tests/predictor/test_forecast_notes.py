@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from api.schemas import ForecastPublic
 from core.domain import Driver, Forecast
-from core.forecast_notes import life_note
+from predictor.forecast_notes import life_note
 
 AT = datetime(2026, 1, 6, tzinfo=UTC)
 VIBRATION = Driver("vibration_mm_s.level", 79.0, "vibration 6.09 mm/s, 79 % of the way to the limit 7.1")
