@@ -49,8 +49,8 @@ def test_a_session_ended_on_the_server_sends_the_user_to_sign_in(sessions: Any, 
                                                                  browser: Browser) -> None:
     page = open_page(browser, "desktop", "en")
     sign_in(page, live_server.url, Role.OPERATOR, "en")
+    page.locator("#alarms").wait_for()  # signed in and shown, before the session ends
     sessions.clear()  # the server forgets the session (expired, revoked)
-    page.locator("#alarms").wait_for()
     apply = page.get_by_role("button", name="Apply")
     try:  # the next call answers 401 ...
         apply.click(timeout=3_000)
