@@ -8,7 +8,8 @@
     ├── Conflict                the record changed since the caller read it (optimistic locking)
     ├── InvalidRequest          a request that breaks a business rule (an unqualified technician ...)
     │   └── TooLarge            an upload over its size limit
-    └── ServiceUnavailable      a broker or store could not be reached (retryable)
+    ├── ServiceUnavailable      a broker or store could not be reached (retryable)
+    └── Fenced                  another instance took this one's partition over: its writes are refused
 
 Foreign errors (paho, SQLAlchemy, httpx ...) are translated into these once, at the boundary.
 """
@@ -72,6 +73,10 @@ class ServiceUnavailable(FacmonError):
     def __init__(self, message: str = "", retry_after_s: float | None = None) -> None:
         super().__init__(message)
         self.retry_after_s = retry_after_s  # the server's hint (e.g. HTTP Retry-After), if it gave one
+
+
+class Fenced(FacmonError):
+    """This instance no longer holds the partition's lease: another took it over; its writes are refused."""
 
 
 class RejectReason:

@@ -147,6 +147,59 @@ class DevicesSettings(_Section):
     certificate_days: int = Field(825, ge=1, le=3650)
 
 
+class PartitionSettings(_Section):
+    """Which sites this instance evaluates (docs/scaling.md "Partitions").
+
+    Nothing set: one partition owning every site. ``sites``: an explicit list. ``index`` of ``count``: the
+    sites whose stable hash (``core.partitions.site_partition``) modulo ``count`` is ``index``, as Prometheus
+    shards targets with hashmod. A standby is a second instance with the same settings: it waits for the
+    partition's lease in the records database and takes over its MQTT session and spool."""
+
+    sites: list[str] = Field(default_factory=list)
+    index: int | None = Field(None, ge=0)
+    count: int = Field(1, ge=1, le=1024)
+    lease_s: float = Field(15.0, ge=1)  # a holder that has not renewed for this long loses the partition
+    refresh_s: float = Field(30.0, gt=0)  # how often the site list is read again (new sites, moved sites)
+
+    @model_validator(mode="after")
+    def _one_way(self) -> PartitionSettings:
+        if self.sites and self.index is not None:
+            raise ValueError("partition: give either sites or index/count, not both")
+        if self.index is not None and self.index >= self.count:
+            raise ValueError(f"partition.index {self.index} is not below partition.count {self.count}")
+        return self
+
+    @property
+    def name(self) -> str:
+        """The partition's name: its lease, MQTT session and checkpoint key."""
+        if self.index is not None:
+            return f"p{self.index}-of-{self.count}"
+        if self.sites:
+            return "sites-" + "-".join(sorted(self.sites))[:80]
+        return "all"
+
+
+Role = Literal["ingest", "api", "scheduler"]
+ROLES: tuple[Role, ...] = ("ingest", "api", "scheduler")
+
+
+class ServeSettings(_Section):
+    """What `facmon serve` runs in this process (docs/scaling.md "Topology")."""
+
+    # ingest: MQTT, spool, store writer and the rules of this partition's sites. api: the HTTP API and
+    # console. scheduler: the once-per-deployment periodic work (forecasts, planner, SLA watch, rounds,
+    # emergency plans, webhooks), guarded by a lease so replicas run it once.
+    roles: list[Role] = Field(default_factory=lambda: list(ROLES), min_length=1)
+
+
+class EventSettings(_Section):
+    """Where the live event stream comes from (docs/scaling.md "API replicas")."""
+
+    # memory: one process's bus. postgresql: every process publishes to the records database (a table and
+    # NOTIFY) and streams from it, so a console on any API replica sees every partition's events.
+    channel: Literal["memory", "postgresql"] = "memory"
+
+
 class ApiSettings(_Section):
     host: str = "127.0.0.1"
     port: int = Field(8080, ge=0, le=65535)
@@ -244,6 +297,9 @@ class Settings(BaseSettings):
     sla: SlaSettings = Field(default_factory=SlaSettings)
     inspections: InspectionSettings = Field(default_factory=InspectionSettings)
     planner: PlannerSettings = Field(default_factory=PlannerSettings)
+    partition: PartitionSettings = Field(default_factory=PartitionSettings)
+    serve: ServeSettings = Field(default_factory=ServeSettings)
+    events: EventSettings = Field(default_factory=EventSettings)
     portfolio: Path | None = None  # sites and assets to register at start (YAML)
 
     @field_validator("time_zone")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -20,10 +22,11 @@ from storage.records.dead_letters import DeadLetterRepository
 from storage.records.emergency import EmergencyRunRepository
 from storage.records.forecasts import ForecastRepository
 from storage.records.inspections import InspectionRepository
+from storage.records.leases import Lease, LeaseRepository
 from storage.records.maintenance import MaintenanceWindowRepository
 from storage.records.plans import PlanRepository
 from storage.records.predictor_models import ModelRepository
-from storage.records.sessions import READ_ONLY
+from storage.records.sessions import READ_ONLY, UnitOfWork, unit_of_work
 from storage.records.sla import SlaRepository
 from storage.records.work_orders import WorkOrderRepository
 
@@ -97,6 +100,15 @@ class Database:
         self.inspections = InspectionRepository(sessions)
         self.plans = PlanRepository(sessions)
         self.audit = AuditRepository(sessions)
+        self.leases = LeaseRepository(sessions)
+
+    @contextmanager
+    def unit_of_work(self, fence: Lease | None = None) -> Iterator[UnitOfWork]:
+        """One transaction for every repository call inside (``storage.records.sessions.unit_of_work``); with
+        ``fence``, refused with Fenced unless that partition lease is still current."""
+        check = None if fence is None else (lambda session: LeaseRepository.check(session, fence))
+        with unit_of_work(self.sessions, check) as work:
+            yield work
 
     def upgrade(self) -> None:
         """Migrate the schema to the newest revision (alembic ``upgrade head``)."""

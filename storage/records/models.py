@@ -577,6 +577,20 @@ class RuleCheckpointRow(Base):
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     saved_at: Mapped[datetime] = mapped_column(UtcDateTime)
     snapshot: Mapped[dict[str, Any]] = mapped_column(JSON)
+    epoch: Mapped[int] = mapped_column(Integer, default=0)  # the lease epoch of the partition holder that saved it
+
+
+class PartitionLeaseRow(Base):
+    """Who evaluates a partition's sites now; ``epoch`` grows at every change of holder (the fencing token)."""
+
+    __tablename__ = "partition_leases"
+
+    name: Mapped[str] = mapped_column(String(128), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(200))
+    epoch: Mapped[int] = mapped_column(Integer)
+    acquired_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    claim: Mapped[dict[str, Any]] = mapped_column(JSON)  # core.partitions.Ownership.as_json()
 
 
 class MaintenanceWindowRow(Base):
