@@ -23,8 +23,10 @@ from core.clock import Clock, WallClock
 from core.domain import Asset, Site
 from core.errors import ServiceUnavailable
 from core.events import STOPPING, EventBus
+from core.health import BROKER, Dependencies
 from core.settings import Settings
 from core.zones import parse_zone
+from facmon.dependencies import dependency_watch, wait_for_database, watched_dependencies
 from facmon.periodic import Periodic
 from people.accounts import Accounts, policy_of
 from people.records import PeopleRecords
@@ -85,6 +87,7 @@ class Runtime:
     sla: SlaWatch | None = None
     inspections: InspectionRounds | None = None
     planning: PlanningService | None = None
+    dependencies: Dependencies | None = None  # broker, store, database: /healthz and facmon_dependency_up
     _threads: list[Any] = field(default_factory=list)
     _consumer: MqttConsumer | None = None
     _server: uvicorn.Server | None = None
@@ -128,7 +131,12 @@ class Runtime:
         self.ingest.start()
         self._consumer = MqttConsumer(self.settings.mqtt, self.ingest.receive_many, self.ingest.connection_changed)
         self.ingest.attach(self._consumer.ack_many, self._consumer.publish)
-        self._consumer.start()
+        self._consumer.start()  # a broker that is down is retried in the background
+        if self.dependencies is not None:
+            self.dependencies.add(BROKER, self._consumer.probe)
+            watch = dependency_watch(self.dependencies, self.db, self.bus, self.clock, self.settings.partition.name)
+            self._threads.append(watch)
+            watch.start()
         self._start_api()
 
     def training_task(self) -> Periodic:
@@ -205,6 +213,7 @@ class Runtime:
             cors_origins=tuple(api.cors_origins),
             decoder=self.new_decoder,  # dead-letter reprocessing
             metrics=self.ingest.metrics.exposition,  # GET /metrics
+            health=self.dependencies.report if self.dependencies is not None else None,  # GET /healthz
             notifier=self.notifier,
             complaints=ComplaintDesk(self.db, self.book, self.bus, self.clock,
                                      respond_due=self.sla.policy.respond_due if self.sla is not None else None),
@@ -234,8 +243,9 @@ def build_runtime(settings: Settings, clock: Clock) -> Runtime:
     """Open the stores, migrate the database and wire the parts (nothing runs until ``start``)."""
     bus = EventBus()
     db = Database(settings.database.url)
+    wait_for_database(db)  # PostgreSQL down for a moment at start: wait, do not exit
     db.upgrade()
-    store = open_telemetry_store(settings.telemetry)
+    store = open_telemetry_store(settings.telemetry)  # InfluxDB may be down: its writer retries
     policy = load_policy(settings.sla.policy_file)
     book = WorkOrderBook(db, bus, clock, deadline=policy.first_due)
     dispatch = DispatchService(db, PeopleRecords(db), book, clock)
@@ -256,4 +266,5 @@ def build_runtime(settings: Settings, clock: Clock) -> Runtime:
     planning = planning_service(db, book, clock, dispatch.people, policy, settings.planner,
                                 notices=NoticeBoard(db, bus, clock))
     return Runtime(settings, clock, bus, db, store, book, rules, predictor, ingest, emergency=emergency,
-                   dispatch=dispatch, notifier=notifier, sla=sla, inspections=inspections, planning=planning)
+                   dispatch=dispatch, notifier=notifier, sla=sla, inspections=inspections, planning=planning,
+                   dependencies=watched_dependencies(db, store, ingest.metrics, clock))

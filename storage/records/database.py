@@ -11,8 +11,10 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.orm import sessionmaker
 
+from core.errors import ConfigError, FacmonError, ServiceUnavailable
 from storage.records.alarms import AlarmRepository
 from storage.records.assets import AssetRepository
 from storage.records.attachments import AttachmentRepository
@@ -70,6 +72,19 @@ def _driver_execute(connection: Connection, statement: str) -> None:
     driver.execute(statement)
 
 
+# PostgreSQL's refusals at connect: invalid_password, invalid_authorization_specification, invalid_catalog_name.
+REFUSED_SQLSTATES = frozenset({"28P01", "28000", "3D000"})
+REFUSED_TEXTS = ("password authentication failed", "does not exist", "no pg_hba.conf entry")
+
+
+def unreachable(error: DBAPIError) -> FacmonError:
+    """The error for a failed connection: ConfigError if the server refused us, else ServiceUnavailable."""
+    reason = str(error.orig).strip()
+    if getattr(error.orig, "sqlstate", None) in REFUSED_SQLSTATES or any(t in reason for t in REFUSED_TEXTS):
+        return ConfigError(f"records database refused the connection: {reason}")
+    return ServiceUnavailable(f"records database unreachable: {reason}")
+
+
 class Database:
     """The records store; every repository method uses its own short session and is thread-safe."""
 
@@ -109,6 +124,15 @@ class Database:
         check = None if fence is None else (lambda session: LeaseRepository.check(session, fence))
         with unit_of_work(self.sessions, check) as work:
             yield work
+
+    def ping(self) -> None:
+        """Return if the database answers; ServiceUnavailable while it cannot be reached, ConfigError when it
+        refuses us (wrong password, no such role or database: waiting will not mend that)."""
+        try:
+            with self.engine.connect() as connection:
+                connection.exec_driver_sql("SELECT 1")
+        except (OperationalError, InterfaceError) as error:
+            raise unreachable(error) from error
 
     def upgrade(self) -> None:
         """Migrate the schema to the newest revision (alembic ``upgrade head``)."""
