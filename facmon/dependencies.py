@@ -63,7 +63,8 @@ def watched_dependencies(db: Database, store: TelemetryStore, metrics: Collector
 
 def dependency_watch(dependencies: Dependencies, db: Database, bus: EventBus, clock: Clock,
                      instance: str) -> Periodic:
-    """A thread that checks every dependency each ``CHECK_S`` (the first at once) and judges own alarms."""
+    """A thread that checks every dependency each ``CHECK_S`` and judges own alarms; the first check runs
+    here, on the caller's thread, so that /healthz is true from its first answer."""
     def publish(kind: str, alarm: Alarm) -> None:
         bus.publish(RAISED if kind == "raised" else CHANGED, alarm_json(alarm))
 
@@ -81,4 +82,5 @@ def dependency_watch(dependencies: Dependencies, db: Database, bus: EventBus, cl
             logged[state.name] = state.up
         alarms.judge(states, clock.now())
 
-    return Periodic("dependency-watch", CHECK_S, check, first_after_s=0)
+    check()
+    return Periodic("dependency-watch", CHECK_S, check)
