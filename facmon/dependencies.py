@@ -2,9 +2,10 @@
 broker, the telemetry store and the database while running.
 
 What is watched answers ``/healthz`` (``status`` ok or degraded, ``down``), ``/readyz`` and the metric
-``facmon_dependency_up{name}``; a broker or store down for ``ALARM_AFTER_S`` raises facmon's own alarm
-(rules/dependency_alarms.py). Nothing here exits: only a configuration error does (the database or the
-broker refusing our credentials), raised as ConfigError by the part that meets it.
+``facmon_dependency_up{name}``; a broker or store down for ``collector.lag_threshold_s`` (the age at which
+a backlog counts as lagging) raises facmon's own alarm (rules/dependency_alarms.py). Nothing here exits:
+only a configuration error does (the database or the broker refusing our credentials), raised as
+ConfigError by the part that meets it.
 """
 
 from __future__ import annotations
@@ -29,7 +30,6 @@ from storage.telemetry import TelemetryStore
 
 log = logging.getLogger(__name__)
 CHECK_S = 5.0  # wall seconds between health checks
-ALARM_AFTER_S = 30.0  # clock seconds a broker or store stays down before facmon's own alarm
 DATABASE_RETRY_MIN_S = 0.5
 DATABASE_RETRY_MAX_S = 15.0
 
@@ -62,13 +62,13 @@ def watched_dependencies(db: Database, store: TelemetryStore, metrics: Collector
 
 
 def dependency_watch(dependencies: Dependencies, db: Database, bus: EventBus, clock: Clock,
-                     instance: str) -> Periodic:
+                     instance: str, alarm_after: timedelta) -> Periodic:
     """A thread that checks every dependency each ``CHECK_S`` and judges own alarms; the first check runs
     here, on the caller's thread, so that /healthz is true from its first answer."""
     def publish(kind: str, alarm: Alarm) -> None:
         bus.publish(RAISED if kind == "raised" else CHANGED, alarm_json(alarm))
 
-    alarms = DependencyAlarms(db, instance, timedelta(seconds=ALARM_AFTER_S), publish)
+    alarms = DependencyAlarms(db, instance, alarm_after, publish)
 
     logged: dict[str, bool] = {}
 

@@ -134,7 +134,8 @@ class Runtime:
         self._consumer.start()  # a broker that is down is retried in the background
         if self.dependencies is not None:
             self.dependencies.add(BROKER, self._consumer.probe)
-            watch = dependency_watch(self.dependencies, self.db, self.bus, self.clock, self.settings.partition.name)
+            watch = dependency_watch(self.dependencies, self.db, self.bus, self.clock, self.settings.partition.name,
+                                     timedelta(seconds=self.settings.collector.lag_threshold_s))
             self._threads.append(watch)
             watch.start()
         self._start_api()
