@@ -10,7 +10,6 @@ from core.clock import WallClock
 from core.settings import load_settings
 from facmon.commands import Commands, wait_for_signal
 
-
 LOST_PARTITION = 3  # exit status when another instance took this one's partition over (restart to stand by)
 
 

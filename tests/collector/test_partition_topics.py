@@ -26,7 +26,12 @@ def test_a_partition_receives_only_its_sites_and_a_site_added_while_connected(mo
     mine, other, added = f"mine-{run}", f"other-{run}", f"added-{run}"
     received: queue.Queue[Message] = queue.Queue()
     settings = MqttSettings(host=mosquitto.host, port=mosquitto.port, client_id=f"part-{run}")
-    consumer = MqttConsumer(settings, lambda batch: [received.put(message) for message in batch])
+
+    def handle(batch: list[Message]) -> None:
+        for message in batch:
+            received.put(message)
+
+    consumer = MqttConsumer(settings, handle)
     consumer.set_sites([mine])
     consumer.start()
     publisher = mqtt.Client(CallbackAPIVersion.VERSION2)
