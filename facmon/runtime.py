@@ -7,6 +7,7 @@ import os
 import signal
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -96,7 +97,7 @@ class Runtime:
     book: WorkOrderBook
     rules: RulesService
     predictor: Predictor
-    ingest: Ingest
+    make_ingest: Callable[[], Ingest]  # opens the spool: only once this process owns its partition
     emergency: EmergencyRunner
     dispatch: DispatchService
     notifier: WebhookNotifier | None = None
@@ -108,7 +109,15 @@ class Runtime:
     _threads: list[Any] = field(default_factory=list)
     _stopping: threading.Event = field(default_factory=threading.Event)
     _scheduler: PartitionLease | None = None
-    _ingesting: bool = False
+    _ingest: Ingest | None = None
+
+    @property
+    def ingest(self) -> Ingest:
+        """The collector's pipeline, built (its spool opened) on first use: a standby must not open the spool
+        its partition's holder is writing."""
+        if self._ingest is None:
+            self._ingest = self.make_ingest()
+        return self._ingest
     _consumer: MqttConsumer | None = None
     _server: uvicorn.Server | None = None
     _api_thread: threading.Thread | None = None
@@ -182,7 +191,6 @@ class Runtime:
         # Spool consumers first, then MQTT (acknowledged after the spool sync).
         self.ingest.checkpoint_rules_with(self.rules.checkpoint, RULES_CHECKPOINT_S)
         self.ingest.start()
-        self._ingesting = True
         mqtt = self.settings.mqtt
         if not ownership.everything:  # the partition's own session: its standby takes it over
             mqtt = mqtt.model_copy(update={"client_id": f"{mqtt.client_id}-{self.settings.partition.name}"})
@@ -277,8 +285,8 @@ class Runtime:
         self._stopping.set()
         if self._consumer is not None:
             self._consumer.stop()
-        if self._ingesting:
-            self.ingest.stop()  # commit, let the consumers catch up, checkpoint the rules, close the spool
+        if self._ingest is not None:
+            self._ingest.stop()  # commit, let the consumers catch up, checkpoint the rules, close the spool
         for part in reversed(self._threads):
             part.stop()
         if self._server is not None and self._api_thread is not None:
@@ -294,13 +302,23 @@ class Runtime:
         self.db.dispose()
 
     def wait_until_drained(self, timeout_s: float = 10.0) -> bool:
-        return self.ingest.wait_until_drained(timeout_s)
+        return self._ingest is None or self._ingest.wait_until_drained(timeout_s)
 
     def stats(self) -> dict[str, Any]:
-        return {"collector": self.ingest.stats.as_dict(), "rules": self.rules.stats(),
+        partition = {"name": self.settings.partition.name,
+                     "state": "active" if self._ingest is not None else "standby",
+                     "epoch": self.partition.lease.epoch if self.partition and self.partition.lease else None}
+        if self._ingest is None:
+            return {"partition": partition, "rules": self.rules.stats(), "broker_connected": False}
+        ingest = self._ingest
+        return {"partition": partition, "collector": ingest.stats.as_dict(), "rules": self.rules.stats(),
                 "broker_connected": self._consumer.connected if self._consumer else False,
-                "spool": {"backlog": self.ingest.spool.backlog(), "backlog_age_s": self.ingest.backlog_age_s(),
-                          "bytes": self.ingest.spool.size_bytes()}}
+                "spool": {"backlog": ingest.spool.backlog(), "backlog_age_s": ingest.backlog_age_s(),
+                          "bytes": ingest.spool.size_bytes()}}
+
+    def metrics(self) -> bytes:
+        """The collector's Prometheus exposition (empty before this process ingests: a standby)."""
+        return b"" if self._ingest is None else self._ingest.metrics.exposition()
 
     def new_decoder(self) -> Decoder:
         """A fresh Decoder with the configured limits (for dead-letter reprocessing)."""
@@ -317,7 +335,7 @@ class Runtime:
             auth=self.settings.auth, accounts=Accounts(self.db, WallClock(), policy_of(self.settings.auth)),
             cors_origins=tuple(api.cors_origins),
             decoder=self.new_decoder,  # dead-letter reprocessing
-            metrics=self.ingest.metrics.exposition,  # GET /metrics
+            metrics=self.metrics,  # GET /metrics
             notifier=self.notifier,
             complaints=ComplaintDesk(self.db, self.book, self.bus, self.clock,
                                      respond_due=self.sla.policy.respond_due if self.sla is not None else None),
@@ -360,14 +378,17 @@ def build_runtime(settings: Settings, clock: Clock) -> Runtime:
                          silence=timedelta(seconds=settings.rules.portfolio_silence_s))
     predictor = Predictor(store, db, bus, clock, history=timedelta(days=settings.predictor.history_days))
     collector = settings.collector
-    spool = Spool(collector.spool_dir, [STORE, RULES], collector.spool_max_bytes, collector.spool_segment_bytes)
-    decoder = build_decoder(AssetRegistry(db.assets.list), collector, clock)
-    ingest = Ingest(decoder, spool, store, db.dead_letters, rules.process, clock, collector, bus)
+
+    def make_ingest() -> Ingest:
+        spool = Spool(collector.spool_dir, [STORE, RULES], collector.spool_max_bytes, collector.spool_segment_bytes)
+        decoder = build_decoder(AssetRegistry(db.assets.list), collector, clock)
+        return Ingest(decoder, spool, store, db.dead_letters, rules.process, clock, collector, bus)
+
     emergency = EmergencyRunner(configured_plans(settings.emergency.plans_file), db, book, bus, clock)
     notifier = build_notifier(settings.notify, db, clock, recipients=dispatch.recipients)
     sla = SlaWatch(db=db, bus=bus, policy=policy, clock=clock)
     inspections = InspectionRounds(db, book, clock, load_templates(settings.inspections.templates))
     planning = planning_service(db, book, clock, dispatch.people, policy, settings.planner,
                                 notices=NoticeBoard(db, bus, clock))
-    return Runtime(settings, clock, bus, db, store, book, rules, predictor, ingest, emergency=emergency,
+    return Runtime(settings, clock, bus, db, store, book, rules, predictor, make_ingest, emergency=emergency,
                    dispatch=dispatch, notifier=notifier, sla=sla, inspections=inspections, planning=planning)
