@@ -15,7 +15,9 @@ import time
 from collections.abc import Callable
 from datetime import timedelta
 
-from collector.metrics import CollectorMetrics, DependencyFigures
+from prometheus_client import CollectorRegistry, generate_latest
+
+from collector.metrics import DependencyFigures
 from collector.mqtt import backoff_s
 from core.clock import Clock
 from core.domain import Alarm
@@ -50,15 +52,21 @@ def wait_for_database(db: Database, sleep: Callable[[float], None] = time.sleep)
             attempt += 1
 
 
-def watched_dependencies(db: Database, store: TelemetryStore, metrics: CollectorMetrics,
-                         clock: Clock) -> Dependencies:
-    """The records database and the telemetry store, probed by the watch, exposed in ``metrics``; the
-    runtime adds the broker once its consumer exists (``MqttConsumer.probe``)."""
+def watched_dependencies(db: Database, store: TelemetryStore, clock: Clock) -> Dependencies:
+    """The records database and the telemetry store, probed by the watch; the runtime adds the broker once
+    its consumer exists (``MqttConsumer.probe``)."""
     dependencies = Dependencies(clock)
     dependencies.add(RECORDS_DATABASE, db.ping)
     dependencies.add(TELEMETRY_STORE, store.ping)
-    metrics.registry.register(DependencyFigures(dependencies.states))
     return dependencies
+
+
+def dependency_exposition(dependencies: Dependencies) -> bytes:
+    """``facmon_dependency_up{name}`` in the Prometheus text format (appended to the collector's: a process
+    that does not ingest, or a standby, reports its dependencies too)."""
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(DependencyFigures(dependencies.states))
+    return generate_latest(registry)
 
 
 def dependency_watch(dependencies: Dependencies, db: Database, bus: EventBus, clock: Clock,
