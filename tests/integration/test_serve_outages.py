@@ -23,7 +23,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from core.domain import Site
 from facmon.broker import free_port
-from facmon.services import InfluxDB, Mosquitto, discard_service, make_service_dir
+from facmon.services import InfluxDB, Mosquitto, Postgres, discard_service, make_service_dir
 from storage.records import Database
 from tests.integration.ingest_helpers import DEVICES, Publisher, count_points, load_assets, stored_points, wait_for
 
@@ -40,10 +40,16 @@ class Serve:
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
+        self.launch()
+        self.wait_answering()
+
+    def launch(self) -> None:
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "facmon.cli", "--log-level", "info", "serve", "--config", str(self.config)],
                 cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+
+    def wait_answering(self) -> None:
         wait_for(self._answers, 90, f"facmon serve to answer /healthz (log: {self.log})")
 
     def _answers(self) -> bool:
@@ -87,15 +93,18 @@ class Serve:
         return self.log.read_text(errors="replace")[-3000:]
 
 
-def write_config(folder: Path, mqtt: tuple[str, int], influx_url: str | None, database: str, site: str) -> Serve:
-    """The TOML of one instance (records in SQLite, its own spool) with its site's pumps registered."""
-    records = f"sqlite:///{folder / 'records.sqlite3'}"
-    db = Database(records)
-    db.upgrade()
-    db.assets.upsert_site(Site(site, site))
-    for asset in load_assets(DEVICES, site):
-        db.assets.upsert_asset(asset)
-    db.dispose()
+def write_config(folder: Path, mqtt: tuple[str, int], influx_url: str | None, database: str, site: str,
+                 records: str | None = None) -> Serve:
+    """The TOML of one instance (its own spool; records in SQLite with its site's pumps registered, unless
+    ``records`` names another database)."""
+    if records is None:
+        records = f"sqlite:///{folder / 'records.sqlite3'}"
+        db = Database(records)
+        db.upgrade()
+        db.assets.upsert_site(Site(site, site))
+        for asset in load_assets(DEVICES, site):
+            db.assets.upsert_asset(asset)
+        db.dispose()
     telemetry = (f'backend = "influxdb"\ninflux_url = "{influx_url}"\ninflux_database = "{database}"'
                  if influx_url else f'backend = "sqlite"\nsqlite_path = "{folder / "telemetry.sqlite3"}"')
     port = free_port()
@@ -228,6 +237,31 @@ def test_started_while_the_broker_is_down_it_reports_degraded_and_connects_when_
             publisher.close()
     finally:
         exit_code = serve.stop()
+    assert exit_code == 0, serve.tail()
+
+
+def test_started_while_postgresql_is_down_it_waits_then_serves_and_is_unready_while_postgresql_restarts(
+        mosquitto: Any, unique_site: str, tmp_path: Path) -> None:
+    postgres = Postgres(make_service_dir("postgres"))  # its port is chosen; not started yet
+    serve = write_config(tmp_path, (mosquitto.host, mosquitto.port), None, "", unique_site,
+                         records=postgres.url_for("postgres"))
+    try:
+        serve.launch()
+        wait_for(lambda: "records database unreachable" in serve.tail(), 60, "serve to wait for PostgreSQL")
+        assert serve.process is not None
+        assert serve.process.poll() is None  # waiting, not exited
+        postgres.start()
+        serve.wait_answering()
+        assert serve.health()["status"] == "ok"
+        postgres.stop()  # for a moment, while running: alive, degraded, not ready
+        wait_for(lambda: httpx.get(f"{serve.url}/readyz", timeout=5).status_code == 503, 30, "/readyz 503")
+        assert serve.health()["down"] == ["records_database"]
+        postgres.start()
+        wait_for(lambda: httpx.get(f"{serve.url}/readyz", timeout=5).status_code == 200, 30, "/readyz 200")
+        assert serve.health()["status"] == "ok"
+    finally:
+        exit_code = serve.stop()
+        discard_service(postgres)
     assert exit_code == 0, serve.tail()
 
 
