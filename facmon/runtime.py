@@ -108,6 +108,7 @@ class Runtime:
     planning: PlanningService | None = None
     partition: PartitionLease | None = None  # this process's partition lease, when it has taken one
     lost: str | None = None  # why the process gave its partition up (it then exits to stand by again)
+    on_lost: Callable[[], None] = field(default=lambda: os.kill(os.getpid(), signal.SIGTERM))  # `facmon serve` stops
     dependencies: Dependencies | None = None  # broker, store, database: /healthz, /readyz, facmon_dependency_up
     _threads: list[Any] = field(default_factory=list)
     _stopping: threading.Event = field(default_factory=threading.Event)
@@ -179,7 +180,7 @@ class Runtime:
         self.lost = reason
         if self._consumer is not None:
             self._consumer.stop()
-        os.kill(os.getpid(), signal.SIGTERM)
+        self.on_lost()
 
     def _start_ingest(self) -> None:
         ownership = self._ownership
@@ -241,7 +242,7 @@ class Runtime:
 
     def _lose_scheduler(self, reason: str) -> None:
         self.lost = f"scheduler: {reason}"
-        os.kill(os.getpid(), signal.SIGTERM)
+        self.on_lost()
 
     def _run_scheduler(self) -> None:
         forecasting = Periodic("predictor", self.clock.wall_seconds(self.settings.predictor.interval_s),
