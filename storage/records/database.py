@@ -34,6 +34,7 @@ from storage.records.work_orders import WorkOrderRepository
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+CONNECT_TIMEOUT_S = 10  # libpq's connect_timeout, in whole seconds
 POOL_SIZE = 20  # connections kept open to PostgreSQL (as many again may open under a burst)
 
 
@@ -96,7 +97,10 @@ class Database:
             # Keep as many connections open as the API's worker threads use under load: with SQLAlchemy's
             # default (5 kept, 10 more opened and closed again) every burst paid ~100 ms connects
             # (facmon bench api: p50 176 ms on PostgreSQL).
-            self.engine = create_engine(url, pool_pre_ping=True, pool_size=POOL_SIZE, max_overflow=POOL_SIZE)
+            # A bounded connect: a database host that drops packets must not hang a health probe or a request
+            # for the kernel's TCP timeout (minutes); it is reported unreachable and tried again.
+            self.engine = create_engine(url, pool_pre_ping=True, pool_size=POOL_SIZE, max_overflow=POOL_SIZE,
+                                        connect_args={"connect_timeout": CONNECT_TIMEOUT_S})
         if self.engine.dialect.name == "sqlite":
             _prepare_sqlite(self.engine)
         sessions = sessionmaker(self.engine, expire_on_commit=False)

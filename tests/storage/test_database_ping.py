@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+import time
 from pathlib import Path
 from typing import Any
 
@@ -9,7 +11,7 @@ import pytest
 
 from core.errors import ConfigError, ServiceUnavailable
 from facmon.broker import free_port
-from storage.records import Database
+from storage.records import Database, database
 
 
 def test_a_sqlite_file_answers(tmp_path: Path) -> None:
@@ -45,3 +47,19 @@ def test_a_database_that_does_not_exist_is_a_configuration_error(postgres: Any) 
             db.ping()
     finally:
         db.dispose()
+
+
+def test_a_server_that_never_answers_is_unavailable_after_the_connect_timeout(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A host that accepts and then says nothing (a hung server, a half-open path) must not hang the health
+    watch for the kernel's TCP timeout."""
+    monkeypatch.setattr(database, "CONNECT_TIMEOUT_S", 2)  # libpq's smallest
+    with socket.create_server(("127.0.0.1", 0)) as silent:
+        db = Database(f"postgresql+psycopg://postgres@127.0.0.1:{silent.getsockname()[1]}/facmon")
+        started = time.monotonic()
+        try:
+            with pytest.raises(ServiceUnavailable):
+                db.ping()
+        finally:
+            db.dispose()
+    assert time.monotonic() - started < 6
