@@ -1,0 +1,41 @@
+"""What the deployment tests share: where the files are, reading them, and facmon's settings as a process
+started with a file's configuration and environment would load them (through ``core.settings``)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+from unittest import mock
+
+import yaml
+
+from core.settings import Settings, load_settings
+
+ROOT = Path(__file__).parents[2]
+DEPLOY = ROOT / "deploy"
+K8S = DEPLOY / "k8s"
+
+
+def read_yaml(path: Path) -> Any:
+    return yaml.safe_load(path.read_text())
+
+
+def read_documents(path: Path) -> list[dict[str, Any]]:
+    return [document for document in yaml.safe_load_all(path.read_text()) if document]
+
+
+@contextmanager
+def facmon_environment(env: Mapping[str, str]) -> Iterator[None]:
+    """Exactly ``env`` as the FACMON_* variables (the test's own FACMON_* variables put aside)."""
+    kept = {name: value for name, value in os.environ.items() if not name.startswith("FACMON_")}
+    with mock.patch.dict(os.environ, {**kept, **env}, clear=True):
+        yield
+
+
+def settings_of(config: Path, env: Mapping[str, str]) -> Settings:
+    """The settings ``facmon serve --config config`` loads with ``env`` (a ConfigError fails the test)."""
+    with facmon_environment(env):
+        return load_settings(config)
