@@ -12,9 +12,10 @@ import zipfile
 from pathlib import Path
 
 import dockerfile
+import pytest
 from docker.utils.build import exclude_paths
 
-from tests.deploy.deployment import DEPLOY, ROOT, settings_of
+from tests.deploy.deployment import DEPLOY, K8S, ROOT, read_documents, settings_of
 
 DOCKERFILE = DEPLOY / "Dockerfile"
 BUILD_TOOLS = ("gcc", "build-essential", "apt-get", "make ", "git ")
@@ -54,22 +55,32 @@ def test_the_final_stage_runs_as_a_non_root_user_and_checks_healthz() -> None:
     assert user not in ("root", "0")
     check = " ".join(commands["HEALTHCHECK"])
     assert "/healthz" in check
-    assert "FACMON_API__PORT" in check
+    assert "FACMON_API__PORT" in check  # another port than the default is followed
     assert commands["ENTRYPOINT"] == ("facmon",)
     assert not [line for command in final if command.cmd == "RUN" for line in command.value
                 if any(tool in line for tool in BUILD_TOOLS)]
     assert [command.value for command in final if command.cmd == "COPY"] == [("/opt/facmon", "/opt/facmon")]
 
 
-def test_the_image_environment_is_valid_facmon_settings(tmp_path: Path) -> None:
-    [env] = [command.value for command in stages()[-1] if command.cmd == "ENV"]
-    variables = dict(zip(env[::2], env[1::2], strict=True))
-    config = tmp_path / "facmon.toml"
-    config.write_text("")
-    loaded = settings_of(config, {name: value for name, value in variables.items() if name.startswith("FACMON_")})
+@pytest.mark.parametrize("config", ["compose", "kubernetes"])
+def test_the_image_leaves_settings_to_the_file_which_uses_its_port_and_spool_volume(
+        tmp_path: Path, config: str) -> None:
+    commands = stages()[-1]
+    [env] = [command.value for command in commands if command.cmd == "ENV"]
+    assert not [name for name in env[::2] if name.startswith("FACMON_")]  # they would override the file
+    if config == "compose":
+        path = DEPLOY / "facmon.toml"
+    else:
+        path = tmp_path / "facmon.toml"
+        [configmap] = read_documents(K8S / "configmap.yaml")
+        path.write_text(configmap["data"]["facmon.toml"])
+    loaded = settings_of(path, {})
+    [volume] = [command.value for command in commands if command.cmd == "VOLUME"]
+    [port] = [command.value for command in commands if command.cmd == "EXPOSE"]
+    assert (str(loaded.collector.spool_dir),) == volume
+    assert (str(loaded.api.port),) == port
     assert loaded.api.host == "0.0.0.0"
     assert loaded.auth.required
-    assert str(loaded.collector.spool_dir) in variables["FACMON_COLLECTOR__SPOOL_DIR"]
 
 
 def test_the_build_copies_every_package_and_the_context_holds_them() -> None:
