@@ -11,6 +11,7 @@ from typing import Any
 from unittest import mock
 
 import yaml
+from pydantic import BaseModel
 
 from core.settings import Settings, load_settings
 
@@ -35,7 +36,26 @@ def facmon_environment(env: Mapping[str, str]) -> Iterator[None]:
         yield
 
 
+def unknown_names(env: Mapping[str, str]) -> list[str]:
+    """FACMON_* variables that name no setting. pydantic-settings refuses an unknown field of a known section
+    but ignores an unknown section (``FACMON_PARTITON__INDEX``): this finds both."""
+    unknown = []
+    for name in env:
+        model: type[BaseModel] = Settings
+        for part in name.removeprefix("FACMON_").lower().split("__"):
+            field = model.model_fields.get(part)
+            if field is None:
+                unknown.append(name)
+                break
+            annotation = field.annotation
+            if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+                model = annotation
+    return unknown
+
+
 def settings_of(config: Path, env: Mapping[str, str]) -> Settings:
-    """The settings ``facmon serve --config config`` loads with ``env`` (a ConfigError fails the test)."""
+    """The settings ``facmon serve --config config`` loads with ``env``; every variable must name a setting
+    (an unknown one, or a ConfigError, fails the test)."""
+    assert not unknown_names(env), f"no such setting: {unknown_names(env)}"
     with facmon_environment(env):
         return load_settings(config)

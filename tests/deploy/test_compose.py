@@ -14,7 +14,7 @@ import pytest
 from core.partitions import Ownership, coverage
 from core.settings import Settings
 from simulators.portfolio import load_portfolio
-from tests.deploy.deployment import DEPLOY, read_yaml, settings_of
+from tests.deploy.deployment import DEPLOY, read_yaml, settings_of, unknown_names
 
 COMPOSE = DEPLOY / "compose.yaml"
 CONFIG_IN_CONTAINER = "/etc/facmon/facmon.toml"
@@ -85,6 +85,12 @@ def test_every_facmon_service_loads_its_settings_from_the_file_and_its_environme
         assert loaded.mqtt.host in compose()["services"]
         assert loaded.telemetry.influx_url.removeprefix("http://").split(":")[0] in compose()["services"]
         assert loaded.database.url.split("@")[1].split("/")[0] in compose()["services"]
+
+
+def test_a_misspelt_variable_is_caught_even_where_pydantic_settings_ignores_it() -> None:
+    assert unknown_names({"FACMON_PARTITON__INDEX": "0", "FACMON_PARTITION__INDXE": "0", "FACMON_PORTFOLIO": "x",
+                          "FACMON_PARTITION__INDEX": "0", "FACMON_DATABASE__URL": "x"}) == [
+        "FACMON_PARTITON__INDEX", "FACMON_PARTITION__INDXE"]
 
 
 def test_two_partitions_have_distinct_indexes_below_their_count_and_cover_every_site_once() -> None:
