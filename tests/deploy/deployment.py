@@ -18,6 +18,7 @@ from core.settings import Settings, load_settings
 ROOT = Path(__file__).parents[2]
 DEPLOY = ROOT / "deploy"
 K8S = DEPLOY / "k8s"
+COMPOSE = DEPLOY / "compose.yaml"
 
 
 def read_yaml(path: Path) -> Any:
@@ -59,3 +60,14 @@ def settings_of(config: Path, env: Mapping[str, str]) -> Settings:
     assert not unknown_names(env), f"no such setting: {unknown_names(env)}"
     with facmon_environment(env):
         return load_settings(config)
+
+
+def compose_services() -> dict[str, dict[str, Any]]:
+    """deploy/compose.yaml's services (YAML anchors and merge keys resolved)."""
+    return read_yaml(COMPOSE)["services"]  # type: ignore[no-any-return]
+
+
+def service_environment(name: str) -> dict[str, str]:
+    """The FACMON_* environment compose gives service ``name`` (e.g. ``ingest-0``), to start the same process
+    outside a container with deploy/facmon.toml: add only the hosts, ports and directories of the machine."""
+    return {key: str(value) for key, value in compose_services()[name].get("environment", {}).items()}

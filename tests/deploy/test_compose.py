@@ -14,9 +14,8 @@ import pytest
 from core.partitions import Ownership, coverage
 from core.settings import Settings
 from simulators.portfolio import load_portfolio
-from tests.deploy.deployment import DEPLOY, read_yaml, settings_of, unknown_names
+from tests.deploy.deployment import COMPOSE, DEPLOY, read_yaml, service_environment, settings_of, unknown_names
 
-COMPOSE = DEPLOY / "compose.yaml"
 CONFIG_IN_CONTAINER = "/etc/facmon/facmon.toml"
 
 
@@ -42,8 +41,9 @@ def config_file(service: dict[str, Any]) -> Path:
     return DEPLOY / bind_mounts(service)[CONFIG_IN_CONTAINER]
 
 
-def settings(service: dict[str, Any]) -> Settings:
-    return settings_of(config_file(service), service.get("environment", {}))
+def settings(name: str) -> Settings:
+    """What compose service ``name``'s facmon process loads."""
+    return settings_of(config_file(compose()["services"][name]), service_environment(name))
 
 
 def servers() -> dict[str, dict[str, Any]]:
@@ -52,7 +52,7 @@ def servers() -> dict[str, dict[str, Any]]:
 
 
 def partitions() -> dict[str, dict[str, Any]]:
-    return {name: service for name, service in servers().items() if "ingest" in settings(service).serve.roles}
+    return {name: service for name, service in servers().items() if "ingest" in settings(name).serve.roles}
 
 
 def validate_compose_file(path: Path) -> subprocess.CompletedProcess[str]:
@@ -77,8 +77,8 @@ def test_the_schema_check_refuses_a_misspelt_key(tmp_path: Path) -> None:
 def test_every_facmon_service_loads_its_settings_from_the_file_and_its_environment() -> None:
     services = facmon_services()
     assert set(services) >= {"migrate", "ingest-0", "ingest-1", "ingest-0-standby", "ingest-1-standby", "api"}
-    for service in services.values():
-        loaded = settings(service)
+    for name in services:
+        loaded = settings(name)
         assert loaded.database.url.startswith("postgresql+psycopg://")
         assert loaded.telemetry.backend == "influxdb"
         assert loaded.events.channel == "postgresql"
@@ -94,7 +94,7 @@ def test_a_misspelt_variable_is_caught_even_where_pydantic_settings_ignores_it()
 
 
 def test_two_partitions_have_distinct_indexes_below_their_count_and_cover_every_site_once() -> None:
-    primaries = {name: settings(service).partition for name, service in partitions().items()
+    primaries = {name: settings(name).partition for name, service in partitions().items()
                  if "standby" not in service.get("profiles", [])}
     assert sorted(partition.name for partition in primaries.values()) == ["p0-of-2", "p1-of-2"]
     for partition in primaries.values():
@@ -118,14 +118,16 @@ def test_each_partition_has_its_own_spool_and_its_standby_shares_it_with_the_sam
         standby = services[f"{name}-standby"]
         assert standby["profiles"] == ["standby"]
         assert bind_mounts(standby)[spool] == bind_mounts(primary)[spool]
-        assert settings(standby).model_dump() == settings(primary).model_dump()
-        assert str(settings(primary).collector.spool_dir) == spool
+        assert settings(f"{name}-standby").model_dump() == settings(name).model_dump()
+        assert str(settings(name).collector.spool_dir) == spool
 
 
 def test_the_api_process_runs_the_api_and_the_scheduler_and_no_partition() -> None:
     api = compose()["services"]["api"]
-    loaded = settings(api)
+    loaded = settings("api")
     assert sorted(loaded.serve.roles) == ["api", "scheduler"]
+    assert loaded.partition.index is None
+    assert not loaded.partition.sites
     assert loaded.auth.required  # it listens beyond loopback
     assert f"{loaded.api.port}:{loaded.api.port}" in api["ports"]
 
@@ -140,7 +142,7 @@ def test_services_are_health_checked_and_start_after_what_they_need() -> None:
     assert facmon_services()["migrate"]["command"][:2] == ["db", "upgrade"]
     for name, service in servers().items():
         assert service["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
-        port = settings(service).api.port
+        port = settings(name).api.port
         assert f"127.0.0.1:{port}/healthz" in " ".join(service["healthcheck"]["test"]), name
 
 
