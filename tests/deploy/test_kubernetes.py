@@ -11,7 +11,9 @@ from typing import Any
 import kubernetes_validate
 import pytest
 
+from core.partitions import Ownership, coverage
 from core.settings import Settings
+from simulators.portfolio import load_portfolio
 from tests.deploy.deployment import K8S, read_documents, read_yaml, settings_of
 
 MANIFESTS = sorted(path for path in K8S.glob("*.yaml") if path.name != "kustomization.yaml")
@@ -89,6 +91,22 @@ def test_each_ordinal_of_the_statefulset_is_a_distinct_partition_below_the_count
         names.add(loaded.partition.name)
     assert len(names) == replicas
     assert statefulset["spec"]["podManagementPolicy"] == "Parallel"
+
+
+def test_the_partitions_cover_every_site_of_the_configured_portfolio_once(tmp_path: Path) -> None:
+    spec = container("StatefulSet", "facmon-ingest")
+    partitions = [settings(tmp_path, spec, ordinal).partition
+                  for ordinal in range(resources()["StatefulSet", "facmon-ingest"]["spec"]["replicas"])]
+    data = resources()["ConfigMap", "facmon-config"]["data"]
+    mounts = {mount["name"]: mount["mountPath"] for mount in spec["volumeMounts"]}
+    portfolio_path = settings(tmp_path, spec, 0).portfolio
+    assert portfolio_path is not None
+    assert portfolio_path.parent == Path(mounts["config"])  # the ConfigMap's key, mounted beside facmon.toml
+    (tmp_path / portfolio_path.name).write_text(data[portfolio_path.name])
+    sites = [site.id for site in load_portfolio(tmp_path / portfolio_path.name).sites]
+    claims = {partition.name: Ownership.of(partition) for partition in partitions}
+    assert coverage(claims, sites).complete
+    assert all(claim.owned(sites) for claim in claims.values())  # the example gives every partition a site
 
 
 def test_the_spool_claim_is_mounted_where_the_collector_spools(tmp_path: Path) -> None:
