@@ -9,7 +9,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.orm import sessionmaker
@@ -35,6 +35,7 @@ from storage.records.work_orders import WorkOrderRepository
 MIGRATIONS = Path(__file__).parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 CONNECT_TIMEOUT_S = 10  # libpq's connect_timeout, in whole seconds
+MIGRATION_LOCK = 0x666D6F6E  # "fmon": the PostgreSQL advisory lock held while migrating
 POOL_SIZE = 20  # connections kept open to PostgreSQL (as many again may open under a burst)
 
 
@@ -149,6 +150,10 @@ class Database:
                 _driver_execute(connection, "PRAGMA foreign_keys=OFF")
             try:
                 with connection.begin():
+                    if not sqlite:
+                        # Processes of a deployment starting together migrate one after another: the others
+                        # wait here, then find the schema at head (SQLite's BEGIN IMMEDIATE serialises alike).
+                        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
                     command.upgrade(alembic_config(connection), "head")
             finally:
                 if sqlite:

@@ -10,7 +10,9 @@ from typing import Any
 
 import kubernetes_validate
 import pytest
+from fastapi.routing import APIRoute
 
+from api.routes import health
 from core.partitions import Ownership, coverage
 from core.settings import Settings
 from simulators.portfolio import load_portfolio
@@ -132,9 +134,13 @@ def test_probes_ask_healthz_on_the_port_facmon_listens_on(tmp_path: Path, worklo
     spec = container(*workload)
     ports = {port["name"]: port["containerPort"] for port in spec["ports"]}
     loaded = settings(tmp_path, spec, 0)
-    for probe in ("startupProbe", "livenessProbe", "readinessProbe"):
+    # Alive while the process runs, even degraded; ready only while the records database answers.
+    paths = {"startupProbe": "/healthz", "livenessProbe": "/healthz", "readinessProbe": "/readyz"}
+    served = {route.path for route in health.router.routes if isinstance(route, APIRoute)}
+    for probe, path in paths.items():
         check = spec[probe]["httpGet"]
-        assert check["path"] == "/healthz"
+        assert check["path"] == path
+        assert path in served  # what every process serves, with or without the api role
         assert ports[check["port"]] == loaded.api.port
     assert loaded.api.host == "0.0.0.0"
 

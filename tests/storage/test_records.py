@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import secrets
 import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, TypeVar
@@ -456,3 +458,20 @@ def test_datetimes_come_back_aware_utc_with_microseconds(db: Database) -> None:
 def test_naive_datetimes_are_refused(db: Database) -> None:
     with pytest.raises(Exception, match="naive"):
         db.alarms.raise_alarm("r1", "p1", "s1", Severity.LOW, "m", datetime(2026, 1, 1))  # noqa: DTZ001
+
+
+def test_processes_starting_together_migrate_one_after_another(postgres: Any) -> None:
+    """Four processes' worth of Database objects upgrade an empty PostgreSQL database at once: none fails."""
+    name = f"t_race_{secrets.token_hex(4)}"
+    postgres.create_database(name)
+    databases = [Database(postgres.url_for(name)) for _ in range(4)]
+    try:
+        with ThreadPoolExecutor(len(databases)) as pool:
+            list(pool.map(Database.upgrade, databases))
+        with databases[0].engine.connect() as connection:
+            head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+            assert MigrationContext.configure(connection).get_current_revision() == head
+    finally:
+        for database in databases:
+            database.dispose()
+        postgres.drop_database(name)
