@@ -237,3 +237,32 @@ def test_a_partition_ticks_and_falls_silent_over_its_own_sites_only(db: Database
     [silent] = [a for a in db.alarms.list() if a.rule_id == "portfolio_silent"]
     assert (silent.asset_id, silent.site_id) == (f"portfolio/{PARTITION}", "facmon")
     assert f"1 sites of partition {PARTITION}" in silent.message
+
+
+def test_an_outage_alarm_open_at_the_checkpoint_is_cleared_by_the_successor(db: Database) -> None:
+    first = Instance(db)
+    first.service.collector_status(True, False)
+    first.service.collector_status(False, False)  # the broker is lost: the collector's own alarm
+    [outage] = db.alarms.list()
+    assert outage.asset_id == f"collector/{PARTITION}"
+    first.service.checkpoint()
+    second = Instance(db)
+    assert second.service.restore()
+    second.service.collector_status(True, False)  # the successor's collector is connected from the start
+    [after] = db.alarms.list()
+    assert after.id == outage.id
+    assert not after.state.is_active  # a fresh gate would see no change: the alarm would stay open for good
+    assert second.service.holding_absence  # absence rules wait for the grace period, as after any outage
+
+
+def test_a_site_moved_away_is_forgotten_with_its_timers(db: Database) -> None:
+    instance = Instance(db)
+    engine = instance.service.engine
+    engine.register([Asset("pump-0", "site-a", AssetKind.PUMP, "pump-0"),
+                     Asset("pump-9", "site-b", AssetKind.PUMP, "pump-9")])
+    instance.feed(reading(0, vibration_mm_s=9.0), reading(0, "pump-9", site="site-b", vibration_mm_s=9.0))
+    engine.retain({"site-a"})
+    assert instance.service.sites == {"site-a"}
+    assert engine.state("vib_high", "pump-9") is None
+    assert engine.state("vib_high", "pump-0") is not None
+    assert "pump-9" not in engine.snapshot()["assets"]
