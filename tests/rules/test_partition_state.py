@@ -25,12 +25,12 @@ TTL = timedelta(seconds=15)
 PARTITION = "p0-of-2"
 RULES = parse_rules("""
 rules:
-  - id: vib_high
+  - id: vib_sustained
     applies_to: pump
     when: "vibration_mm_s > 7.1"
     for: 10m
     severity: high
-    message: "vibration {vibration_mm_s}"
+    message: "sustained vibration {vibration_mm_s} mm/s"
     work_order: {kind: corrective, priority: urgent, title: "Check {asset}"}
   - id: vib_now
     applies_to: pump
@@ -151,7 +151,7 @@ def test_a_stale_instance_cannot_overwrite_the_checkpoint(db: Database) -> None:
         db.checkpoints.save(PARTITION, {"stale": True}, T0, epoch=1)
     restored = Instance(db)
     assert restored.service.restore()
-    state = restored.service.engine.state("vib_high", "pump-0")
+    state = restored.service.engine.state("vib_sustained", "pump-0")
     assert state is not None
     assert state.pending_since == T0
 
@@ -166,7 +166,7 @@ def test_a_half_elapsed_on_delay_completes_on_time_after_a_takeover_without_a_se
     assert new.service.restore()
     new.feed(*(reading(m, vibration_mm_s=9.0) for m in range(6, 11)))
     [alarm] = db.alarms.list()
-    assert (alarm.rule_id, alarm.started_at) == ("vib_high", T0 + timedelta(minutes=10))
+    assert (alarm.rule_id, alarm.started_at) == ("vib_sustained", T0 + timedelta(minutes=10))
     new.service.checkpoint()
     again = Instance(db, take(db, "new", T0 + timedelta(minutes=11)))
     assert again.service.restore()
@@ -263,6 +263,6 @@ def test_a_site_moved_away_is_forgotten_with_its_timers(db: Database) -> None:
     instance.feed(reading(0, vibration_mm_s=9.0), reading(0, "pump-9", site="site-b", vibration_mm_s=9.0))
     engine.retain({"site-a"})
     assert instance.service.sites == {"site-a"}
-    assert engine.state("vib_high", "pump-9") is None
-    assert engine.state("vib_high", "pump-0") is not None
+    assert engine.state("vib_sustained", "pump-9") is None
+    assert engine.state("vib_sustained", "pump-0") is not None
     assert "pump-9" not in engine.snapshot()["assets"]
