@@ -83,7 +83,7 @@ class AlarmEffects:
                 else:
                     self._clear(rule, reading, transition)
         except Fenced as error:
-            self._rec.counts["fenced"] += 1
+            self._rec.refused(error)
             log.warning("%s of %s on %s not recorded: %s", transition.kind, rule.id, reading.asset_id, error)
         except Exception:
             self._rec.counts["errors"] += 1
@@ -206,7 +206,7 @@ class AlarmEffects:
                 self.orders.open_owed(released, at, self.rules)
             return True
         except Fenced as error:
-            self._rec.counts["fenced"] += 1
+            self._rec.refused(error)
             log.warning("dependents of alarm %s not released: %s", cause_id, error)
         except Exception:
             self._rec.counts["errors"] += 1

@@ -8,6 +8,7 @@ from contextlib import contextmanager
 
 from core.clock import Clock
 from core.domain import Alarm
+from core.errors import Fenced
 from core.events import EventBus
 from rules.alarm_events import CHANGED, alarm_json
 from storage.records import Database
@@ -32,6 +33,13 @@ class Recorder:
         self.clock = clock
         self.fence: Lease | None = None
         self.counts = dict.fromkeys(COUNTERS, 0)
+        self.on_fenced: Callable[[str], object] | None = None  # told why, at each refused write
+
+    def refused(self, error: Fenced) -> None:
+        """A write was refused because another instance holds the partition: counted, and the runtime told."""
+        self.counts["fenced"] += 1
+        if self.on_fenced is not None:
+            self.on_fenced(str(error))
 
     @contextmanager
     def unit(self, fenced: bool = True) -> Iterator[UnitOfWork]:

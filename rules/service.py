@@ -92,6 +92,16 @@ class RulesService:
         self._rec.fence = lease
 
     @property
+    def on_fenced(self) -> Callable[[str], object] | None:
+        """Called (with the reason) when a write is refused because another instance holds the partition:
+        the runtime can give the partition up at once instead of at its next lease renewal."""
+        return self._rec.on_fenced
+
+    @on_fenced.setter
+    def on_fenced(self, action: Callable[[str], object] | None) -> None:
+        self._rec.on_fenced = action
+
+    @property
     def sites(self) -> frozenset[str] | None:
         """The sites this service evaluates: None (every site) for the partition ``all``, else those
         registered with the engine."""
@@ -139,7 +149,7 @@ class RulesService:
         try:
             action(now)
         except Fenced as error:
-            self._rec.counts["fenced"] += 1
+            self._rec.refused(error)
             log.warning("rules of partition %s: %s", self.partition, error)
 
     def _absence_watermark(self, now: datetime) -> datetime:
@@ -231,8 +241,8 @@ class RulesService:
                         "collector": self.health.snapshot()}
         try:
             self._checkpoints.save(snapshot, self._clock.now())
-        except Fenced:
-            self._rec.counts["fenced"] += 1
+        except Fenced as error:
+            self._rec.refused(error)
             raise
 
     def restore(self) -> bool:

@@ -126,8 +126,12 @@ def test_a_raise_with_its_order_commits_together_and_is_announced_after(db: Data
 def test_a_stale_instance_cannot_record_an_alarm_its_successor_can(db: Database) -> None:
     old = Instance(db, take(db, "old", T0))
     new = Instance(db, take(db, "new", T0 + timedelta(minutes=1)))  # the old lease expired: taken over
+    reasons: list[str] = []
+    old.service.on_fenced = reasons.append  # the runtime gives the partition up at the first refusal
     old.feed(*(reading(m, vibration_mm_s=25.0) for m in range(2)))
     assert db.alarms.count() == 0
+    assert reasons
+    assert "epoch 1 of old is over" in reasons[0]
     assert old.service.stats()["fenced"] >= 1
     assert old.service.stats()["alarms_raised"] == 0
     assert [e for e in old.events if e.topic.startswith("alarm.")] == []
