@@ -39,7 +39,7 @@ UNDER_WAY = tuple(status for status in WorkOrderStatus if status.occupies_asset)
 ASSET_ORDERS_UNDER_WAY = 50
 TOGGLES_KEPT = 16
 
-AbsenceCause = Callable[[datetime, datetime], "int | None"]  # (now, event time) -> the alarm explaining absence
+AbsenceCause = Callable[[datetime, datetime], int | None]  # (now, event time) -> the alarm explaining absence
 
 
 def cause_map(rules: Iterable[Rule]) -> dict[str, frozenset[str]]:
