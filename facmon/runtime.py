@@ -26,9 +26,11 @@ from core.clock import Clock, WallClock
 from core.domain import Asset, Site
 from core.errors import ServiceUnavailable
 from core.events import STOPPING, EventBus
+from core.health import BROKER, Dependencies
 from core.partitions import Ownership
 from core.settings import ROLES, Settings
 from core.zones import parse_zone
+from facmon.dependencies import dependency_exposition, dependency_watch, wait_for_database, watched_dependencies
 from facmon.partitioning import SCHEDULER_LEASE, CoverageWatch, PartitionLease, owned_registry
 from facmon.periodic import Periodic
 from people.accounts import Accounts, policy_of
@@ -107,6 +109,7 @@ class Runtime:
     partition: PartitionLease | None = None  # this process's partition lease, when it has taken one
     lost: str | None = None  # why the process gave its partition up (it then exits to stand by again)
     on_lost: Callable[[], None] = field(default=lambda: os.kill(os.getpid(), signal.SIGTERM))  # `facmon serve` stops
+    dependencies: Dependencies | None = None  # broker, store, database: /healthz, /readyz, facmon_dependency_up
     _threads: list[Any] = field(default_factory=list)
     _stopping: threading.Event = field(default_factory=threading.Event)
     _scheduler: PartitionLease | None = None
@@ -141,7 +144,18 @@ class Runtime:
             else:  # a standby waits for the lease without holding up the API's health answers
                 self._threads.append(_Started(threading.Thread(target=self._take_partition, name="partition",
                                                                daemon=True)))
+        self._watch_dependencies()
         self._start_api(full="api" in roles)
+
+    def _watch_dependencies(self) -> None:
+        """Probe the records database, the telemetry store and (once ingesting) the broker every few seconds:
+        /healthz, /readyz, facmon_dependency_up and own alarms (facmon/dependencies.py)."""
+        if self.dependencies is None:
+            return
+        watch = dependency_watch(self.dependencies, self.db, self.bus, self.clock, self.settings.partition.name,
+                                 timedelta(seconds=self.settings.collector.lag_threshold_s))
+        watch.start()
+        self._threads.append(watch)
 
     @property
     def _ownership(self) -> Ownership:
@@ -198,7 +212,9 @@ class Runtime:
         self._consumer = MqttConsumer(mqtt, self.ingest.receive_many, self.ingest.connection_changed)
         self._consumer.set_sites(None if ownership.everything else [site.id for site in sites])
         self.ingest.attach(self._consumer.ack_many, self._consumer.publish)
-        self._consumer.start()
+        self._consumer.start()  # a broker that is down is retried in the background
+        if self.dependencies is not None:
+            self.dependencies.add(BROKER, self._consumer.probe)
 
     def _refresh_sites(self) -> None:
         """Sites added to the registry since the start: their devices are judged and subscribed. (A site
@@ -318,8 +334,10 @@ class Runtime:
                           "bytes": ingest.spool.size_bytes()}}
 
     def metrics(self) -> bytes:
-        """The collector's Prometheus exposition (empty before this process ingests: a standby)."""
-        return b"" if self._ingest is None else self._ingest.metrics.exposition()
+        """The collector's Prometheus exposition (empty before this process ingests: a standby) and
+        ``facmon_dependency_up``."""
+        collector = b"" if self._ingest is None else self._ingest.metrics.exposition()
+        return collector + (b"" if self.dependencies is None else dependency_exposition(self.dependencies))
 
     def new_decoder(self) -> Decoder:
         """A fresh Decoder with the configured limits (for dead-letter reprocessing)."""
@@ -337,6 +355,7 @@ class Runtime:
             cors_origins=tuple(api.cors_origins),
             decoder=self.new_decoder,  # dead-letter reprocessing
             metrics=self.metrics,  # GET /metrics
+            health=self.dependencies.report if self.dependencies is not None else None,  # /healthz, /readyz
             notifier=self.notifier,
             complaints=ComplaintDesk(self.db, self.book, self.bus, self.clock,
                                      respond_due=self.sla.policy.respond_due if self.sla is not None else None),
@@ -367,8 +386,9 @@ def build_runtime(settings: Settings, clock: Clock) -> Runtime:
     """Open the stores, migrate the database and wire the parts (nothing runs until ``start``)."""
     bus = EventBus()
     db = Database(settings.database.url)
+    wait_for_database(db)  # PostgreSQL down for a moment at start: wait, do not exit
     db.upgrade()
-    store = open_telemetry_store(settings.telemetry)
+    store = open_telemetry_store(settings.telemetry)  # InfluxDB may be down: its writer retries
     policy = load_policy(settings.sla.policy_file)
     book = WorkOrderBook(db, bus, clock, deadline=policy.first_due)
     dispatch = DispatchService(db, PeopleRecords(db), book, clock)
@@ -393,4 +413,5 @@ def build_runtime(settings: Settings, clock: Clock) -> Runtime:
     planning = planning_service(db, book, clock, dispatch.people, policy, settings.planner,
                                 notices=NoticeBoard(db, bus, clock))
     return Runtime(settings, clock, bus, db, store, book, rules, predictor, make_ingest, emergency=emergency,
-                   dispatch=dispatch, notifier=notifier, sla=sla, inspections=inspections, planning=planning)
+                   dispatch=dispatch, notifier=notifier, sla=sla, inspections=inspections, planning=planning,
+                   dependencies=watched_dependencies(db, store, clock))
