@@ -396,7 +396,8 @@ def build_runtime(settings: Settings, clock: Clock) -> Runtime:
     rules = RulesService(configured_rules(settings), db, book, bus, clock,
                          source=lambda: configured_rules(settings),  # reload from the files
                          time_zone=parse_zone(settings.time_zone),
-                         silence=timedelta(seconds=settings.rules.portfolio_silence_s))
+                         silence=timedelta(seconds=settings.rules.portfolio_silence_s),
+                         partition=settings.partition.name)  # its checkpoint's key and own alarms
     predictor = Predictor(store, db, bus, clock, history=timedelta(days=settings.predictor.history_days))
     collector = settings.collector
 

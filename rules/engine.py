@@ -276,6 +276,20 @@ class RuleEngine:
                 track.frame.interval_s = asset.report_interval_s
                 self._bind(track)
 
+    @property
+    def sites(self) -> frozenset[str]:
+        """The sites registered (``register``): given, or holding a registered asset. A partition registers
+        only the sites it owns, so its site rules, groups (pump pairs) and silence span those."""
+        return frozenset(self._zones) | frozenset(asset.site_id for asset in self._assets.values())
+
+    def retain(self, site_ids: Iterable[str]) -> None:
+        """Forget every site but ``site_ids`` (moved to another partition): its assets, timers and site rules."""
+        keep = set(site_ids)
+        self._zones = {site: zone for site, zone in self._zones.items() if site in keep}
+        self._assets = {key: asset for key, asset in self._assets.items() if asset.site_id in keep}
+        self._tracks = {key: track for key, track in self._tracks.items() if track.site_id in keep}
+        self._sites = {key: tracker for key, tracker in self._sites.items() if key[1].split("/")[0] in keep}
+
     def reload(self, rules: Iterable[Rule]) -> dict[str, int]:
         """Replace the rules without a restart: an unchanged rule (same id and definition) keeps its
         timers, windows and active state; a changed or new one starts from normal. Returns counts."""

@@ -28,6 +28,7 @@ from core.domain import (
 from core.errors import Conflict, InvalidRequest
 from core.events import EventBus
 from storage.records import Database
+from storage.records.sessions import when_committed
 from workorders.codes import check_failure_code
 from workorders.lifecycle import allowed, check_transition
 from workorders.slafile import default_policy
@@ -162,8 +163,8 @@ class WorkOrderBook:
         due_at = self._deadline(kind, priority, site_id, opened_at)
         wo, created = self._db.work_orders.create(kind, priority, title, site_id, asset_id, opened_at, due_at,
                                                   description, alarm_id, actor, source=source, **fields)
-        if created:
-            self._bus.publish(OPENED, work_order_json(wo))
+        if created:  # inside a unit of work (an alarm's effect): announced once it commits
+            when_committed(lambda: self._bus.publish(OPENED, work_order_json(wo)))
         return wo, created
 
     def transition(self, work_order_id: int, step: Step) -> WorkOrder:

@@ -82,20 +82,22 @@ class AlarmFilter:
 class AlarmRepository(Repository):
     def raise_alarm(self, rule_id: str, asset_id: str, site_id: str, severity: Severity, message: str,
                     started_at: datetime) -> tuple[Alarm, bool]:
-        """Create an UNACKNOWLEDGED alarm episode; ``(existing, False)`` if (rule, asset, start) exists."""
-        try:
-            with self._transaction() as session:
-                row = AlarmRow(rule_id=rule_id, asset_id=asset_id, site_id=site_id, severity=severity.value,
-                               state=AlarmState.UNACKNOWLEDGED.value, message=message, started_at=started_at,
-                               occurrences=1)
-                session.add(row)
-                session.flush()
-                session.add(AlarmEventRow(alarm_id=row.id, at=started_at, actor="system", from_state=None,
-                                          to_state=AlarmState.UNACKNOWLEDGED.value, note=message))
+        """Create an UNACKNOWLEDGED alarm episode; ``(existing, False)`` if (rule, asset, start) exists.
+
+        The insert runs in a savepoint, so a taken key leaves an enclosing unit of work usable."""
+        with self._transaction() as session:
+            try:
+                with session.begin_nested():
+                    row = AlarmRow(rule_id=rule_id, asset_id=asset_id, site_id=site_id, severity=severity.value,
+                                   state=AlarmState.UNACKNOWLEDGED.value, message=message, started_at=started_at,
+                                   occurrences=1)
+                    session.add(row)
+                    session.flush()
+                    session.add(AlarmEventRow(alarm_id=row.id, at=started_at, actor="system", from_state=None,
+                                              to_state=AlarmState.UNACKNOWLEDGED.value, note=message))
                 return alarm_from_row(row), True
-        except IntegrityError:
-            # The unique episode key was taken (maybe by a concurrent caller that has committed by now).
-            with self._transaction() as session:
+            except IntegrityError:
+                # The unique episode key was taken (maybe by a concurrent caller that has committed by now).
                 existing = session.scalars(select(AlarmRow).where(
                     AlarmRow.rule_id == rule_id, AlarmRow.asset_id == asset_id,
                     AlarmRow.started_at == started_at)).one_or_none()
@@ -181,22 +183,33 @@ class AlarmRepository(Repository):
                                           to_state=row.state, note=text))
             return alarm_from_row(row)
 
-    def shelf_expired(self, at: datetime) -> builtins.list[Alarm]:
-        """Alarms whose shelf ended at or before ``at``."""
+    def shelf_expired(self, at: datetime, sites: Collection[str] | None = None) -> builtins.list[Alarm]:
+        """Alarms (of ``sites``; None: all) whose shelf ended at or before ``at``."""
         query = select(AlarmRow).where(AlarmRow.shelved_until.is_not(None), AlarmRow.shelved_until <= at)
+        if sites is not None:
+            query = query.where(AlarmRow.site_id.in_(list(sites)))
         with self._transaction() as session:
             return [alarm_from_row(row) for row in session.scalars(query)]
 
     def open_of(self, asset_id: str | None = None, site_id: str | None = None,
-                rule_ids: Collection[str] | None = None) -> builtins.list[Alarm]:
-        """Episodes not back to NORMAL, of an asset and/or a site (and some rules), oldest first."""
+                rule_ids: Collection[str] | None = None, sites: Collection[str] | None = None
+                ) -> builtins.list[Alarm]:
+        """Episodes not back to NORMAL, of an asset and/or a site or ``sites`` (and some rules), oldest first."""
         query = select(AlarmRow).where(AlarmRow.state != AlarmState.NORMAL.value).order_by(AlarmRow.id)
+        if sites is not None:
+            query = query.where(AlarmRow.site_id.in_(list(sites)))
         if asset_id is not None:
             query = query.where(AlarmRow.asset_id == asset_id)
         if site_id is not None:
             query = query.where(AlarmRow.site_id == site_id)
         if rule_ids is not None:
             query = query.where(AlarmRow.rule_id.in_(list(rule_ids)))
+        with self._transaction() as session:
+            return [alarm_from_row(row) for row in session.scalars(query)]
+
+    def suppressed_under(self, cause_id: int) -> builtins.list[Alarm]:
+        """Every alarm suppressed by the alarm ``cause_id``, oldest first (unbounded: a power cut's dependents)."""
+        query = select(AlarmRow).where(AlarmRow.suppressed_by == cause_id).order_by(AlarmRow.id)
         with self._transaction() as session:
             return [alarm_from_row(row) for row in session.scalars(query)]
 

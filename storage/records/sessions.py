@@ -27,6 +27,18 @@ class UnitOfWork:
     def after_commit(self, action: Callable[[], None]) -> None:
         self._after_commit.append(action)
 
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        """A part of the unit that may fail alone: on an error its writes and its ``after_commit`` actions
+        are undone, the rest of the unit stands (the error propagates)."""
+        registered = len(self._after_commit)
+        try:
+            with self.session.begin_nested():
+                yield
+        except BaseException:
+            del self._after_commit[registered:]
+            raise
+
     def committed(self) -> None:
         for action in self._after_commit:
             action()
@@ -38,6 +50,20 @@ _CURRENT: ContextVar[UnitOfWork | None] = ContextVar("facmon_unit_of_work", defa
 
 def current_unit_of_work() -> UnitOfWork | None:
     return _CURRENT.get()
+
+
+def when_committed(action: Callable[[], object]) -> None:
+    """Run ``action`` after the unit of work open on this thread commits, or now if none is open (a bus
+    event for a write: never announced if the write is rolled back)."""
+    work = _CURRENT.get()
+    if work is None:
+        action()
+        return
+
+    def run() -> None:
+        action()
+
+    work.after_commit(run)
 
 
 @contextmanager

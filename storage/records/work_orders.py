@@ -153,33 +153,35 @@ class WorkOrderRepository(Repository):
         if alarm_id is not None:
             fields.setdefault("source", WorkOrderSource.ALARM)
             fields.setdefault("source_ref", f"alarm:{alarm_id}")
-        try:
-            with self._transaction() as session:
-                columns = {"parts": [], "related_assets": [],
-                           **{name: _column_value(value) for name, value in fields.items()}}
-                row = WorkOrderRow(kind=kind.value, priority=priority.value, status=WorkOrderStatus.REQUESTED.value,
-                                   title=title, description=description, site_id=site_id, asset_id=asset_id,
-                                   opened_at=opened_at, due_at=due_at, alarm_id=alarm_id, version=1, recurrences=0,
-                                   **columns)
-                session.add(row)
-                session.flush()
-                session.add(WorkOrderEventRow(work_order_id=row.id, at=opened_at, actor=actor, from_status=None,
-                                              to_status=WorkOrderStatus.REQUESTED.value, note="", data={}))
-                if alarm_id is not None:
-                    session.execute(update(AlarmRow).where(AlarmRow.id == alarm_id)
-                                    .values(work_order_id=row.id))
-                return work_order_from_row(row), True
-        except IntegrityError:
-            if alarm_id is None:
-                raise
-            return self._existing_for_alarm(alarm_id), False
-
-    def _existing_for_alarm(self, alarm_id: int) -> WorkOrder:
         with self._transaction() as session:
-            row = session.scalars(select(WorkOrderRow).where(WorkOrderRow.alarm_id == alarm_id)).one_or_none()
-            if row is None:  # not a duplicate, so the foreign key failed: no such alarm
-                raise NotFound(f"alarm {alarm_id} not found")
-            return work_order_from_row(row)
+            try:
+                # A savepoint: a second order for the alarm leaves an enclosing unit of work usable.
+                with session.begin_nested():
+                    columns = {"parts": [], "related_assets": [],
+                               **{name: _column_value(value) for name, value in fields.items()}}
+                    row = WorkOrderRow(kind=kind.value, priority=priority.value,
+                                       status=WorkOrderStatus.REQUESTED.value, title=title, description=description,
+                                       site_id=site_id, asset_id=asset_id, opened_at=opened_at, due_at=due_at,
+                                       alarm_id=alarm_id, version=1, recurrences=0, **columns)
+                    session.add(row)
+                    session.flush()
+                    session.add(WorkOrderEventRow(work_order_id=row.id, at=opened_at, actor=actor, from_status=None,
+                                                  to_status=WorkOrderStatus.REQUESTED.value, note="", data={}))
+                    if alarm_id is not None:
+                        session.execute(update(AlarmRow).where(AlarmRow.id == alarm_id)
+                                        .values(work_order_id=row.id))
+                return work_order_from_row(row), True
+            except IntegrityError:
+                if alarm_id is None:
+                    raise
+                return self._existing_for_alarm(session, alarm_id), False
+
+    @staticmethod
+    def _existing_for_alarm(session: Session, alarm_id: int) -> WorkOrder:
+        row = session.scalars(select(WorkOrderRow).where(WorkOrderRow.alarm_id == alarm_id)).one_or_none()
+        if row is None:  # not a duplicate, so the foreign key failed: no such alarm
+            raise NotFound(f"alarm {alarm_id} not found")
+        return work_order_from_row(row)
 
     def get(self, work_order_id: int) -> WorkOrder:
         # A plain SELECT of the columns: cheaper than loading an ORM object on the hot path of every step.
