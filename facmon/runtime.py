@@ -36,6 +36,7 @@ from rules.pack import default_rules, load_rules, merge
 from rules.ruleset import RuleFileWatcher
 from rules.service import RulesService
 from storage.records import Database
+from storage.records.event_channel import EventChannel, attach_event_channel
 from storage.telemetry import TelemetryStore, open_telemetry_store
 from workorders.attachments import Attachments, open_blob_store
 from workorders.book import WorkOrderBook
@@ -85,6 +86,7 @@ class Runtime:
     sla: SlaWatch | None = None
     inspections: InspectionRounds | None = None
     planning: PlanningService | None = None
+    events: EventChannel | None = None  # events.channel = "postgresql": the bus shares the records' event log
     _threads: list[Any] = field(default_factory=list)
     _consumer: MqttConsumer | None = None
     _server: uvicorn.Server | None = None
@@ -178,6 +180,8 @@ class Runtime:
             log.exception("could not save the rules checkpoint at stop")
         if self.notifier is not None:
             self.notifier.close()
+        if self.events is not None:
+            self.events.close()  # after the last publish: what is queued goes to the log
         self.store.close()
         self.db.dispose()
 
@@ -235,6 +239,7 @@ def build_runtime(settings: Settings, clock: Clock) -> Runtime:
     bus = EventBus()
     db = Database(settings.database.url)
     db.upgrade()
+    events = attach_event_channel(bus, db) if settings.events.channel == "postgresql" else None
     store = open_telemetry_store(settings.telemetry)
     policy = load_policy(settings.sla.policy_file)
     book = WorkOrderBook(db, bus, clock, deadline=policy.first_due)
@@ -256,4 +261,5 @@ def build_runtime(settings: Settings, clock: Clock) -> Runtime:
     planning = planning_service(db, book, clock, dispatch.people, policy, settings.planner,
                                 notices=NoticeBoard(db, bus, clock))
     return Runtime(settings, clock, bus, db, store, book, rules, predictor, ingest, emergency=emergency,
-                   dispatch=dispatch, notifier=notifier, sla=sla, inspections=inspections, planning=planning)
+                   dispatch=dispatch, notifier=notifier, sla=sla, inspections=inspections, planning=planning,
+                   events=events)

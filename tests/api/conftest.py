@@ -9,6 +9,7 @@ import threading
 import time
 import warnings
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -195,9 +196,9 @@ class LiveServer:
     server: uvicorn.Server
 
 
-@pytest.fixture
-def live_server(app: FastAPI) -> Iterator[LiveServer]:
-    """The app served by uvicorn on a free loopback port, in a thread."""
+@contextmanager
+def serve(app: FastAPI) -> Iterator[LiveServer]:
+    """``app`` served by uvicorn on a free loopback port, in a thread, until the block ends."""
     config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off",
                             timeout_graceful_shutdown=1)
     server = uvicorn.Server(config)
@@ -213,3 +214,10 @@ def live_server(app: FastAPI) -> Iterator[LiveServer]:
     server.should_exit = True
     thread.join(10)
     assert not thread.is_alive(), "uvicorn did not stop"
+
+
+@pytest.fixture
+def live_server(app: FastAPI) -> Iterator[LiveServer]:
+    """The app served by uvicorn on a free loopback port, in a thread."""
+    with serve(app) as server:
+        yield server
