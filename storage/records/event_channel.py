@@ -75,11 +75,10 @@ class EventChannel:
 
     def start(self, history: int = HISTORY) -> None:
         """Share the bus (its ring begins with the log's newest ``history`` events) and start both threads."""
-        epoch, newest = self._log.open()
-        recent = self._log.newest(history)
+        newest, recent = self._log.open(history)
         floor = recent[0].seq - 1 if recent else newest
         self._cursor = recent[-1].seq if recent else newest
-        self._bus.share(self.send, epoch, recent, floor)
+        self._bus.share(self.send, self._log.epoch, recent, floor)
         for thread in self._threads:
             thread.start()
 

@@ -10,12 +10,12 @@ writes without the lock.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import Engine, Select, delete, func, insert, select, text
+from sqlalchemy import Engine, Row, Select, delete, func, insert, select, text
 
 from core.errors import ConfigError
 from core.events import Event
@@ -36,16 +36,19 @@ class EventLog:
         self._engine = engine
         self.epoch = ""
 
-    def open(self) -> tuple[str, int]:
-        """The log's epoch (the table's identity: a recreated database gives new ids, so a client holding
-        an old one is told to reload) and the newest id handed out (0 before the first)."""
-        with self._engine.connect() as connection:
+    def open(self, history: int) -> tuple[int, list[Event]]:
+        """Where a new follower starts: the newest id handed out (0 before the first) and the newest
+        ``history`` events, oldest first. Read under the writers' lock, so no id below is still committing.
+        Also sets the log's epoch (the table's identity: a recreated database starts its ids again, and a
+        client holding an old one is told to reload)."""
+        with self._engine.begin() as connection:
+            connection.execute(select(func.pg_advisory_xact_lock(_LOCK)))
             oid = connection.execute(text("SELECT 'event_log'::regclass::oid")).scalar_one()
+            self.epoch = f"g{int(oid):x}"
             newest = connection.execute(text(
-                "SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM "
-                "event_log_id_seq")).scalar_one()
-        self.epoch = f"g{int(oid):x}"
-        return self.epoch, int(newest)
+                "SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM event_log_id_seq")).scalar_one()
+            rows = connection.execute(select(*_COLUMNS).order_by(EventLogRow.id.desc()).limit(history))
+            return int(newest), self._events(rows)[::-1]
 
     def append(self, events: Sequence[Event]) -> None:
         """Write ``events`` in order, and NOTIFY the listeners, in one transaction."""
@@ -66,11 +69,6 @@ class EventLog:
         query = select(*_COLUMNS).where(EventLogRow.id > seq).order_by(EventLogRow.id).limit(limit)
         return self._read(query)
 
-    def newest(self, count: int) -> list[Event]:
-        """The last ``count`` events, oldest first."""
-        query = select(*_COLUMNS).order_by(EventLogRow.id.desc()).limit(count)
-        return self._read(query)[::-1]
-
     def trim(self, keep: int, before: datetime) -> int:
         """Delete what is older than ``before`` or beyond the newest ``keep`` events; how many went."""
         with self._engine.begin() as connection:
@@ -81,6 +79,7 @@ class EventLog:
 
     def _read(self, query: Select[Any]) -> list[Event]:
         with self._engine.connect() as connection:
-            rows = connection.execute(query)
-            return [Event(row.topic, row.data, row.at, seq=row.id, epoch=self.epoch, origin=row.origin)
-                    for row in rows]
+            return self._events(connection.execute(query))
+
+    def _events(self, rows: Iterable[Row[Any]]) -> list[Event]:
+        return [Event(row.topic, row.data, row.at, seq=row.id, epoch=self.epoch, origin=row.origin) for row in rows]

@@ -154,7 +154,7 @@ def test_events_published_at_once_from_threads_of_two_processes_arrive_in_one_or
 
 def test_trim_keeps_the_newest_and_the_recent(pg_db: Database) -> None:
     log = EventLog(pg_db.engine)
-    log.open()
+    log.open(0)
     old = datetime.now(UTC) - timedelta(days=2)
     log.append([Event("test.old", {}, at=old)] + [Event("test.n", {"n": n}) for n in range(5)])
     assert log.trim(keep=3, before=datetime.now(UTC) - timedelta(days=1)) == 3
