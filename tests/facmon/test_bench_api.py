@@ -13,7 +13,7 @@ from facmon.bench.api_clients import _next_page, percentile_ms
 @pytest.mark.timeout(180)
 def test_small_api_benchmark_reads_every_list_and_delivers_every_alarm_to_every_stream() -> None:
     args = argparse.Namespace(database="sqlite", database_url=None, alarms=500, orders=1000, clients=4,
-                              duration=2.0, sse_clients=20, sse_alarms=2, seed=3)
+                              duration=2.0, sse_clients=20, sse_alarms=2, seed=3, replicas=1)
     result = bench_api(args)
     assert result["seeded"]["alarms"] == 500
     lists = result["lists"]
