@@ -20,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import psycopg
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from core.events import HISTORY, Event, EventBus
 from storage.records.database import Database
@@ -77,7 +78,7 @@ class EventChannel:
         """Share the bus (its ring begins with the log's newest ``history`` events) and start both threads."""
         newest, recent = self._log.open(history)
         floor = recent[0].seq - 1 if recent else newest
-        self._cursor = recent[-1].seq if recent else newest
+        self._cursor = newest  # every id up to it is settled (read under the writers' lock)
         self._bus.share(self.send, self._log.epoch, recent, floor)
         for thread in self._threads:
             thread.start()
@@ -128,13 +129,18 @@ class EventChannel:
                 continue
             try:
                 self._log.append(batch)
-            except Exception as error:  # the database is away: keep the batch, retry with backoff
+            except (OperationalError, InterfaceError) as error:  # the database is away: keep it, retry
                 with self._ready:
                     self._queue.extendleft(reversed(batch))
                 log.warning("event log: cannot write %d events (%s); retrying in %.1f s", len(batch), error, wait)
                 if self._stop.wait(wait):
                     return
                 wait = min(wait * 2, RETRY_MAX_S)
+                continue
+            except Exception:  # a batch the database refuses (a value it cannot take): not retried forever
+                log.exception("event log: %d events could not be written and are dropped", len(batch))
+                with self._ready:
+                    self.counts["dropped"] += len(batch)
                 continue
             wait = 0.1
             with self._ready:

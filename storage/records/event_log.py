@@ -26,6 +26,11 @@ _LOCK = 0x6661636D6F6E  # pg_advisory_xact_lock key ("facmon"): ids are drawn an
 _COLUMNS = (EventLogRow.id, EventLogRow.topic, EventLogRow.data, EventLogRow.at, EventLogRow.origin)
 
 
+def _json(data: dict[str, Any]) -> Any:
+    """``data`` as the stream sends it (times as ISO text, anything else unusual as its ``str``)."""
+    return orjson.loads(orjson.dumps(data, default=str, option=orjson.OPT_NON_STR_KEYS))
+
+
 class EventLog:
     """The ``event_log`` table (migration 0010); PostgreSQL only (LISTEN/NOTIFY)."""
 
@@ -52,7 +57,7 @@ class EventLog:
 
     def append(self, events: Sequence[Event]) -> None:
         """Write ``events`` in order, and NOTIFY the listeners, in one transaction."""
-        rows = [{"topic": event.topic, "data": orjson.loads(orjson.dumps(event.data, default=str)),
+        rows = [{"topic": event.topic, "data": _json(event.data),
                  "at": event.at, "origin": event.origin} for event in events]
         with self._engine.begin() as connection:
             connection.execute(select(func.pg_advisory_xact_lock(_LOCK)))

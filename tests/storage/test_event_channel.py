@@ -164,3 +164,30 @@ def test_trim_keeps_the_newest_and_the_recent(pg_db: Database) -> None:
 def test_the_channel_needs_postgresql(sqlite_db: Database) -> None:
     with pytest.raises(ConfigError, match="PostgreSQL"):
         attach_event_channel(EventBus(), sqlite_db)
+
+
+def test_events_published_while_the_database_is_down_are_written_and_streamed_once_it_is_back(
+        postgres: Any, attach: Any) -> None:
+    first, channel = attach()
+    second, _ = attach()
+    postgres.stop()
+    try:
+        started = time.monotonic()
+        for n in range(3):
+            first.publish("test.n", {"n": n})
+        assert time.monotonic() - started < 0.1  # publishing does not wait for the database
+        time.sleep(0.5)  # the writer tries, fails and keeps them
+        assert (channel.stats()["queued"], channel.stats()["written"]) == (3, 0)
+    finally:
+        postgres.start()
+    wait_for(lambda: second.last_seq == 3, timeout_s=30)  # both threads reconnect (backoff at most 5 s)
+    assert [e.data["n"] for e in second.since(0) or []] == [0, 1, 2]
+
+
+def test_a_batch_the_database_refuses_is_dropped_and_the_next_ones_go_through(attach: Any) -> None:
+    bus, channel = attach()
+    bus.publish("x" * 200, {})  # longer than the topic column
+    wait_for(lambda: channel.stats()["dropped"] == 1)
+    bus.publish("test.after", {})
+    wait_for(lambda: bus.last_seq > 0)
+    assert [e.topic for e in bus.since(0) or []] == ["test.after"]
