@@ -66,7 +66,13 @@ def clock() -> ManualClock:
 def seeded_records(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A migrated records database holding the portfolio, made once and copied by each test (faster)."""
     path = tmp_path_factory.mktemp("records") / "records.db"
-    db = Database(f"sqlite:///{path}")
+    (path.parent / "admin-token").write_text(seed_records(f"sqlite:///{path}"))
+    return path
+
+
+def seed_records(url: str) -> str:
+    """Migrate the records database at ``url`` and add the portfolio and the admin; the admin's API token."""
+    db = Database(url)
     db.upgrade()
     for site in SITES:
         db.assets.upsert_site(site)
@@ -75,9 +81,8 @@ def seeded_records(tmp_path_factory: pytest.TempPathFactory) -> Path:
     accounts = Accounts(db, ManualClock(START))
     accounts.add_user(User(ADMIN_ID, "Test admin", frozenset({Role.ADMIN})))
     admin_token, _ = accounts.issue_token(ADMIN_ID, "tests")
-    (path.parent / "admin-token").write_text(admin_token)
     db.dispose()
-    return path
+    return admin_token
 
 
 @pytest.fixture

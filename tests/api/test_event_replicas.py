@@ -19,14 +19,12 @@ from api.app import create_app
 from api.deps import Services
 from core.clock import ManualClock
 from core.events import STOPPING, Event, EventBus
-from people.accounts import Accounts
-from people.model import Role, User
 from rules.pack import default_rules
 from rules.service import RulesService
 from storage.records import Database
 from storage.records.event_channel import attach_event_channel
 from storage.sqlite_telemetry import SqliteTelemetryStore
-from tests.api.conftest import ADMIN_ID, ASSETS, SITES, START, LiveServer, pump_readings, serve
+from tests.api.conftest import START, LiveServer, pump_readings, seed_records, serve
 from tests.api.test_routes_events import next_message, stream
 from workorders.book import WorkOrderBook
 
@@ -47,16 +45,7 @@ class Process:
 def deployment(pg_url: str, tmp_path: Path) -> Iterator[tuple[Process, Process, Process, str]]:
     """A partition (rules, no API) and two API replicas, as three processes on one records database;
     and the admin's token."""
-    seeding = Database(pg_url)
-    seeding.upgrade()
-    for site in SITES:
-        seeding.assets.upsert_site(site)
-    for asset in ASSETS:
-        seeding.assets.upsert_asset(asset)
-    accounts = Accounts(seeding, ManualClock(START))
-    accounts.add_user(User(ADMIN_ID, "Test admin", frozenset({Role.ADMIN})))
-    token, _ = accounts.issue_token(ADMIN_ID, "tests")
-    seeding.dispose()
+    token = seed_records(pg_url)
     with ExitStack() as stack:
         processes = [stack.enter_context(process(pg_url, tmp_path / f"p{n}")) for n in range(3)]
         partition, *replicas = processes
