@@ -192,7 +192,8 @@ class Runtime:
         return {"collector": self.ingest.stats.as_dict(), "rules": self.rules.stats(),
                 "broker_connected": self._consumer.connected if self._consumer else False,
                 "spool": {"backlog": self.ingest.spool.backlog(), "backlog_age_s": self.ingest.backlog_age_s(),
-                          "bytes": self.ingest.spool.size_bytes()}}
+                          "bytes": self.ingest.spool.size_bytes()},
+                **({"events": self.events.stats()} if self.events is not None else {})}
 
     def new_decoder(self) -> Decoder:
         """A fresh Decoder with the configured limits (for dead-letter reprocessing)."""
