@@ -36,6 +36,7 @@ KEEP = 100_000  # events kept in the log ...
 KEEP_FOR = timedelta(days=1)  # ... and for at most this long
 TRIM_S = 600.0  # how often each process trims the log
 RETRY_MAX_S = 5.0  # the longest wait between two attempts to reach the database
+CONNECT_TIMEOUT_S = 5  # the listener's connection attempt (so a stop is not held up by an unreachable host)
 
 
 def take_in_order(events: list[Event], cursor: int, hole_since: float | None, now: float,
@@ -108,6 +109,8 @@ class EventChannel:
         for thread in self._threads:
             if thread.is_alive():
                 thread.join(max(deadline - time.monotonic(), 0.1) + self._poll_s)
+        if self._queue:
+            log.warning("event log: %d events were not written before the stop", len(self._queue))
 
     def stats(self) -> dict[str, Any]:
         with self._ready:
@@ -165,7 +168,7 @@ class EventChannel:
         wait = 0.1
         while not self._stop.is_set():
             try:
-                with psycopg.connect(self._conninfo, autocommit=True) as connection:
+                with psycopg.connect(self._conninfo, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S) as connection:
                     connection.execute(f"LISTEN {CHANNEL}")
                     wait = 0.1
                     self._catch_up()  # what was written while no one listened
