@@ -12,7 +12,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
-from core.events import Event, EventBus
+from core.events import STOPPING, Event, EventBus
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,7 +29,7 @@ class Idle:
 
 
 class _Wakeup:
-    """Wakes the follower on its loop when any thread publishes; coalesces bursts into one wake."""
+    """Wakes the follower on its loop when the ring grows on any thread; coalesces bursts into one wake."""
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
@@ -44,7 +44,7 @@ class _Wakeup:
         if not self._future.done():
             self._future.set_result(None)
 
-    def on_event(self, _event: Event) -> None:
+    def wake(self) -> None:
         if not self._loop.is_closed():
             self._loop.call_soon_threadsafe(self._fire)
 
@@ -54,7 +54,7 @@ async def follow(bus: EventBus, last_event_id: str | None = None,
     """The bus's events after ``last_event_id`` (None: from now on), then each new one as it comes; an
     ``Idle`` after each ``idle_s`` without any (if given)."""
     wakeup = _Wakeup(asyncio.get_running_loop())
-    unsubscribe = bus.subscribe(wakeup.on_event)  # before reading the ring: nothing falls in between
+    unwatch = bus.watch(wakeup.wake)  # before reading the ring: nothing falls in between
     try:
         if last_event_id is None:
             cursor = bus.last_seq
@@ -72,9 +72,12 @@ async def follow(bus: EventBus, last_event_id: str | None = None,
             for event in events:
                 cursor = event.seq
                 yield event
+            if not events and bus.stopping:  # a shared bus keeps STOPPING out of its ring: say it here
+                yield Event(STOPPING, {})
+                return
             if not events:
                 done, _ = await asyncio.wait({waiter}, timeout=idle_s)
                 if not done:
                     yield Idle()
     finally:
-        unsubscribe()
+        unwatch()

@@ -25,8 +25,8 @@ from core.errors import ServiceUnavailable
 from core.events import EventBus
 from core.health import RECORDS_DATABASE, TELEMETRY_STORE, Dependencies
 from facmon.periodic import Periodic
+from rules.alarm_events import CHANGED, RAISED, alarm_json
 from rules.dependency_alarms import DependencyAlarms
-from rules.service import CHANGED, RAISED, alarm_json
 from storage.records import Database
 from storage.telemetry import TelemetryStore
 

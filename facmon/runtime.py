@@ -38,11 +38,13 @@ from people.records import PeopleRecords
 from predictor.planner_service import PlanningService, planning_service
 from predictor.service import Predictor
 from predictor.training import train_all
+from rules.alarm_events import alarm_json
 from rules.model import Rule
 from rules.pack import default_rules, load_rules, merge
 from rules.ruleset import RuleFileWatcher
-from rules.service import RulesService, alarm_json
+from rules.service import RulesService
 from storage.records import Database
+from storage.records.event_channel import EventChannel, attach_event_channel
 from storage.telemetry import TelemetryStore, open_telemetry_store
 from workorders.attachments import Attachments, open_blob_store
 from workorders.book import WorkOrderBook
@@ -110,6 +112,7 @@ class Runtime:
     lost: str | None = None  # why the process gave its partition up (it then exits to stand by again)
     on_lost: Callable[[], None] = field(default=lambda: os.kill(os.getpid(), signal.SIGTERM))  # `facmon serve` stops
     dependencies: Dependencies | None = None  # broker, store, database: /healthz, /readyz, facmon_dependency_up
+    events: EventChannel | None = None  # events.channel = "postgresql": the bus shares the records' event log
     _threads: list[Any] = field(default_factory=list)
     _stopping: threading.Event = field(default_factory=threading.Event)
     _scheduler: PartitionLease | None = None
@@ -167,6 +170,7 @@ class Runtime:
         if lease is None:
             return  # stopped while standing by
         self.rules.fence = lease
+        self.rules.on_fenced = self._lose_partition  # a write refused: another instance owns the partition now
         self.partition.start_renewing(self._lose_partition)
         try:
             self._start_ingest()
@@ -177,6 +181,8 @@ class Runtime:
     def _lose_partition(self, reason: str) -> None:
         """Another instance owns the partition now: stop taking messages at once and end the process (it
         restarts as a standby); what was acknowledged is in the spool the successor reads."""
+        if self.lost is not None:
+            return  # already stopping (the renewal and a refused write can both tell)
         self.lost = reason
         if self._consumer is not None:
             self._consumer.stop()
@@ -315,6 +321,8 @@ class Runtime:
                 lease.release()
         if self.notifier is not None:
             self.notifier.close()
+        if self.events is not None:
+            self.events.close()  # after the last publish: what is queued goes to the log
         self.store.close()
         self.db.dispose()
 
@@ -325,13 +333,14 @@ class Runtime:
         partition = {"name": self.settings.partition.name,
                      "state": "active" if self._ingest is not None else "standby",
                      "epoch": self.partition.lease.epoch if self.partition and self.partition.lease else None}
+        events = {} if self.events is None else {"events": self.events.stats()}  # the shared event stream
         if self._ingest is None:
-            return {"partition": partition, "rules": self.rules.stats(), "broker_connected": False}
+            return {"partition": partition, "rules": self.rules.stats(), "broker_connected": False, **events}
         ingest = self._ingest
         return {"partition": partition, "collector": ingest.stats.as_dict(), "rules": self.rules.stats(),
                 "broker_connected": self._consumer.connected if self._consumer else False,
                 "spool": {"backlog": ingest.spool.backlog(), "backlog_age_s": ingest.backlog_age_s(),
-                          "bytes": ingest.spool.size_bytes()}}
+                          "bytes": ingest.spool.size_bytes()}, **events}
 
     def metrics(self) -> bytes:
         """The collector's Prometheus exposition (empty before this process ingests: a standby) and
@@ -388,6 +397,7 @@ def build_runtime(settings: Settings, clock: Clock) -> Runtime:
     db = Database(settings.database.url)
     wait_for_database(db)  # PostgreSQL down for a moment at start: wait, do not exit
     db.upgrade()
+    events = attach_event_channel(bus, db) if settings.events.channel == "postgresql" else None
     store = open_telemetry_store(settings.telemetry)  # InfluxDB may be down: its writer retries
     policy = load_policy(settings.sla.policy_file)
     book = WorkOrderBook(db, bus, clock, deadline=policy.first_due)
@@ -414,4 +424,4 @@ def build_runtime(settings: Settings, clock: Clock) -> Runtime:
                                 notices=NoticeBoard(db, bus, clock))
     return Runtime(settings, clock, bus, db, store, book, rules, predictor, make_ingest, emergency=emergency,
                    dispatch=dispatch, notifier=notifier, sla=sla, inspections=inspections, planning=planning,
-                   dependencies=watched_dependencies(db, store, clock))
+                   dependencies=watched_dependencies(db, store, clock), events=events)

@@ -1,5 +1,7 @@
 """facmon's own alarm for a dependency that stays unreachable: the telemetry store (``store_unreachable``)
-or the MQTT broker (``broker_unreachable``), one episode per instance (the asset is the partition's name).
+or the MQTT broker (``broker_unreachable``), one episode per partition (asset ``telemetry_store/<partition>``
+or ``broker/<partition>``; plain ``telemetry_store``/``broker`` for the single partition ``all``, like the
+collector's own alarms in ``rules.health``).
 
 Raised once the dependency has been down for ``after`` (a blip raises nothing), cleared when it answers
 again. The records database has no such alarm: the alarm would be written there; its outage shows in
@@ -15,6 +17,7 @@ from datetime import datetime, timedelta
 
 from core.domain import Alarm, Severity
 from core.health import BROKER, TELEMETRY_STORE, DependencyState
+from rules.health import own_asset
 from rules.own_alarms import OwnAlarm
 from storage.records import Database
 
@@ -33,7 +36,7 @@ class DependencyAlarms:
 
     def __init__(self, db: Database, instance: str, after: timedelta,
                  publish: Callable[[str, Alarm], object]) -> None:
-        self._alarms = {name: OwnAlarm(db, rule, instance, SITE, Severity.HIGH, publish)
+        self._alarms = {name: OwnAlarm(db, rule, own_asset(name, instance), SITE, Severity.HIGH, publish)
                         for name, rule in RULES.items()}
         self._after = after
         # True: our alarm is raised; False: known clear; absent: unknown (a previous run may have left one open).

@@ -26,7 +26,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +51,8 @@ def register(benchmarks: Any) -> None:
     bench.add_argument("--duration", type=float, default=20.0, help="seconds of list reading")
     bench.add_argument("--sse-clients", type=int, default=1000)
     bench.add_argument("--sse-alarms", type=int, default=10, help="alarms raised while the streams are open")
+    bench.add_argument("--replicas", type=int, default=1,
+                       help="API processes sharing the event stream through PostgreSQL (clients spread evenly)")
     bench.add_argument("--seed", type=int, default=1)
     bench.set_defaults(run=run)
 
@@ -61,18 +63,22 @@ def run(args: argparse.Namespace) -> int:
 
 
 def bench_api(args: argparse.Namespace) -> dict[str, Any]:
-    result: dict[str, Any] = {"benchmark": "api", "database": args.database}
+    replicas = args.replicas
+    if replicas > 1 and args.database != "postgresql":
+        raise SystemExit("bench api: --replicas above 1 shares the event stream through PostgreSQL")
+    result: dict[str, Any] = {"benchmark": "api", "database": args.database, "replicas": replicas}
     with _records(args.database, args.database_url) as url:
         _progress(f"seeding {args.alarms} alarms and {args.orders} work orders ({args.database})")
         result["seeded"] = seed(url, args.alarms, args.orders, SITES, args.seed, utc_now())
-        with _server(url) as server:
-            _progress(f"{args.clients} clients reading lists for {args.duration:.0f} s")
-            result["lists"] = asyncio.run(read_lists(server.base, LIST_QUERIES, args.clients, args.duration,
-                                                     args.seed, server.headers))
+        with _servers(url, replicas) as servers:
+            bases, first = [server.base for server in servers], servers[0]
+            _progress(f"{args.clients} clients reading lists for {args.duration:.0f} s from {replicas} replica(s)")
+            result["lists"] = asyncio.run(read_lists(bases, LIST_QUERIES, args.clients, args.duration,
+                                                     args.seed, first.headers))
             _progress(f"{args.sse_clients} stream clients, {args.sse_alarms} alarms")
-            result["sse_clients"] = asyncio.run(follow_streams(f"{server.base}/api/v1/events", args.sse_clients,
-                                                               args.sse_alarms, server.raise_alarm, gap_s=1.0,
-                                                               headers=server.headers))
+            result["sse_clients"] = asyncio.run(follow_streams([f"{base}/api/v1/events" for base in bases],
+                                                               args.sse_clients, args.sse_alarms, first.raise_alarm,
+                                                               gap_s=1.0, headers=first.headers))
     lists, streams = result["lists"], result["sse_clients"]
     result.update(requests_per_s=lists["requests_per_s"], p99_ms=lists["p99_ms"],
                   event_p99_ms=streams["event_p99_ms"])
@@ -130,12 +136,20 @@ class _Server:
 
 
 @contextmanager
-def _server(url: str) -> Iterator[_Server]:
+def _servers(url: str, count: int) -> Iterator[list[_Server]]:
+    """``count`` API processes on the database (more than one: on the shared event stream); the first
+    also raises the alarms, so a stream on any other replica hears them from another process."""
+    with ExitStack() as stack:
+        yield [stack.enter_context(_server(url, shared=count > 1)) for _ in range(count)]
+
+
+@contextmanager
+def _server(url: str, shared: bool) -> Iterator[_Server]:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    process = subprocess.Popen([sys.executable, "-m", "facmon.bench.api_server", url, str(port)],
-                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    command = [sys.executable, "-m", "facmon.bench.api_server", url, str(port), *(["shared"] if shared else [])]
+    process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     base = f"http://127.0.0.1:{port}"
     try:
         assert process.stdout is not None

@@ -20,14 +20,15 @@ import orjson
 Query = Callable[[random.Random], tuple[str, str]]  # -> (list name, path with query)
 
 
-async def read_lists(base: str, queries: list[Query], clients: int, duration_s: float,
+async def read_lists(bases: list[str], queries: list[Query], clients: int, duration_s: float,
                      seed: int, headers: dict[str, str] | None = None) -> dict[str, Any]:
-    """``clients`` connections each asking the next list as soon as the last answered, for ``duration_s``."""
+    """``clients`` connections each asking the next list as soon as the last answered, for ``duration_s``;
+    client n asks ``bases[n % len(bases)]`` (replicas behind a load balancer)."""
     samples: dict[str, list[float]] = {}
     errors = 0
     deadline = time.perf_counter() + duration_s
 
-    async def client(session: aiohttp.ClientSession, rng: random.Random) -> None:
+    async def client(session: aiohttp.ClientSession, rng: random.Random, base: str) -> None:
         nonlocal errors
         while time.perf_counter() < deadline:
             name, path = rng.choice(queries)(rng)
@@ -44,7 +45,8 @@ async def read_lists(base: str, queries: list[Query], clients: int, duration_s: 
     connector = aiohttp.TCPConnector(limit=clients)
     async with aiohttp.ClientSession(connector=connector, headers=headers) as session:
         started = time.perf_counter()
-        await asyncio.gather(*(client(session, random.Random(seed + n)) for n in range(clients)))
+        await asyncio.gather(*(client(session, random.Random(seed + n), bases[n % len(bases)])
+                               for n in range(clients)))
         elapsed = time.perf_counter() - started
     every = sorted(s for values in samples.values() for s in values)
     return {"clients": clients, "duration_s": round(elapsed, 1), "requests": len(every), "errors": errors,
@@ -63,15 +65,15 @@ def _next_page(path: str, body: Any, rng: random.Random) -> str:
     return f"{base}&cursor={cursor}"
 
 
-async def follow_streams(url: str, clients: int, alarms: int, raise_alarm: Callable[[], tuple[int, float]],
+async def follow_streams(urls: list[str], clients: int, alarms: int, raise_alarm: Callable[[], tuple[int, float]],
                          gap_s: float, headers: dict[str, str] | None = None) -> dict[str, Any]:
-    """Open ``clients`` event streams, raise ``alarms`` alarms ``gap_s`` apart and time each one's
-    ``alarm.raised`` from the event's publication to its arrival at every client."""
+    """Open ``clients`` event streams (client n on ``urls[n % len(urls)]``), raise ``alarms`` alarms ``gap_s``
+    apart and time each one's ``alarm.raised`` from the event's publication to its arrival at every client."""
     arrivals: dict[int, list[float]] = {}
     ready = 0
     connected = asyncio.Event()
 
-    async def client(session: aiohttp.ClientSession) -> None:
+    async def client(session: aiohttp.ClientSession, url: str) -> None:
         nonlocal ready
         async with session.get(url, timeout=aiohttp.ClientTimeout(total=None, sock_read=None)) as response:
             name = ""
@@ -90,7 +92,7 @@ async def follow_streams(url: str, clients: int, alarms: int, raise_alarm: Calla
 
     connector = aiohttp.TCPConnector(limit=0)
     async with aiohttp.ClientSession(connector=connector, headers=headers) as session:
-        tasks = [asyncio.create_task(client(session)) for _ in range(clients)]
+        tasks = [asyncio.create_task(client(session, urls[n % len(urls)])) for n in range(clients)]
         await asyncio.wait_for(connected.wait(), 120)
         raised: list[tuple[int, float]] = []
         for _ in range(alarms):

@@ -1,8 +1,10 @@
 """The API benchmark's server process: the real app on a seeded database, served by uvicorn.
 
-Run as ``python -m facmon.bench.api_server URL PORT``. It reads commands on stdin: ``raise`` feeds the
-rules service a burst-pipe signature on the next pump (so an alarm is raised the way the product raises
-one, and its work order opened) and prints ``raised <alarm id> <unix time of the alarm.raised event>``.
+Run as ``python -m facmon.bench.api_server URL PORT [shared]``; ``shared``: the bus on the database's shared
+event stream (``events.channel = "postgresql"``), as each of several API replicas. It reads commands on
+stdin: ``raise`` feeds the rules service a burst-pipe signature on the next pump (so an alarm is raised the
+way the product raises one, and its work order opened) and prints
+``raised <alarm id> <unix time of the alarm.raised event>``.
 """
 
 from __future__ import annotations
@@ -27,16 +29,19 @@ from people.model import Role, User
 from rules.pack import default_rules
 from rules.service import RulesService
 from storage.records import Database
+from storage.records.event_channel import attach_event_channel
 from storage.sqlite_telemetry import SqliteTelemetryStore
 from workorders.book import WorkOrderBook
 
 PUMPS = [index for index, kind in enumerate(ASSET_KINDS) if kind == "pump"]
 
 
-def main(url: str, port: int) -> None:
+def main(url: str, port: int, shared: bool) -> None:
     clock = WallClock()
     bus = EventBus()
     db = Database(url)
+    if shared:
+        attach_event_channel(bus, db)
     book = WorkOrderBook(db, bus, clock)
     rules = RulesService(default_rules(), db, book, bus, clock)
     raised_at: dict[int, float] = {}
@@ -80,4 +85,4 @@ def _commands(rules: RulesService, db: Database, clock: WallClock, raised_at: di
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], int(sys.argv[2]))
+    main(sys.argv[1], int(sys.argv[2]), sys.argv[3:] == ["shared"])

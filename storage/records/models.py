@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Date,
     Float,
@@ -29,6 +30,7 @@ from storage.records.types import UtcDateTime
 ID = String(64)  # site and asset ids (core.wire: at most 64 characters)
 CODE = String(32)  # enum values
 NAME = String(200)
+BIG_ID = BigInteger().with_variant(Integer, "sqlite")  # SQLite numbers only INTEGER primary keys itself
 
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -578,6 +580,18 @@ class RuleCheckpointRow(Base):
     saved_at: Mapped[datetime] = mapped_column(UtcDateTime)
     snapshot: Mapped[dict[str, Any]] = mapped_column(JSON)
     epoch: Mapped[int] = mapped_column(Integer, default=0)  # the lease epoch of the partition holder that saved it
+
+
+class EventLogRow(Base):
+    """The shared event stream (``events.channel = "postgresql"``): every process's bus events, in id order."""
+
+    __tablename__ = "event_log"
+
+    id: Mapped[int] = mapped_column(BIG_ID, primary_key=True, autoincrement=True)  # the event's global seq
+    topic: Mapped[str] = mapped_column(String(128))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    origin: Mapped[str] = mapped_column(String(200))  # the publishing bus (host, pid, run)
 
 
 class PartitionLeaseRow(Base):

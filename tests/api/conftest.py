@@ -9,6 +9,7 @@ import threading
 import time
 import warnings
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -65,7 +66,13 @@ def clock() -> ManualClock:
 def seeded_records(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A migrated records database holding the portfolio, made once and copied by each test (faster)."""
     path = tmp_path_factory.mktemp("records") / "records.db"
-    db = Database(f"sqlite:///{path}")
+    (path.parent / "admin-token").write_text(seed_records(f"sqlite:///{path}"))
+    return path
+
+
+def seed_records(url: str) -> str:
+    """Migrate the records database at ``url`` and add the portfolio and the admin; the admin's API token."""
+    db = Database(url)
     db.upgrade()
     for site in SITES:
         db.assets.upsert_site(site)
@@ -74,9 +81,8 @@ def seeded_records(tmp_path_factory: pytest.TempPathFactory) -> Path:
     accounts = Accounts(db, ManualClock(START))
     accounts.add_user(User(ADMIN_ID, "Test admin", frozenset({Role.ADMIN})))
     admin_token, _ = accounts.issue_token(ADMIN_ID, "tests")
-    (path.parent / "admin-token").write_text(admin_token)
     db.dispose()
-    return path
+    return admin_token
 
 
 @pytest.fixture
@@ -195,9 +201,9 @@ class LiveServer:
     server: uvicorn.Server
 
 
-@pytest.fixture
-def live_server(app: FastAPI) -> Iterator[LiveServer]:
-    """The app served by uvicorn on a free loopback port, in a thread."""
+@contextmanager
+def serve(app: FastAPI) -> Iterator[LiveServer]:
+    """``app`` served by uvicorn on a free loopback port, in a thread, until the block ends."""
     config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off",
                             timeout_graceful_shutdown=1)
     server = uvicorn.Server(config)
@@ -213,3 +219,10 @@ def live_server(app: FastAPI) -> Iterator[LiveServer]:
     server.should_exit = True
     thread.join(10)
     assert not thread.is_alive(), "uvicorn did not stop"
+
+
+@pytest.fixture
+def live_server(app: FastAPI) -> Iterator[LiveServer]:
+    """The app served by uvicorn on a free loopback port, in a thread."""
+    with serve(app) as server:
+        yield server

@@ -78,30 +78,30 @@ def test_rules_service_alarm_reaches_the_stream(live_server: Any, services: Serv
     assert (raised["id"], raised["rule_id"], raised["severity"]) == (alarm.id, "pump_burst_pipe", "critical")
 
 
-def test_disconnect_unsubscribes_from_the_bus(live_server: Any, services: Services, token: str,
-                                              monkeypatch: pytest.MonkeyPatch) -> None:
-    subscribed: list[str] = []
-    subscribe = services.bus.subscribe
+def test_disconnect_unwatches_the_bus(live_server: Any, services: Services, token: str,
+                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    watching: list[Callable[[], None]] = []
+    watch = services.bus.watch
 
-    def counting_subscribe(handler: Callable[..., None], prefix: str = "") -> Callable[[], None]:
-        unsubscribe = subscribe(handler, prefix)
-        subscribed.append(prefix)
+    def counting_watch(wake: Callable[[], None]) -> Callable[[], None]:
+        unwatch = watch(wake)
+        watching.append(wake)
 
-        def counted_unsubscribe() -> None:
-            subscribed.remove(prefix)
-            unsubscribe()
+        def counted_unwatch() -> None:
+            watching.remove(wake)
+            unwatch()
 
-        return counted_unsubscribe
+        return counted_unwatch
 
-    monkeypatch.setattr(services.bus, "subscribe", counting_subscribe)
+    monkeypatch.setattr(services.bus, "watch", counting_watch)
     with stream(f"{live_server.url}/api/v1/events?token={token}&topic=alarm.") as lines:
-        assert subscribed == [""]  # every topic: the stream filters itself and must also see STOPPING
+        assert len(watching) == 1  # one wake-up per stream: it filters topics itself and must also see STOPPING
         services.bus.publish("alarm.raised", {"id": 7})
         assert next_event(lines)[0] == "alarm.raised"
     deadline = time.monotonic() + 5
-    while subscribed and time.monotonic() < deadline:
+    while watching and time.monotonic() < deadline:
         time.sleep(0.02)
-    assert subscribed == [], "the stream kept its bus subscription after the client left"
+    assert watching == [], "the stream kept watching the bus after the client left"
 
 
 def test_the_stream_ends_cleanly_when_the_service_stops(live_server: Any, services: Services, token: str) -> None:

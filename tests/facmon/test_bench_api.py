@@ -13,7 +13,7 @@ from facmon.bench.api_clients import _next_page, percentile_ms
 @pytest.mark.timeout(180)
 def test_small_api_benchmark_reads_every_list_and_delivers_every_alarm_to_every_stream() -> None:
     args = argparse.Namespace(database="sqlite", database_url=None, alarms=500, orders=1000, clients=4,
-                              duration=2.0, sse_clients=20, sse_alarms=2, seed=3)
+                              duration=2.0, sse_clients=20, sse_alarms=2, seed=3, replicas=1)
     result = bench_api(args)
     assert result["seeded"]["alarms"] == 500
     lists = result["lists"]
@@ -23,6 +23,20 @@ def test_small_api_benchmark_reads_every_list_and_delivers_every_alarm_to_every_
     streams = result["sse_clients"]
     assert (streams["deliveries"], streams["missed"]) == (40, 0)
     assert 0 < result["event_p99_ms"] < 5000
+
+
+@pytest.mark.integration
+@pytest.mark.timeout(180)
+def test_two_api_processes_on_the_shared_stream_deliver_every_alarm_to_every_stream_of_either(pg_url: str) -> None:
+    # Two uvicorn processes on one PostgreSQL; the alarms are raised in the first, so the streams of the
+    # second hear them only through the event log.
+    args = argparse.Namespace(database="postgresql", database_url=pg_url, alarms=200, orders=400, clients=4,
+                              duration=1.0, sse_clients=20, sse_alarms=2, seed=3, replicas=2)
+    result = bench_api(args)
+    assert result["replicas"] == 2
+    assert result["lists"]["errors"] == 0
+    streams = result["sse_clients"]
+    assert (streams["deliveries"], streams["missed"]) == (40, 0)
 
 
 def test_next_page_follows_a_page_cursor_and_stops_at_a_bare_list() -> None:

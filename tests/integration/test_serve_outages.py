@@ -156,7 +156,8 @@ def own_alarm(folder: Path, rule_id: str) -> Any:
     """facmon's own alarm ``rule_id`` of this instance (partition "all"), read from its records."""
     db = Database(f"sqlite:///{folder / 'records.sqlite3'}")
     try:
-        return db.alarms.find_open(rule_id, "all")
+        asset = {"store_unreachable": "telemetry_store", "broker_unreachable": "broker"}[rule_id]
+        return db.alarms.find_open(rule_id, asset)
     finally:
         db.dispose()
 

@@ -26,10 +26,10 @@ def test_a_store_down_past_the_grace_raises_one_alarm_and_clears_it_when_it_answ
     events: list[tuple[str, Alarm]] = []
     alarms = alarms_of(db, events)
     alarms.judge([down(TELEMETRY_STORE)], T0 + AFTER / 2)  # a blip: nothing
-    assert db.alarms.find_open("store_unreachable", "p0-of-2") is None
+    assert db.alarms.find_open("store_unreachable", "telemetry_store/p0-of-2") is None
     alarms.judge([down(TELEMETRY_STORE)], T0 + AFTER)
     alarms.judge([down(TELEMETRY_STORE)], T0 + 2 * AFTER)  # still down: no second raise, no comment
-    alarm = db.alarms.find_open("store_unreachable", "p0-of-2")
+    alarm = db.alarms.find_open("store_unreachable", "telemetry_store/p0-of-2")
     assert alarm is not None
     assert alarm.state.is_active
     assert alarm.site_id == "facmon"
@@ -44,15 +44,15 @@ def test_a_store_down_past_the_grace_raises_one_alarm_and_clears_it_when_it_answ
 def test_the_broker_has_its_own_alarm_and_the_records_database_none(db: Any) -> None:
     alarms = alarms_of(db, [])
     alarms.judge([down(BROKER), down(RECORDS_DATABASE)], T0 + AFTER)
-    assert db.alarms.find_open("broker_unreachable", "p0-of-2").state.is_active
-    assert db.alarms.find_open("store_unreachable", "p0-of-2") is None
+    assert db.alarms.find_open("broker_unreachable", "broker/p0-of-2").state.is_active
+    assert db.alarms.find_open("store_unreachable", "telemetry_store/p0-of-2") is None
 
 
 def test_an_alarm_left_open_by_a_previous_run_clears_when_the_store_answers(db: Any) -> None:
     alarms_of(db, []).judge([down(TELEMETRY_STORE)], T0 + AFTER)  # then the process was killed
     restarted = alarms_of(db, [])
     restarted.judge([DependencyState(TELEMETRY_STORE, True, T0 + 2 * AFTER)], T0 + 2 * AFTER)
-    assert not db.alarms.find_open("store_unreachable", "p0-of-2").state.is_active
+    assert not db.alarms.find_open("store_unreachable", "telemetry_store/p0-of-2").state.is_active
 
 
 def test_an_alarm_that_cannot_be_written_is_tried_again_at_the_next_judgement(db: Any) -> None:
@@ -71,4 +71,4 @@ def test_an_alarm_that_cannot_be_written_is_tried_again_at_the_next_judgement(db
         db.alarms = repository
     assert events == []
     alarms.judge([down(TELEMETRY_STORE)], T0 + 2 * AFTER)
-    assert db.alarms.find_open("store_unreachable", "p0-of-2").state.is_active
+    assert db.alarms.find_open("store_unreachable", "telemetry_store/p0-of-2").state.is_active
