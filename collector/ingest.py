@@ -34,7 +34,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from collector.decode import Decoder
 from collector.metrics import CollectorMetrics, Snapshot, counts_by_asset
@@ -76,6 +76,19 @@ def backoff_s(attempt: int, cap_s: float, rand: Callable[[], float] = random.ran
     return delay * (0.5 + 0.5 * rand())
 
 
+class RulesState(Protocol):
+    """What the spool's rules consumer needs of the rules to checkpoint them and go back (``RulesService``)."""
+
+    @property
+    def behind(self) -> bool:
+        """An effect could not be recorded since the last checkpoint: the state must go back to it."""
+
+    def checkpoint(self) -> None: ...
+
+    def rewind(self) -> None:
+        """Go back to the last checkpoint (ServiceUnavailable while the records database is away)."""
+
+
 @dataclass
 class IngestStats:
     received: int = 0
@@ -87,13 +100,14 @@ class IngestStats:
     status_messages: int = 0
     store_errors: int = 0
     acknowledged: int = 0
+    rules_rewinds: int = 0  # times the rules went back to their checkpoint (an effect could not be recorded)
 
     def as_dict(self) -> dict[str, Any]:
         return {"received": self.received, "accepted": self.accepted, "spooled": self.readings,
                 "stored": self.stored, "processed_by_rules": self.processed,
                 "rejected": sum(self.rejected.values()), "rejected_by_reason": dict(self.rejected),
                 "status_messages": self.status_messages, "store_errors": self.store_errors,
-                "acknowledged": self.acknowledged}
+                "acknowledged": self.acknowledged, "rules_rewinds": self.rules_rewinds}
 
 
 @dataclass
@@ -134,7 +148,7 @@ class Ingest:
         self._status_since = clock.now()
         self._threads: list[threading.Thread] = []
         # The rules' checkpoint, if wired: their spool offset is committed only with it (``_rules_done``).
-        self._rules_checkpoint: Callable[[], None] | None = None
+        self._rules_state: RulesState | None = None
         self._checkpoint_every_s = 0.0
         self._next_checkpoint = 0.0
         self._rules_kept: Batch | None = None  # evaluated, not yet covered by a checkpoint
@@ -147,11 +161,13 @@ class Ingest:
         self._ack = ack
         self._publish = publish
 
-    def checkpoint_rules_with(self, checkpoint: Callable[[], None], every_s: float) -> None:
-        """Save the rules' state with ``checkpoint`` at most every ``every_s`` (and at stop), committing their
+    def checkpoint_rules_with(self, state: RulesState, every_s: float) -> None:
+        """Checkpoint the rules' ``state`` at start, at most every ``every_s`` and at stop, committing their
         spool offset only after it: a successor restores the checkpoint and replays the readings after it,
-        so timers started since are not lost (their effects are idempotent: no alarm twice)."""
-        self._rules_checkpoint = checkpoint
+        so timers started since are not lost (their effects are idempotent: no alarm twice). When the rules
+        could not record an effect (the records database unreachable), they go back to that checkpoint and
+        the readings after it are evaluated again once it answers, so no alarm is lost to the outage."""
+        self._rules_state = state
         self._checkpoint_every_s = every_s
 
     def connection_changed(self, connected: bool) -> None:
@@ -161,6 +177,12 @@ class Ingest:
                 self._generation += 1
 
     def start(self) -> None:
+        if self._rules_state is not None:  # the state the committed offset stands for, before any reading
+            try:
+                self._checkpoint_rules()
+            except Exception:
+                log.exception("could not save the rules checkpoint at start; the next one is due in %.0f s",
+                              self._checkpoint_every_s)
         loops = [("collector-commit", self._commit_loop), ("collector-store", self._store_loop)]
         if self._rules is not None:
             loops.append(("collector-rules", self._rules_loop))
@@ -177,7 +199,7 @@ class Ingest:
         for thread in self._threads:
             thread.join(timeout=max(5.0, self._settings.retry_max_s + 1))
         self._commit_window()
-        if self._rules_checkpoint is not None:
+        if self._rules_state is not None:
             try:
                 self._checkpoint_rules()
             except Exception:
@@ -319,7 +341,7 @@ class Ingest:
             self._stopping.wait(min(0.01, wait_s))
             return waiting_since  # batch by size or by time, whichever first
         if handle(batch.bodies):
-            if consumer == RULES and self._rules_checkpoint is not None:
+            if consumer == RULES and self._rules_state is not None:
                 self.spool.advance(consumer, batch)
                 self._rules_kept = batch
                 self._checkpoint_if_due()
@@ -328,15 +350,39 @@ class Ingest:
         return None
 
     def _checkpoint_if_due(self) -> None:
-        if self._rules_checkpoint is not None and time.monotonic() >= self._next_checkpoint:
+        if self._rules_state is None:
+            return
+        if self._rules_state.behind:
+            self._rewind_rules()  # an effect of a tick failed while no reading came
+        elif time.monotonic() >= self._next_checkpoint:
             self._checkpoint_rules()
+
+    def _rewind_rules(self) -> None:
+        """The rules could not record an effect: back to their last checkpoint (waiting for the records
+        database with backoff), and the spool reads again from the offset committed with it."""
+        assert self._rules_state is not None
+        attempt = 0
+        while not self._stopping.is_set():
+            try:
+                self._rules_state.rewind()
+                break
+            except FacmonError as error:
+                if not error.retryable:
+                    raise
+                delay = backoff_s(attempt, self._settings.retry_max_s)
+                log.warning("rules: cannot go back to their checkpoint (%s); retrying in %.1f s", error, delay)
+                attempt += 1
+                self._stopping.wait(delay)
+        self.spool.rewind(RULES)
+        self._rules_kept = None
+        self.stats.rules_rewinds += 1
 
     def _checkpoint_rules(self) -> None:
         """Checkpoint the rules, then commit the readings it covers (a failure leaves them to replay)."""
-        assert self._rules_checkpoint is not None
+        assert self._rules_state is not None
         self._next_checkpoint = time.monotonic() + self._checkpoint_every_s
         kept = self._rules_kept
-        self._rules_checkpoint()
+        self._rules_state.checkpoint()
         if kept is not None:
             self.spool.commit(RULES, kept)
             if self._rules_kept is kept:
@@ -384,6 +430,9 @@ class Ingest:
             self._rules([decode_record(body) for body in bodies])
         except Exception:  # a poison batch must not stop the alarms for good
             log.exception("the rules failed on a batch of %d readings; skipped", len(bodies))
+        if self._rules_state is not None and self._rules_state.behind:
+            self._rewind_rules()
+            return False  # read again from the checkpoint's offset
         self.stats.processed += len(bodies)
         return True
 

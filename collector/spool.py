@@ -100,7 +100,7 @@ class Spool:
         # trimmed. They differ only for a consumer that ``advance``s between commits (the rules: they commit
         # with their checkpoint, so a takeover replays what the checkpoint has not seen).
         self._offsets: dict[str, tuple[int, int, int]] = {name: self._load_offset(name) for name in consumers}
-        self._persisted: dict[str, int] = {name: offset[0] for name, offset in self._offsets.items()}
+        self._persisted: dict[str, tuple[int, int, int]] = dict(self._offsets)
         self._readers: dict[str, tuple[int, int]] = {}  # consumer -> (segment base, fd) open for reading
         self._closed = False
 
@@ -160,7 +160,7 @@ class Spool:
         os.replace(tmp, self.directory / f"{consumer}.offset")
         with self._lock:
             self._offsets[consumer] = value
-            self._persisted[consumer] = value[0]
+            self._persisted[consumer] = value
         self._trim()
 
     def advance(self, consumer: str, batch: Batch) -> None:
@@ -169,6 +169,11 @@ class Spool:
         base, pos = batch.next_position
         with self._lock:
             self._offsets[consumer] = (batch.next_index, base, pos)
+
+    def rewind(self, consumer: str) -> None:
+        """Read again from ``consumer``'s last commit (what it ``advance``d past since is read once more)."""
+        with self._lock:
+            self._offsets[consumer] = self._persisted[consumer]
 
     # -- state ------------------------------------------------------------------------------------------
     @property
@@ -295,7 +300,7 @@ class Spool:
 
     def _trim(self) -> None:
         with self._lock:
-            slowest = min(self._persisted.values(), default=0)
+            slowest = min((offset[0] for offset in self._persisted.values()), default=0)
             doomed = [s for s, nxt in itertools.pairwise(self._segments)
                       if nxt.base <= slowest]
             self._segments = self._segments[len(doomed):]

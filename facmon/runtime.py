@@ -210,7 +210,7 @@ class Runtime:
             part.start()
         self._threads += parts
         # Spool consumers first, then MQTT (acknowledged after the spool sync).
-        self.ingest.checkpoint_rules_with(self.rules.checkpoint, RULES_CHECKPOINT_S)
+        self.ingest.checkpoint_rules_with(self.rules, RULES_CHECKPOINT_S)
         self.ingest.start()
         mqtt = self.settings.mqtt
         if not ownership.everything:  # the partition's own session: its standby takes it over

@@ -282,6 +282,14 @@ class RuleEngine:
         only the sites it owns, so its site rules, groups (pump pairs) and silence span those."""
         return frozenset(self._zones) | frozenset(asset.site_id for asset in self._assets.values())
 
+    def reset(self) -> None:
+        """Forget every timer, window and state, keeping the rules, the registered assets and the zones: a
+        snapshot restored onto it is then exactly that snapshot (``restore`` alone keeps what it does not name)."""
+        assets = list(self._assets.values())
+        self._assets, self._tracks, self._sites = {}, {}, {}
+        self._watermark = self._newest = None
+        self.register(assets)
+
     def retain(self, site_ids: Iterable[str]) -> None:
         """Forget every site but ``site_ids`` (moved to another partition): its assets, timers and site rules."""
         keep = set(site_ids)

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 
 from core.clock import Clock
 from core.domain import Alarm
-from core.errors import Fenced
+from core.errors import Fenced, ServiceUnavailable
 from core.events import EventBus
 from rules.alarm_events import CHANGED, alarm_json
 from storage.records import Database
@@ -19,7 +19,7 @@ ACTOR = "rules"
 COUNTERS = ("alarms_raised", "alarms_reraised", "alarms_cleared", "duplicate_raises", "stale_clears",
             "work_orders_opened", "work_orders_after_mute", "work_order_recurrences", "alarms_acknowledged",
             "alarms_muted", "alarms_chattering", "shelves_expired", "held_ticks", "collector_alarms",
-            "portfolio_silences", "checkpoints", "errors", "fenced")
+            "portfolio_silences", "checkpoints", "errors", "fenced", "unrecorded", "rewinds")
 
 
 class Recorder:
@@ -34,6 +34,9 @@ class Recorder:
         self.fence: Lease | None = None
         self.counts = dict.fromkeys(COUNTERS, 0)
         self.on_fenced: Callable[[str], object] | None = None  # told why, at each refused write
+        # A partition write failed because the records database did not answer: the state in memory ran
+        # ahead of the database, so it goes back to the checkpoint and the readings since are evaluated again.
+        self.behind = False
 
     def refused(self, error: Fenced) -> None:
         """A write was refused because another instance holds the partition: counted, and the runtime told."""
@@ -43,8 +46,14 @@ class Recorder:
 
     @contextmanager
     def unit(self, fenced: bool = True) -> Iterator[UnitOfWork]:
-        with self.db.unit_of_work(fence=self.fence if fenced else None) as work:
-            yield work
+        try:
+            with self.db.unit_of_work(fence=self.fence if fenced else None) as work:
+                yield work
+        except ServiceUnavailable:
+            if fenced:  # the partition's own effect (not an operator's command, which is answered 503)
+                self.behind = True
+                self.counts["unrecorded"] += 1
+            raise
 
     def publish(self, alarm: Alarm, topic: str = CHANGED) -> Alarm:
         """Announce ``alarm`` once the unit of work commits (at once outside one)."""

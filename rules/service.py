@@ -27,7 +27,7 @@ from typing import Any
 
 from core.clock import Clock
 from core.domain import Alarm, Reading
-from core.errors import ConfigError, Fenced
+from core.errors import ConfigError, Fenced, ServiceUnavailable
 from core.events import Event, EventBus
 from core.zones import UTC_ZONE
 from rules.alarm_events import CHANGED, RAISED, alarm_json
@@ -233,9 +233,31 @@ class RulesService:
             self.effects.use_rules(new)
         return counts
 
+    @property
+    def behind(self) -> bool:
+        """An effect could not be recorded (the records database was away): ``rewind`` before going on."""
+        return self._rec.behind
+
+    def rewind(self) -> None:
+        """Go back to the last checkpoint, so that the readings after it (the spool reads them again) redo
+        the effects that could not be recorded; ServiceUnavailable while the database is still away."""
+        saved = self._checkpoints.load()
+        if saved is None:
+            raise ServiceUnavailable("no rules checkpoint to go back to yet")
+        with self._lock:
+            self.engine.reset()
+            self._restore(saved)
+            self._rec.behind = False
+            self._rec.counts["rewinds"] += 1
+            log.warning("rules of partition %s: back at the last checkpoint after an unrecorded effect",
+                        self.partition)
+
     def checkpoint(self) -> None:
         """Save the partition's state (engine, chatter, pending releases, collector health) under its name;
-        Fenced (raised, and counted) if another instance holds the partition now."""
+        Fenced (raised, and counted) if another instance holds the partition now. Never while ``behind``:
+        that state has effects the database lacks."""
+        if self._rec.behind:
+            raise ServiceUnavailable("an effect was not recorded: the rules go back to their last checkpoint")
         with self._lock:
             snapshot = {**self.engine.snapshot(), "alarms": self.effects.snapshot(),
                         "collector": self.health.snapshot()}
@@ -251,10 +273,13 @@ class RulesService:
         if saved is None:
             return False
         with self._lock:
-            self.engine.restore(saved)
-            self.effects.restore(saved.get("alarms", {}))
-            self.health.restore(saved.get("collector", {}), self._clock.now())
+            self._restore(saved)
         return True
+
+    def _restore(self, saved: dict[str, Any]) -> None:
+        self.engine.restore(saved)
+        self.effects.restore(saved.get("alarms", {}))
+        self.health.restore(saved.get("collector", {}), self._clock.now())
 
     def stats(self) -> dict[str, int]:
         return {"readings_evaluated": self.engine.evaluated,
