@@ -1,0 +1,295 @@
+"""`facmon bench scale`: K site partitions on one broker, one PostgreSQL and one InfluxDB (one JSON object).
+
+Starts Mosquitto, PostgreSQL 15 (durable) and InfluxDB 1.x (facmon.services), migrates the records database
+and registers ``--sites`` sites of load pumps plus one fault pump per site, then the topology of
+facmon.bench.scale_topology: K ``facmon serve`` processes (``[partition] index=i count=K``, roles
+``ingest``), with ``--standby`` one standby each, and one api+scheduler process. The load generator
+(simulators.load, QoS 1, per-device ``seq``) publishes for ``--seconds`` over the sites while
+facmon.bench.scale_faults runs scheduled hot-bearing faults (one per partition and more, spread over the
+run) that the rule ``bench_overheat`` turns into alarms. With ``--standby``, partition 0 is SIGKILLed half
+way and a fault starts at once on one of its sites: ``takeover_s`` is the time from the kill until that
+alarm is in the database (raised by the standby; it includes the rule's on-delay, ``rule_delay_s``). The
+killed process is then started again, as an orchestrator would, so what it had spooled is written.
+
+Counted: ``lost`` = readings the broker acknowledged to the publishers minus points in InfluxDB (one per
+reading: every device's timestamps are distinct); ``duplicated`` = readings the partitions wrote to the
+store (their ``facmon_collector_readings_stored`` counters; InfluxDB itself would fold a duplicate into one
+point) minus those published; ``duplicate_alarms`` = ``bench_overheat`` episodes raised twice for one pump.
+
+The core budget (``method`` in the JSON): on this 2-core machine the partitions share the cores with the
+broker, the databases and the publisher, so the wall-clock total cannot grow with K. Each partition's
+``readings_per_core_s`` = readings it stored / CPU seconds its process used (utime + stime from /proc): what
+it would take per second on a core of its own. ``projected_readings_per_s`` sums that over the partitions;
+K=2 scaling = projected(K=2) / projected(K=1) from two runs, with nothing lost and no alarm twice.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import secrets
+import shutil
+import sys
+import tempfile
+import threading
+import time
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from facmon.bench.scale_faults import Fault, FaultPublisher, bench_rule_text, duplicate_alarms, overheat_alarms
+from facmon.bench.scale_topology import API, Topology, member_name
+
+DATABASE = "facmon"
+DRAIN_TIMEOUT_S = 180.0
+RULE_DELAY_S = 2.0
+HOT_S = 5.0
+LOAD_WINDOW = 1000  # QoS 1 messages in flight per load connection; devices >= 4 x this (distinct timestamps)
+METHOD = ("readings_per_core_s = readings a partition stored / CPU seconds of its process (/proc utime+stime); "
+          "projected_readings_per_s = sum over partitions (each on a core of its own); scaling = "
+          "projected(K) / projected(1) of two runs; broker, databases and publisher excluded")
+
+
+def register(benchmarks: Any) -> None:
+    bench = benchmarks.add_parser("scale", help="K site partitions on one broker and databases (one JSON object)")
+    bench.add_argument("--partitions", type=int, default=2, help="ingest partitions K (default 2)")
+    bench.add_argument("--standby", action="store_true",
+                       help="one standby per partition; partition 0 is SIGKILLed half way (takeover_s)")
+    bench.add_argument("--seconds", type=float, default=30.0, help="how long the load publishes")
+    bench.add_argument("--sites", type=int, default=20, help="sites the load is spread over")
+    bench.add_argument("--devices", type=int, default=4 * LOAD_WINDOW, help="load pumps over all sites")
+    bench.add_argument("--rate", type=float, default=20_000.0,
+                       help="readings/s the load asks for in total (the broker queues what the partitions lag)")
+    bench.add_argument("--no-api", action="store_true", help="no api+scheduler process")
+    bench.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    result = bench_scale(args.partitions, args.standby, args.seconds, args.sites, args.devices, args.rate,
+                         api=not args.no_api)
+    print(json.dumps(result))  # noqa: T201
+    return 0 if result["lost"] == 0 and result["duplicate_alarms"] == 0 and result["missed_alarms"] == 0 else 1
+
+
+def progress(message: str) -> None:
+    sys.stderr.write(f"[bench scale {time.strftime('%H:%M:%S')}] {message}\n")
+    sys.stderr.flush()
+
+
+def bench_scale(partitions: int, standby: bool, seconds: float, sites: int, devices: int, rate: float | None,
+                api: bool = True) -> dict[str, Any]:
+    from facmon.services import InfluxDB, Mosquitto, Postgres, discard_service, make_service_dir
+
+    if partitions < 1 or sites < partitions or seconds <= 0:
+        raise ValueError("--partitions >= 1, --sites >= --partitions and --seconds > 0")
+    if devices < 4 * LOAD_WINDOW:
+        raise ValueError(f"--devices must be at least {4 * LOAD_WINDOW} (distinct timestamps per device)")
+    with ExitStack() as stack:
+        services = []
+        for factory, name in ((Mosquitto, "mosquitto"), (lambda d: Postgres(d, durable=True), "postgres"),
+                              (InfluxDB, "influxdb")):
+            service = factory(make_service_dir(f"scale-{name}"))
+            stack.callback(discard_service, service)
+            service.start()
+            services.append(service)
+        broker, postgres, influx = services
+        assert isinstance(broker, Mosquitto)
+        assert isinstance(postgres, Postgres)
+        assert isinstance(influx, InfluxDB)
+        progress(f"services up: mosquitto :{broker.port}, postgres :{postgres.port}, influxdb :{influx.port}")
+        postgres.create_database(DATABASE)
+        work = Path(tempfile.mkdtemp(prefix="facmon-bench-scale-"))
+        stack.callback(shutil.rmtree, work, True)
+        scenario = Scenario(partitions, sites, devices, seconds)
+        scenario.register(postgres.url_for(DATABASE))
+        rules = work / "bench_rules.yaml"
+        rules.write_text(bench_rule_text(RULE_DELAY_S))
+        topology = Topology(work / "topology", broker.host, broker.port, postgres.url_for(DATABASE),
+                            {"backend": "influxdb", "influx_url": influx.url, "influx_database": DATABASE},
+                            partitions=partitions, standby=standby, rules_files=[rules], api_process=api)
+        stack.callback(topology.stop_all)
+        progress(f"starting {', '.join(topology.members)}")
+        topology.start()
+        return Run(scenario, topology, influx.url, broker.host, broker.port, rate).measure(standby)
+    raise AssertionError("unreachable")
+
+
+def count_points(influx_url: str, database: str) -> int:
+    """Points of one metric every bench reading carries, in the whole database (one point per reading)."""
+    response = httpx.get(f"{influx_url}/query", params={"db": database, "q": "SELECT count(flow_m3h) FROM pump"},
+                         timeout=60)
+    response.raise_for_status()
+    series = response.json()["results"][0].get("series")
+    return int(series[0]["values"][0][1]) if series else 0
+
+
+class Scenario:
+    """The sites, the load pumps spread over them and the scheduled faults (one fault pump per site)."""
+
+    def __init__(self, partitions: int, sites: int, devices: int, seconds: float) -> None:
+        from core.partitions import site_partition
+        from simulators.load import load_sites
+
+        self.token = secrets.token_hex(3)
+        self.site_prefix = f"s{self.token}"
+        self.partitions, self.devices, self.seconds, self.site_count = partitions, devices, seconds, sites
+        self.sites = load_sites(self.site_prefix, sites)
+        self.owner = {site: site_partition(site, partitions) for site in self.sites}
+        # Two faults per partition spread over the first 70 % of the run, on sites the partition owns.
+        self.faults: list[Fault] = []
+        for index in range(partitions):
+            owned = [site for site in self.sites if self.owner[site] == index]
+            for number, site in enumerate(owned[:2]):
+                start = seconds * (0.1 + 0.6 * (2 * index + number) / max(1, 2 * partitions))
+                self.faults.append(Fault(site, f"hot-{site}", start, HOT_S))
+        faulted = {fault.site for fault in self.faults}
+        # The takeover fault: a partition-0 site without a scheduled fault (or the first one, on its own pump).
+        spare = [site for site in self.sites if self.owner[site] == 0 and site not in faulted] or [self.sites[0]]
+        self.takeover = Fault(spare[0], f"hot-{spare[0]}-takeover", 0.0, seconds)
+
+    def register(self, database_url: str) -> None:
+        """Migrate the records database and register the sites and pumps (once, before any process starts)."""
+        from core.domain import Site
+        from simulators.load import load_assets
+        from storage.records import Database
+
+        started = time.monotonic()
+        db = Database(database_url)
+        db.upgrade()
+        for site in self.sites:
+            db.assets.upsert_site(Site(site, site))
+        for asset in [*load_assets(self.devices, self.site_prefix, self.site_count),
+                      *(fault.as_asset() for fault in [*self.faults, self.takeover])]:
+            db.assets.upsert_asset(asset)
+        db.dispose()
+        progress(f"registered {len(self.sites)} sites, {self.devices} load pumps in {time.monotonic() - started:.1f} s")
+
+
+class Run:
+    """One measured run over a started topology."""
+
+    def __init__(self, scenario: Scenario, topology: Topology, influx_url: str, host: str, port: int,
+                 rate: float | None) -> None:
+        self.scenario, self.topology, self.influx_url = scenario, topology, influx_url
+        self.host, self.port, self.rate = host, port, rate
+        self.cpu: dict[str, float] = {}
+        self.counters: dict[str, dict[str, float]] = {}
+        self._sampling = threading.Event()
+
+    def _sample(self) -> None:
+        """Keep each member's last CPU and counters (a SIGKILLed one keeps its last sample)."""
+        for name in self.topology.members:
+            cpu = self.topology.cpu_s(name)
+            if cpu is not None:
+                self.cpu[name] = cpu
+            counters = self.topology.counters(name)
+            if counters:
+                self.counters[name] = counters
+
+    def _sampler(self) -> None:
+        while not self._sampling.wait(0.5):
+            self._sample()
+
+    def measure(self, standby: bool) -> dict[str, Any]:
+        from simulators.load import run_load
+
+        scenario = self.scenario
+        self._sample()
+        cpu0 = dict(self.cpu)
+        threading.Thread(target=self._sampler, name="bench-sampler", daemon=True).start()
+        faults = FaultPublisher(self.host, self.port, list(scenario.faults))
+        load_result: list[Any] = []
+        loader = threading.Thread(target=lambda: load_result.append(run_load(
+            self.host, self.port, scenario.devices, self.rate, scenario.seconds, qos=1, window=LOAD_WINDOW,
+            site_id=scenario.site_prefix, sites=scenario.site_count)), name="bench-load", daemon=True)
+        started = time.monotonic()
+        progress(f"publishing for {scenario.seconds:.0f} s over {len(scenario.sites)} sites")
+        faults.start()
+        loader.start()
+        takeover_s = self._takeover(faults) if standby else None
+        loader.join()
+        faults.stop()
+        load = load_result[0]
+        published = (load.acknowledged or 0) + faults.acknowledged
+        progress(f"published {published} readings ({load.achieved_rate:.0f}/s); waiting for the store")
+        points, done_at = self._drain(published)
+        self._sampling.set()
+        self._sample()
+        if standby:  # the orchestrator restarts the killed partition; its spool is written then
+            self.topology.start(member_name(0))
+            points, _ = self._drain(published, timeout_s=60.0)
+        alarms = overheat_alarms(self.topology.database_url)
+        return self._result(load, published, points, done_at - started, cpu0, alarms, takeover_s)
+
+    def _takeover(self, faults: FaultPublisher) -> float | None:
+        """Half way: SIGKILL partition 0, start a fault on one of its sites, time until its alarm exists."""
+        time.sleep(self.scenario.seconds / 2)
+        self._sample()
+        progress("SIGKILL p0")
+        killed_at = time.monotonic()
+        self.topology.kill(member_name(0))
+        fault = self.scenario.takeover
+        fault.start_s = faults.elapsed_s()
+        fault.hot_s = max(1.0, self.scenario.seconds / 2)
+        faults.add(fault)
+        deadline = killed_at + self.scenario.seconds
+        while time.monotonic() < deadline:
+            if any(asset == fault.asset for asset, _ in overheat_alarms(self.topology.database_url)):
+                took = time.monotonic() - killed_at
+                progress(f"standby raised the takeover alarm {took:.1f} s after the kill")
+                return round(took, 2)
+            time.sleep(0.2)
+        progress("no alarm from the standby before the load ended")
+        return None
+
+    def _drain(self, published: int, timeout_s: float = DRAIN_TIMEOUT_S) -> tuple[int, float]:
+        """Until InfluxDB holds ``published`` points (or nothing changed for 20 s, or the timeout)."""
+        deadline = time.monotonic() + timeout_s
+        points, changed_at = -1, time.monotonic()
+        while time.monotonic() < deadline:
+            now_points = self._points()
+            if now_points != points:
+                points, changed_at = now_points, time.monotonic()
+            if points >= published or time.monotonic() - changed_at > 20:
+                break
+            time.sleep(0.2)
+        return points, changed_at  # when the store reached its final count
+
+    def _points(self) -> int:
+        return count_points(self.influx_url, DATABASE)
+
+    def _members(self, seconds: float, cpu0: dict[str, float]) -> dict[str, dict[str, Any]]:
+        """Each member's stored readings, CPU seconds over the run, readings/s and readings per CPU second."""
+        members: dict[str, dict[str, Any]] = {}
+        for name in self.topology.members:
+            stored = self.counters.get(name, {}).get("facmon_collector_readings_stored", 0.0)
+            cpu = round(self.cpu.get(name, 0.0) - cpu0.get(name, 0.0), 2)
+            members[name] = {"stored": int(stored), "cpu_s": cpu,
+                             "readings_per_s": round(stored / seconds, 1) if seconds > 0 else 0.0,
+                             "readings_per_core_s": round(stored / cpu, 1) if cpu > 0 else None}
+        return members
+
+    def _result(self, load: Any, published: int, points: int, seconds: float, cpu0: dict[str, float],
+                alarms: list[Any], takeover_s: float | None) -> dict[str, Any]:
+        members = self._members(seconds, cpu0)
+        partitions = {name: value for name, value in members.items() if name != API}
+        raised = {asset for asset, _ in alarms}
+        expected = [fault.asset for fault in self.scenario.faults]
+        return {
+            "benchmark": "scale", "partitions": self.scenario.partitions,
+            "standby": member_name(0, standby=True) in self.topology.members, "sites": len(self.scenario.sites),
+            "devices": self.scenario.devices, "seconds": round(seconds, 3), "published": published,
+            "readings_per_s": {"total": round(published / seconds, 1) if seconds > 0 else 0.0,
+                               "per_partition": {name: value["readings_per_s"] for name, value in partitions.items()}},
+            "lost": max(0, published - points),
+            "duplicated": max(0, sum(value["stored"] for value in members.values()) - published),
+            "points_in_influxdb": points, "duplicate_alarms": duplicate_alarms(alarms),
+            "alarms_expected": len(expected), "missed_alarms": sum(asset not in raised for asset in expected),
+            "takeover_s": takeover_s, "rule_delay_s": RULE_DELAY_S,
+            "cpu_s": {name: value["cpu_s"] for name, value in members.items()},
+            "readings_per_core_s": {name: value["readings_per_core_s"] for name, value in partitions.items()},
+            "projected_readings_per_s": round(sum(value["readings_per_core_s"] or 0.0
+                                                  for value in partitions.values()), 1),
+            "method": METHOD, "publisher_msgs_per_s": load.achieved_rate, "load_cpu_s": load.cpu_s}
