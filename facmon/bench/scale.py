@@ -108,7 +108,8 @@ def bench_scale(partitions: int, standby: bool, seconds: float, sites: int, devi
         rules.write_text(bench_rule_text(RULE_DELAY_S))
         topology = Topology(work / "topology", broker.host, broker.port, postgres.url_for(DATABASE),
                             {"backend": "influxdb", "influx_url": influx.url, "influx_database": DATABASE},
-                            partitions=partitions, standby=standby, rules_files=[rules], api_process=api)
+                            partitions=partitions,
+                            standbys=tuple(range(partitions)) if standby else (), rules_files=[rules], api_process=api)
         stack.callback(topology.stop_all)
         progress(f"starting {', '.join(topology.members)}")
         topology.start()
@@ -128,21 +129,25 @@ def count_points(influx_url: str, database: str) -> int:
 class Scenario:
     """The sites, the load pumps spread over them and the scheduled faults (one fault pump per site)."""
 
-    def __init__(self, partitions: int, sites: int, devices: int, seconds: float) -> None:
+    def __init__(self, partitions: int, sites: int, devices: int, seconds: float,
+                 faults_per_partition: int = 2) -> None:
         from core.partitions import site_partition
         from simulators.load import load_sites
 
-        self.token = secrets.token_hex(3)
-        self.site_prefix = f"s{self.token}"
         self.partitions, self.devices, self.seconds, self.site_count = partitions, devices, seconds, sites
-        self.sites = load_sites(self.site_prefix, sites)
-        self.owner = {site: site_partition(site, partitions) for site in self.sites}
-        # Two faults per partition spread over the first 70 % of the run, on sites the partition owns.
+        for _ in range(1000):  # site ids (random per run) that give every partition at least one site
+            self.site_prefix = f"s{secrets.token_hex(3)}"
+            self.sites = load_sites(self.site_prefix, sites)
+            self.owner = {site: site_partition(site, partitions) for site in self.sites}
+            if len(set(self.owner.values())) == min(partitions, sites):
+                break
+        # Faults spread over the first 70 % of the run, on sites each partition owns.
         self.faults: list[Fault] = []
+        each = faults_per_partition
         for index in range(partitions):
             owned = [site for site in self.sites if self.owner[site] == index]
-            for number, site in enumerate(owned[:2]):
-                start = seconds * (0.1 + 0.6 * (2 * index + number) / max(1, 2 * partitions))
+            for number, site in enumerate(owned[:each]):
+                start = seconds * (0.1 + 0.6 * (each * index + number) / max(1, each * partitions))
                 self.faults.append(Fault(site, f"hot-{site}", start, HOT_S))
         faulted = {fault.site for fault in self.faults}
         # The takeover fault: a partition-0 site without a scheduled fault (or the first one, on its own pump).

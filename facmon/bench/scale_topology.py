@@ -78,7 +78,7 @@ class Member:
 
 @dataclass
 class Topology:
-    """``partitions`` ingest partitions (``standby``: each with a standby) and one api+scheduler process.
+    """``partitions`` ingest partitions (those in ``standbys`` with a standby) and one api+scheduler process.
 
     ``telemetry`` is the ``[telemetry]`` section (InfluxDB for the bench); ``rules_files`` are added to the
     default pack of every process; ``extra`` adds sections or keys to every process's TOML (a test's short
@@ -90,7 +90,7 @@ class Topology:
     database_url: str
     telemetry: dict[str, Any]
     partitions: int = 1
-    standby: bool = False
+    standbys: tuple[int, ...] = ()
     rules_files: list[Path] = field(default_factory=list)
     extra: dict[str, dict[str, Any]] = field(default_factory=dict)
     api_process: bool = True
@@ -101,7 +101,7 @@ class Topology:
         for index in range(self.partitions):
             primary = self._partition(index)
             self.members[primary.name] = primary
-            if self.standby:
+            if index in self.standbys:
                 name = member_name(index, standby=True)
                 port = free_port()
                 folder = self.root / name
