@@ -99,6 +99,16 @@ def _package_version() -> str:
         return "0+unknown"
 
 
+def create_probe_app(services: Services) -> FastAPI:
+    """Only ``/healthz`` and ``/metrics``: what a process without the api role (a partition) serves to its
+    orchestrator's probes and to Prometheus."""
+    app = FastAPI(title="facmon", version=_package_version(), docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.services = services
+    app.include_router(health.router)
+    app.include_router(metrics.router)
+    return app
+
+
 def create_app(services: Services) -> FastAPI:
     """The application serving ``services``; the caller runs it (uvicorn) and owns the services."""
     app = FastAPI(title="facmon", version=_package_version(), description=DESCRIPTION, docs_url=None,

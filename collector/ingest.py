@@ -39,7 +39,7 @@ from typing import Any
 from collector.decode import Decoder
 from collector.metrics import CollectorMetrics, Snapshot, counts_by_asset
 from collector.mqtt import Message
-from collector.spool import Spool
+from collector.spool import Batch, Spool
 from core.clock import Clock
 from core.domain import DEAD_LETTER_PAYLOAD_BYTES, DeadLetter, Reading
 from core.errors import FacmonError, InvalidMessage
@@ -133,6 +133,11 @@ class Ingest:
         self._status_checked = 0.0
         self._status_since = clock.now()
         self._threads: list[threading.Thread] = []
+        # The rules' checkpoint, if wired: their spool offset is committed only with it (``_rules_done``).
+        self._rules_checkpoint: Callable[[], None] | None = None
+        self._checkpoint_every_s = 0.0
+        self._next_checkpoint = 0.0
+        self._rules_kept: Batch | None = None  # evaluated, not yet covered by a checkpoint
         self.stats = IngestStats()
         self.metrics = CollectorMetrics(self.snapshot)
 
@@ -141,6 +146,13 @@ class Ingest:
         """The MQTT side: how to acknowledge a message and publish replies."""
         self._ack = ack
         self._publish = publish
+
+    def checkpoint_rules_with(self, checkpoint: Callable[[], None], every_s: float) -> None:
+        """Save the rules' state with ``checkpoint`` at most every ``every_s`` (and at stop), committing their
+        spool offset only after it: a successor restores the checkpoint and replays the readings after it,
+        so timers started since are not lost (their effects are idempotent: no alarm twice)."""
+        self._rules_checkpoint = checkpoint
+        self._checkpoint_every_s = every_s
 
     def connection_changed(self, connected: bool) -> None:
         with self._lock:
@@ -165,6 +177,11 @@ class Ingest:
         for thread in self._threads:
             thread.join(timeout=max(5.0, self._settings.retry_max_s + 1))
         self._commit_window()
+        if self._rules_checkpoint is not None:
+            try:
+                self._checkpoint_rules()
+            except Exception:
+                log.exception("could not save the rules checkpoint at stop; a successor replays from the last one")
         self.spool.close()
 
     # -- the MQTT thread ----------------------------------------------------------------------------------
@@ -292,6 +309,8 @@ class Ingest:
         """One step of a consumer: read, maybe wait for a fuller batch, handle, commit; returns the wait start."""
         batch = self.spool.read(consumer, size)
         if batch is None:
+            if consumer == RULES:
+                self._checkpoint_if_due()  # timers move on the clock too (absence rules)
             self._stopping.wait(min(0.02, wait_s))
             return None
         now = time.monotonic()
@@ -300,8 +319,28 @@ class Ingest:
             self._stopping.wait(min(0.01, wait_s))
             return waiting_since  # batch by size or by time, whichever first
         if handle(batch.bodies):
-            self.spool.commit(consumer, batch)
+            if consumer == RULES and self._rules_checkpoint is not None:
+                self.spool.advance(consumer, batch)
+                self._rules_kept = batch
+                self._checkpoint_if_due()
+            else:
+                self.spool.commit(consumer, batch)
         return None
+
+    def _checkpoint_if_due(self) -> None:
+        if self._rules_checkpoint is not None and time.monotonic() >= self._next_checkpoint:
+            self._checkpoint_rules()
+
+    def _checkpoint_rules(self) -> None:
+        """Checkpoint the rules, then commit the readings it covers (a failure leaves them to replay)."""
+        assert self._rules_checkpoint is not None
+        self._next_checkpoint = time.monotonic() + self._checkpoint_every_s
+        kept = self._rules_kept
+        self._rules_checkpoint()
+        if kept is not None:
+            self.spool.commit(RULES, kept)
+            if self._rules_kept is kept:
+                self._rules_kept = None
 
     def _write_store(self, lines: list[bytes]) -> bool:
         """Write one batch; True once it is stored (or its refused points dead-lettered), False at stop."""

@@ -25,7 +25,7 @@ import random
 import ssl
 import struct
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import cast
 
 import paho.mqtt.client as mqtt
@@ -43,7 +43,9 @@ log = logging.getLogger(__name__)
 Message = tuple[str, bytes, int, int]  # topic, payload, mid, qos
 MessagesHandler = Callable[[list[Message]], None]  # messages in arrival order
 ConnectionListener = Callable[[bool], None]
-SPARKPLUG_SUBSCRIPTION = "spBv1.0/#"
+SPARKPLUG_ROOT = "spBv1.0"
+SPARKPLUG_SUBSCRIPTION = f"{SPARKPLUG_ROOT}/#"
+FILTERS_PER_PACKET = 500  # topic filters per SUBSCRIBE/UNSUBSCRIBE (a partition may own thousands of sites)
 _PUBACK = 0x40
 _PUBACKS = [struct.pack("!BBH", _PUBACK, 2, mid) for mid in range(0x10000)]
 READ_CHUNK_BYTES = 256 * 1024
@@ -56,11 +58,17 @@ def backoff_s(attempt: int, min_s: float, max_s: float, rand: Callable[[], float
     return ceiling * (0.5 + 0.5 * rand())
 
 
-def topics(settings: MqttSettings) -> list[str]:
-    """The topic filters to subscribe (with the shared-subscription prefix when a group is set)."""
-    filters = [subscription(settings.topic_prefix)]
-    if settings.sparkplug:
-        filters.append(SPARKPLUG_SUBSCRIPTION)
+def topics(settings: MqttSettings, sites: Sequence[str] | None = None) -> list[str]:
+    """The topic filters to subscribe (with the shared-subscription prefix when a group is set): every site's,
+    or only those of ``sites`` (a partition, docs/scaling.md): its devices' topics and its Sparkplug group."""
+    if sites is None:
+        filters = [subscription(settings.topic_prefix)]
+        if settings.sparkplug:
+            filters.append(SPARKPLUG_SUBSCRIPTION)
+    else:
+        filters = [f"{settings.topic_prefix}/{site}/+/+/+" for site in sites]
+        if settings.sparkplug:
+            filters += [f"{SPARKPLUG_ROOT}/{site}/#" for site in sites]  # the group is the site
     if settings.shared_group:
         return [f"$share/{settings.shared_group}/{f}" for f in filters]
     return filters
@@ -188,7 +196,33 @@ class MqttConsumer:
         self._stopping = False
         self._attempt = 0
         self.connects = 0
+        self._filters = topics(settings)
+        self._filters_lock = threading.Lock()
         self._client = self._make_client()
+
+    def set_sites(self, sites: Sequence[str] | None) -> None:
+        """Receive only these sites' topics (None: every site); while connected, subscribe the added sites'
+        filters and unsubscribe the removed ones at once. Call before ``start`` to begin with them."""
+        with self._filters_lock:
+            before, self._filters = self._filters, topics(self._settings, sites)
+            old, new = set(before), set(self._filters)
+            added = [topic for topic in self._filters if topic not in old]
+            removed = [topic for topic in before if topic not in new]
+        if not self.connected:
+            return  # the next CONNACK subscribes the new filters
+        self._subscribe(self._client, added)
+        for start in range(0, len(removed), FILTERS_PER_PACKET):
+            self._client.unsubscribe(removed[start:start + FILTERS_PER_PACKET])
+
+    @property
+    def filters(self) -> list[str]:
+        with self._filters_lock:
+            return list(self._filters)
+
+    def _subscribe(self, client: mqtt.Client, filters: list[str]) -> None:
+        qos: int = self._settings.qos
+        for start in range(0, len(filters), FILTERS_PER_PACKET):
+            client.subscribe([(topic, qos) for topic in filters[start:start + FILTERS_PER_PACKET]])
 
     @property
     def connected(self) -> bool:
@@ -292,8 +326,7 @@ class MqttConsumer:
             self._set_delay(client)
             return
         # Subscribe on every connect: a broker that lost our session must learn the subscription again.
-        qos: int = self._settings.qos
-        client.subscribe([(topic, qos) for topic in topics(self._settings)])
+        self._subscribe(client, self.filters)
         self._attempt = 0
         self._set_delay(client)
         self.connects += 1

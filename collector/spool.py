@@ -96,7 +96,11 @@ class Spool:
         self._end = self._segments[-1].base + self._segments[-1].count  # next index to append
         self._durable = self._end  # what survived recovery is on disk
         self._fd = os.open(self._segments[-1].path, os.O_WRONLY | os.O_APPEND)
+        # Each consumer's read position; and the index it committed (persisted), behind which segments are
+        # trimmed. They differ only for a consumer that ``advance``s between commits (the rules: they commit
+        # with their checkpoint, so a takeover replays what the checkpoint has not seen).
         self._offsets: dict[str, tuple[int, int, int]] = {name: self._load_offset(name) for name in consumers}
+        self._persisted: dict[str, int] = {name: offset[0] for name, offset in self._offsets.items()}
         self._readers: dict[str, tuple[int, int]] = {}  # consumer -> (segment base, fd) open for reading
         self._closed = False
 
@@ -156,7 +160,15 @@ class Spool:
         os.replace(tmp, self.directory / f"{consumer}.offset")
         with self._lock:
             self._offsets[consumer] = value
+            self._persisted[consumer] = value[0]
         self._trim()
+
+    def advance(self, consumer: str, batch: Batch) -> None:
+        """``consumer`` has processed ``batch`` but keeps it: the next read continues after it, while a
+        restart reads again from its last ``commit`` (nothing is trimmed behind that)."""
+        base, pos = batch.next_position
+        with self._lock:
+            self._offsets[consumer] = (batch.next_index, base, pos)
 
     # -- state ------------------------------------------------------------------------------------------
     @property
@@ -283,7 +295,7 @@ class Spool:
 
     def _trim(self) -> None:
         with self._lock:
-            slowest = min((o[0] for o in self._offsets.values()), default=0)
+            slowest = min(self._persisted.values(), default=0)
             doomed = [s for s, nxt in itertools.pairwise(self._segments)
                       if nxt.base <= slowest]
             self._segments = self._segments[len(doomed):]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import os
+import signal
 import threading
 import time
 from dataclasses import dataclass, field
@@ -11,7 +13,7 @@ from typing import Any
 
 import uvicorn
 
-from api.app import create_app
+from api.app import create_app, create_probe_app
 from api.deps import Services
 from collector.decode import Decoder
 from collector.ingest import RULES, STORE, Ingest
@@ -23,8 +25,10 @@ from core.clock import Clock, WallClock
 from core.domain import Asset, Site
 from core.errors import ServiceUnavailable
 from core.events import STOPPING, EventBus
-from core.settings import Settings
+from core.partitions import Ownership
+from core.settings import ROLES, Settings
 from core.zones import parse_zone
+from facmon.partitioning import SCHEDULER_LEASE, CoverageWatch, PartitionLease, owned_registry
 from facmon.periodic import Periodic
 from people.accounts import Accounts, policy_of
 from people.records import PeopleRecords
@@ -34,7 +38,7 @@ from predictor.training import train_all
 from rules.model import Rule
 from rules.pack import default_rules, load_rules, merge
 from rules.ruleset import RuleFileWatcher
-from rules.service import RulesService
+from rules.service import RulesService, alarm_json
 from storage.records import Database
 from storage.telemetry import TelemetryStore, open_telemetry_store
 from workorders.attachments import Attachments, open_blob_store
@@ -52,10 +56,24 @@ from workorders.webhooks import WebhookNotifier, build_notifier
 
 log = logging.getLogger(__name__)
 RULES_TICK_S = 30.0  # clock seconds between rule ticks (shelf expiry, no-data watermark)
-RULES_CHECKPOINT_S = 30.0  # wall seconds between rule-engine checkpoints
+RULES_CHECKPOINT_S = 10.0  # wall seconds between rule checkpoints (a successor replays at most this much)
 SLA_CHECK_S = 30.0  # wall seconds between SLA checks (each reads the clock: accelerated under the demo)
 ROUNDS_PLAN_S = 24 * 3600.0  # clock seconds between generations of inspection rounds
 REPLAN_S = 24 * 3600.0  # clock seconds between scheduled re-plans (each forecast run re-plans too)
+
+
+class _Started:
+    """A one-shot thread (a standby waiting for its lease) in the list of parts that ``stop`` stops."""
+
+    def __init__(self, thread: threading.Thread) -> None:
+        self._thread = thread
+        thread.start()
+
+    def start(self) -> None:
+        pass
+
+    def stop(self) -> None:
+        self._thread.join(timeout=5)
 
 
 def configured_rules(settings: Settings) -> list[Rule]:
@@ -85,7 +103,12 @@ class Runtime:
     sla: SlaWatch | None = None
     inspections: InspectionRounds | None = None
     planning: PlanningService | None = None
+    partition: PartitionLease | None = None  # this process's partition lease, when it has taken one
+    lost: str | None = None  # why the process gave its partition up (it then exits to stand by again)
     _threads: list[Any] = field(default_factory=list)
+    _stopping: threading.Event = field(default_factory=threading.Event)
+    _scheduler: PartitionLease | None = None
+    _ingesting: bool = False
     _consumer: MqttConsumer | None = None
     _server: uvicorn.Server | None = None
     _api_thread: threading.Thread | None = None
@@ -97,39 +120,126 @@ class Runtime:
             self.db.assets.upsert_asset(asset)
 
     def start(self) -> None:
-        forecasting = Periodic("predictor", self.clock.wall_seconds(self.settings.predictor.interval_s),
-                               self.forecast_and_plan)
-        # The registry gives the engine asset attributes (`where`), report intervals (`stale()`)
-        # and the members of each site (site rules); before the first reading, on this thread.
-        self.rules.engine.register(self.db.assets.list(), self.db.assets.sites())  # and the sites' zones
-        # Continue the rule timers of the last run; follow the collector, devices, work orders.
+        """Start this process's roles (``serve.roles``): the scheduler's periodic work, the partition's
+        ingest and rules (after taking its lease: a standby waits on a thread), and the API or its probes."""
+        roles = set(self.settings.serve.roles)
+        if "scheduler" in roles:
+            self._start_scheduler(single_process=roles == set(ROLES) and self._ownership.everything)
+        if "ingest" in roles:
+            if self._ownership.everything:
+                self._start_ingest()
+            else:  # a standby waits for the lease without holding up the API's health answers
+                self._threads.append(_Started(threading.Thread(target=self._take_partition, name="partition",
+                                                               daemon=True)))
+        self._start_api(full="api" in roles)
+
+    @property
+    def _ownership(self) -> Ownership:
+        return Ownership.of(self.settings.partition)
+
+    def _take_partition(self) -> None:
+        self.partition = PartitionLease.of(self.db, self.settings.partition)
+        lease = self.partition.acquire(self._stopping)
+        if lease is None:
+            return  # stopped while standing by
+        self.rules.fence = lease
+        self.partition.start_renewing(self._lose_partition)
+        try:
+            self._start_ingest()
+        except Exception:
+            log.exception("partition %s: could not start", self.partition.name)
+            self._lose_partition("could not start the partition's ingest")
+
+    def _lose_partition(self, reason: str) -> None:
+        """Another instance owns the partition now: stop taking messages at once and end the process (it
+        restarts as a standby); what was acknowledged is in the spool the successor reads."""
+        self.lost = reason
+        if self._consumer is not None:
+            self._consumer.stop()
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    def _start_ingest(self) -> None:
+        ownership = self._ownership
+        sites, assets = owned_registry(self.db, ownership)
+        # The registry gives the engine asset attributes (`where`), report intervals (`stale()`), the
+        # members of each site (site rules) and the sites' zones: only this partition's, so it never judges
+        # another partition's devices silent.
+        self.rules.engine.register(assets, sites)
+        # Continue the rule timers of the last run (the spool replays the readings after that checkpoint);
+        # follow the collector, devices, work orders.
         self.rules.restore()
         for topic in ("collector.status", "device.status", "workorder."):
             self.bus.subscribe(self.rules.on_event, topic)
         ticking = Periodic("rules-tick", max(self.clock.wall_seconds(RULES_TICK_S), 0.25), self.rules.tick)
-        checkpointing = Periodic("rules-checkpoint", RULES_CHECKPOINT_S, self.rules.checkpoint)
+        # Reload the rules when a configured rule file changes (same path as POST /rules/reload).
+        watcher = RuleFileWatcher(self.settings.rules.files, self.rules.reload)
+        parts: list[Any] = [ticking, watcher]
+        if not ownership.everything:
+            parts.append(Periodic("partition-sites", self.settings.partition.refresh_s, self._refresh_sites))
+        for part in parts:
+            part.start()
+        self._threads += parts
+        # Spool consumers first, then MQTT (acknowledged after the spool sync).
+        self.ingest.checkpoint_rules_with(self.rules.checkpoint, RULES_CHECKPOINT_S)
+        self.ingest.start()
+        self._ingesting = True
+        mqtt = self.settings.mqtt
+        if not ownership.everything:  # the partition's own session: its standby takes it over
+            mqtt = mqtt.model_copy(update={"client_id": f"{mqtt.client_id}-{self.settings.partition.name}"})
+        self._consumer = MqttConsumer(mqtt, self.ingest.receive_many, self.ingest.connection_changed)
+        self._consumer.set_sites(None if ownership.everything else [site.id for site in sites])
+        self.ingest.attach(self._consumer.ack_many, self._consumer.publish)
+        self._consumer.start()
+
+    def _refresh_sites(self) -> None:
+        """Sites added to the registry since the start: their devices are judged and subscribed. (A site
+        moved away is forgotten at the next start: moving sites is a restart, docs/scaling.md.)"""
+        sites, assets = owned_registry(self.db, self._ownership)
+        self.rules.engine.register(assets, sites)
+        if self._consumer is not None:
+            self._consumer.set_sites([site.id for site in sites])
+
+    def _start_scheduler(self, single_process: bool) -> None:
+        """The once-per-deployment work; with several processes, under the lease ``scheduler``."""
+        if single_process:
+            self._run_scheduler()
+            return
+        scheduler = PartitionLease(self.db, SCHEDULER_LEASE, Ownership(), self.settings.partition.lease_s)
+
+        def take() -> None:
+            if scheduler.acquire(self._stopping) is None:
+                return
+            self._scheduler = scheduler
+            scheduler.start_renewing(self._lose_scheduler)
+            self._run_scheduler()
+
+        self._threads.append(_Started(threading.Thread(target=take, name="scheduler-lease", daemon=True)))
+
+    def _lose_scheduler(self, reason: str) -> None:
+        self.lost = f"scheduler: {reason}"
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    def _run_scheduler(self) -> None:
+        forecasting = Periodic("predictor", self.clock.wall_seconds(self.settings.predictor.interval_s),
+                               self.forecast_and_plan)
         # Emergency orders start their plan; late plan steps escalate.
         self.bus.subscribe(self.emergency.on_event, "workorder.")
         late_steps = Periodic("emergency-late",
                               max(self.clock.wall_seconds(self.settings.emergency.late_check_s), 0.25),
                               self.emergency.escalate_late)
-        # Reload the rules when a configured rule file changes (same path as POST /rules/reload).
-        watcher = RuleFileWatcher(self.settings.rules.files, self.rules.reload)
-        self._threads = [forecasting, self.training_task(), ticking, checkpointing, late_steps, watcher,
-                         *self.inspection_tasks(), *self.planning_tasks()]
+        coverage = CoverageWatch(self.db, timedelta(seconds=self.settings.partition.lease_s),
+                                 lambda kind, alarm: self.bus.publish(f"alarm.{kind}", alarm_json(alarm)))
+        parts: list[Any] = [forecasting, self.training_task(), late_steps, *self.inspection_tasks(),
+                            *self.planning_tasks(),
+                            Periodic("partition-coverage", self.settings.partition.refresh_s, coverage.check)]
         if self.notifier is not None:  # outbound webhooks: queue bus events, send and retry on a thread
             self.notifier.attach(self.bus)
-            self._threads.append(Periodic("webhooks", self.settings.notify.send_interval_s, self.notifier.run_once))
+            parts.append(Periodic("webhooks", self.settings.notify.send_interval_s, self.notifier.run_once))
         if self.sla is not None:
-            self._threads.append(Periodic("sla-watch", SLA_CHECK_S, self.sla.run_once))
-        for part in self._threads:
+            parts.append(Periodic("sla-watch", SLA_CHECK_S, self.sla.run_once))
+        for part in parts:
             part.start()
-        # Spool consumers first, then MQTT (acknowledged after the spool sync).
-        self.ingest.start()
-        self._consumer = MqttConsumer(self.settings.mqtt, self.ingest.receive_many, self.ingest.connection_changed)
-        self.ingest.attach(self._consumer.ack_many, self._consumer.publish)
-        self._consumer.start()
-        self._start_api()
+        self._threads += parts
 
     def training_task(self) -> Periodic:
         """The RUL models retrain every ``predictor.train_interval_s`` on the fleet history (a kind with too few
@@ -162,20 +272,22 @@ class Runtime:
         return [Periodic("planner", self.clock.wall_seconds(REPLAN_S), self.planning.replan, first_after_s=0)]
 
     def stop(self) -> None:
-        """Stop receiving first, then flush and stop the rest, so nothing accepted is dropped."""
+        """Stop receiving first, then flush and stop the rest, so nothing accepted is dropped; the last rules
+        checkpoint is saved with the final flush; the leases are released so standbys take over at once."""
+        self._stopping.set()
         if self._consumer is not None:
             self._consumer.stop()
-        self.ingest.stop()  # commit, let the consumers catch up, close the spool
+        if self._ingesting:
+            self.ingest.stop()  # commit, let the consumers catch up, checkpoint the rules, close the spool
         for part in reversed(self._threads):
             part.stop()
         if self._server is not None and self._api_thread is not None:
             self.bus.publish(STOPPING, {})
             self._server.should_exit = True
             self._api_thread.join(timeout=5)
-        try:
-            self.rules.checkpoint()  # the last state, after the final flush
-        except Exception:
-            log.exception("could not save the rules checkpoint at stop")
+        for lease in (self.partition, self._scheduler):
+            if lease is not None:
+                lease.release()
         if self.notifier is not None:
             self.notifier.close()
         self.store.close()
@@ -195,7 +307,8 @@ class Runtime:
         return build_decoder(AssetRegistry(self.db.assets.list), self.settings.collector, self.clock,
                              reprocessing=True)
 
-    def _start_api(self) -> None:
+    def _start_api(self, full: bool = True) -> None:
+        """The API and console; a process without the api role serves only /healthz and /metrics (probes)."""
         api = self.settings.api
         services = Services(
             db=self.db, store=self.store, book=self.book, rules=self.rules, bus=self.bus, clock=self.clock,
@@ -218,7 +331,8 @@ class Runtime:
             planning=self.planning,
         )
         # Open console event streams never end by themselves: bound the wait for them at shutdown.
-        config = uvicorn.Config(create_app(services), host=api.host, port=api.port, log_level="warning",
+        app = create_app(services) if full else create_probe_app(services)
+        config = uvicorn.Config(app, host=api.host, port=api.port, log_level="warning",
                                 timeout_graceful_shutdown=2)
         self._server = uvicorn.Server(config)
         self._api_thread = threading.Thread(target=self._server.run, name="api", daemon=True)

@@ -47,6 +47,7 @@ from rules.suppression import (
     owes_work_order,
 )
 from storage.records import Database
+from storage.records.leases import Lease
 from storage.records.work_orders import WorkOrderFilter
 from workorders.book import CHANGED as ORDER_CHANGED
 from workorders.book import OPENED as ORDER_OPENED
@@ -121,6 +122,7 @@ class RulesService:
         self._source = source
         self._grace = grace
         self._lock = threading.RLock()
+        self.fence: Lease | None = None  # the partition's lease: writes under an older epoch are refused
         self._gate = CollectorGate()
         self._collector_alarm: int | None = None
         self._collector = OwnAlarm(db, COLLECTOR_RULE, COLLECTOR_ASSET, COLLECTOR_SITE, Severity.HIGH, self._own)

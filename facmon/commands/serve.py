@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from core.clock import WallClock
 from core.settings import load_settings
 from facmon.commands import Commands, wait_for_signal
+
+LOST_PARTITION = 3  # exit status when another instance took this one's partition over (restart to stand by)
 
 
 def register(commands: Commands) -> None:
@@ -31,9 +34,13 @@ def run_serve(args: argparse.Namespace) -> int:
         portfolio = load_portfolio(settings.portfolio)
         runtime.register(portfolio.sites, portfolio.assets)
     runtime.start()
-    print(f"facmon serving on http://{settings.api.host}:{settings.api.port}/ ; Ctrl-C or SIGTERM stops")
+    print(f"facmon serving on http://{settings.api.host}:{settings.api.port}/ ({', '.join(settings.serve.roles)}"
+          f"; partition {settings.partition.name}); Ctrl-C or SIGTERM stops")
     wait_for_signal()
     runtime.stop()
+    if runtime.lost is not None:
+        print(f"facmon: gave up {runtime.lost}; exiting to stand by again", file=sys.stderr)
+        return LOST_PARTITION
     return 0
 
 

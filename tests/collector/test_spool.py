@@ -143,3 +143,24 @@ def test_committed_records_are_never_lost_or_duplicated(tmp_path_factory: object
     assert numbers == sorted(numbers)
     assert len(seen) == spool.end
     spool.close()
+
+
+def test_a_consumer_that_advances_reads_on_but_a_restart_replays_from_its_commit(tmp_path: Path) -> None:
+    spool = Spool(tmp_path, ["rules"], max_bytes=1 << 20)
+    spool.append([b"%d" % i for i in range(10)])
+    spool.sync()
+    first = spool.read("rules", 4)
+    assert first is not None
+    spool.commit("rules", first)
+    second = spool.read("rules", 4)
+    assert second is not None
+    assert second.bodies == [b"4", b"5", b"6", b"7"]
+    spool.advance("rules", second)  # evaluated, not yet covered by a checkpoint
+    assert spool.backlog("rules") == 2
+    rest = spool.read("rules", 10)
+    assert rest is not None
+    assert rest.bodies == [b"8", b"9"]
+    spool.close()
+    reopened = Spool(tmp_path, ["rules"], max_bytes=1 << 20)
+    assert read_all(reopened, "rules") == [b"%d" % i for i in range(4, 10)]
+    reopened.close()
