@@ -5,10 +5,10 @@ Shared by ``facmon bench scale`` and tests/integration/test_partitions.py, so th
 topology the test checks, with the settings the deployment files use (deploy/compose.yaml): partition
 ``i`` of ``K`` by ``[partition] index/count``, ``[serve] roles``, ``[events] channel = "postgresql"``, one
 spool directory, MQTT client id and ``api.port`` per process. Each process has its own TOML file; a standby
-runs the *same* file as its partition's primary with only ``api.port`` and ``collector.spool_dir``
-overridden through the environment (two processes on one host cannot share a port, nor write one spool
-directory at once). The records database is migrated once here before any process starts (K+1 processes
-migrating at once would race on the schema).
+runs the *same* file as its partition's primary (same MQTT client id, hence the partition's session, and
+the same spool directory, which it takes over with the lease) with only ``api.port`` overridden through the
+environment (two processes on one host cannot share a port). The records database is migrated once (by
+the caller, before any process starts: K+1 processes migrating at once would race on the schema).
 """
 
 from __future__ import annotations
@@ -104,10 +104,8 @@ class Topology:
             if index in self.standbys:
                 name = member_name(index, standby=True)
                 port = free_port()
-                folder = self.root / name
-                self.members[name] = Member(name, primary.config, {
-                    "FACMON_API__PORT": str(port), "FACMON_COLLECTOR__SPOOL_DIR": str(folder / "spool")},
-                    port, folder)
+                self.members[name] = Member(name, primary.config, {"FACMON_API__PORT": str(port)}, port,
+                                            self.root / name)
         if self.api_process:
             self.members[API] = self._member(API, {"serve": {"roles": ["api", "scheduler"]}})
 
