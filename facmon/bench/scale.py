@@ -40,7 +40,8 @@ from typing import Any
 import httpx
 
 from facmon.bench.scale_faults import Fault, FaultPublisher, bench_rule_text, duplicate_alarms, overheat_alarms
-from facmon.bench.scale_topology import API, Topology, member_name
+from facmon.bench.scale_takeover import kill_and_time
+from facmon.bench.scale_topology import Topology, member_name
 
 DATABASE = "facmon"
 DRAIN_TIMEOUT_S = 180.0
@@ -62,13 +63,14 @@ def register(benchmarks: Any) -> None:
     bench.add_argument("--devices", type=int, default=4 * LOAD_WINDOW, help="load pumps over all sites")
     bench.add_argument("--rate", type=float, default=20_000.0,
                        help="readings/s the load asks for in total (the broker queues what the partitions lag)")
+    bench.add_argument("--lease-s", type=float, default=15.0, help="partition.lease_s (default: the setting's)")
     bench.add_argument("--no-api", action="store_true", help="no api+scheduler process")
     bench.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     result = bench_scale(args.partitions, args.standby, args.seconds, args.sites, args.devices, args.rate,
-                         api=not args.no_api)
+                         api=not args.no_api, lease_s=args.lease_s)
     print(json.dumps(result))  # noqa: T201
     return 0 if result["lost"] == 0 and result["duplicate_alarms"] == 0 and result["missed_alarms"] == 0 else 1
 
@@ -79,7 +81,7 @@ def progress(message: str) -> None:
 
 
 def bench_scale(partitions: int, standby: bool, seconds: float, sites: int, devices: int, rate: float | None,
-                api: bool = True) -> dict[str, Any]:
+                api: bool = True, lease_s: float = 15.0) -> dict[str, Any]:
     from facmon.services import InfluxDB, Mosquitto, Postgres, discard_service, make_service_dir
 
     if partitions < 1 or sites < partitions or seconds <= 0:
@@ -109,7 +111,8 @@ def bench_scale(partitions: int, standby: bool, seconds: float, sites: int, devi
         topology = Topology(work / "topology", broker.host, broker.port, postgres.url_for(DATABASE),
                             {"backend": "influxdb", "influx_url": influx.url, "influx_database": DATABASE},
                             partitions=partitions,
-                            standbys=tuple(range(partitions)) if standby else (), rules_files=[rules], api_process=api)
+                            standbys=tuple(range(partitions)) if standby else (), rules_files=[rules], api_process=api,
+                            extra={"partition": {"lease_s": lease_s}})
         stack.callback(topology.stop_all)
         progress(f"starting {', '.join(topology.members)}")
         topology.start()
@@ -150,9 +153,10 @@ class Scenario:
                 start = seconds * (0.1 + 0.6 * (each * index + number) / max(1, each * partitions))
                 self.faults.append(Fault(site, f"hot-{site}", start, HOT_S))
         faulted = {fault.site for fault in self.faults}
-        # The takeover fault: a partition-0 site without a scheduled fault (or the first one, on its own pump).
+        # The takeover faults (under load, then quiet): a partition-0 site without a scheduled fault, own pumps.
         spare = [site for site in self.sites if self.owner[site] == 0 and site not in faulted] or [self.sites[0]]
-        self.takeover = Fault(spare[0], f"hot-{spare[0]}-takeover", 0.0, seconds)
+        self.takeovers = [Fault(spare[0], f"hot-{spare[0]}-takeover{n}", 0.0, seconds) for n in (1, 2)]
+        self.takeover = self.takeovers[0]
 
     def register(self, database_url: str) -> None:
         """Migrate the records database and register the sites and pumps (once, before any process starts)."""
@@ -166,7 +170,7 @@ class Scenario:
         for site in self.sites:
             db.assets.upsert_site(Site(site, site))
         for asset in [*load_assets(self.devices, self.site_prefix, self.site_count),
-                      *(fault.as_asset() for fault in [*self.faults, self.takeover])]:
+                      *(fault.as_asset() for fault in [*self.faults, *self.takeovers])]:
             db.assets.upsert_asset(asset)
         db.dispose()
         progress(f"registered {len(self.sites)} sites, {self.devices} load pumps in {time.monotonic() - started:.1f} s")
@@ -213,7 +217,10 @@ class Run:
         progress(f"publishing for {scenario.seconds:.0f} s over {len(scenario.sites)} sites")
         faults.start()
         loader.start()
-        takeover_s = self._takeover(faults) if standby else None
+        takeovers: dict[str, float | None] = {}
+        if standby:
+            time.sleep(scenario.seconds / 2)
+            takeovers["takeover_under_load_s"] = self._takeover(faults, scenario.takeovers[0], "under load")
         loader.join()
         faults.stop()
         load = load_result[0]
@@ -222,32 +229,26 @@ class Run:
         points, done_at = self._drain(published)
         self._sampling.set()
         self._sample()
-        if standby:  # the orchestrator restarts the killed partition; its spool is written then
-            self.topology.start(member_name(0))
+        if standby:  # again with nothing queued: the takeover alone
+            quiet = FaultPublisher(self.host, self.port)
+            quiet.start()
+            takeovers["takeover_s"] = self._takeover(quiet, scenario.takeovers[1], "quiet")
+            quiet.stop()
+            published += quiet.acknowledged
             points, _ = self._drain(published, timeout_s=60.0)
         alarms = overheat_alarms(self.topology.database_url)
-        return self._result(load, published, points, done_at - started, cpu0, alarms, takeover_s)
+        return {**self._result(load, published, points, done_at - started, cpu0, alarms),
+                "takeover_s": takeovers.get("takeover_s"),
+                "takeover_under_load_s": takeovers.get("takeover_under_load_s")}
 
-    def _takeover(self, faults: FaultPublisher) -> float | None:
-        """Half way: SIGKILL partition 0, start a fault on one of its sites, time until its alarm exists."""
-        time.sleep(self.scenario.seconds / 2)
+    def _takeover(self, publisher: FaultPublisher, fault: Fault, phase: str) -> float | None:
+        """SIGKILL partition 0's holder, time its standby's alarm; then restart the killed process, as an
+        orchestrator would (it stands by for the next takeover)."""
         self._sample()
-        progress("SIGKILL p0")
-        killed_at = time.monotonic()
-        self.topology.kill(member_name(0))
-        fault = self.scenario.takeover
-        fault.start_s = faults.elapsed_s()
-        fault.hot_s = max(1.0, self.scenario.seconds / 2)
-        faults.add(fault)
-        deadline = killed_at + self.scenario.seconds
-        while time.monotonic() < deadline:
-            if any(asset == fault.asset for asset, _ in overheat_alarms(self.topology.database_url)):
-                took = time.monotonic() - killed_at
-                progress(f"standby raised the takeover alarm {took:.1f} s after the kill")
-                return round(took, 2)
-            time.sleep(0.2)
-        progress("no alarm from the standby before the load ended")
-        return None
+        killed, took = kill_and_time(self.topology, publisher, fault, 2 * self.scenario.seconds + 60)
+        progress(f"{phase}: SIGKILLed {killed}; the standby's alarm came after {took} s")
+        self.topology.start(killed)
+        return took
 
     def _drain(self, published: int, timeout_s: float = DRAIN_TIMEOUT_S) -> tuple[int, float]:
         """Until InfluxDB holds ``published`` points (or nothing changed for 20 s, or the timeout)."""
@@ -276,15 +277,28 @@ class Run:
                              "readings_per_core_s": round(stored / cpu, 1) if cpu > 0 else None}
         return members
 
+    def _partitions(self, members: dict[str, dict[str, Any]], seconds: float) -> dict[str, dict[str, Any]]:
+        """Per partition (its primary and standby together): readings stored, per second, per CPU second."""
+        result: dict[str, dict[str, Any]] = {}
+        for index in range(self.scenario.partitions):
+            own = [value for name, value in members.items() if name in (member_name(index),
+                                                                         member_name(index, standby=True))]
+            stored, cpu = sum(value["stored"] for value in own), sum(value["cpu_s"] for value in own)
+            result[member_name(index)] = {"readings_per_s": round(stored / seconds, 1) if seconds > 0 else 0.0,
+                                          "readings_per_core_s": round(stored / cpu, 1) if cpu > 0 else None}
+        return result
+
     def _result(self, load: Any, published: int, points: int, seconds: float, cpu0: dict[str, float],
-                alarms: list[Any], takeover_s: float | None) -> dict[str, Any]:
+                alarms: list[Any]) -> dict[str, Any]:
         members = self._members(seconds, cpu0)
-        partitions = {name: value for name, value in members.items() if name != API}
+        partitions = self._partitions(members, seconds)
         raised = {asset for asset, _ in alarms}
         expected = [fault.asset for fault in self.scenario.faults]
         return {
             "benchmark": "scale", "partitions": self.scenario.partitions,
             "standby": member_name(0, standby=True) in self.topology.members, "sites": len(self.scenario.sites),
+            "sites_per_partition": {member_name(index): sum(owner == index for owner in self.scenario.owner.values())
+                                    for index in range(self.scenario.partitions)},
             "devices": self.scenario.devices, "seconds": round(seconds, 3), "published": published,
             "readings_per_s": {"total": round(published / seconds, 1) if seconds > 0 else 0.0,
                                "per_partition": {name: value["readings_per_s"] for name, value in partitions.items()}},
@@ -292,8 +306,9 @@ class Run:
             "duplicated": max(0, sum(value["stored"] for value in members.values()) - published),
             "points_in_influxdb": points, "duplicate_alarms": duplicate_alarms(alarms),
             "alarms_expected": len(expected), "missed_alarms": sum(asset not in raised for asset in expected),
-            "takeover_s": takeover_s, "rule_delay_s": RULE_DELAY_S,
+            "rule_delay_s": RULE_DELAY_S, "lease_s": self.topology.lease_s,
             "cpu_s": {name: value["cpu_s"] for name, value in members.items()},
+            "stored": {name: value["stored"] for name, value in members.items()},
             "readings_per_core_s": {name: value["readings_per_core_s"] for name, value in partitions.items()},
             "projected_readings_per_s": round(sum(value["readings_per_core_s"] or 0.0
                                                   for value in partitions.values()), 1),

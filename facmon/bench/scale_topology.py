@@ -145,8 +145,18 @@ class Topology:
 
     # -- processes -----------------------------------------------------------------------------------------
     def start(self, *names: str, wait: bool = True) -> None:
-        """Start the named members (all when none is named, standbys after their primaries)."""
-        chosen = list(names) or list(self.members)
+        """Start the named members; none named: all, the standbys once their primaries hold the partitions
+        (so ``p<i>`` is the holder and ``p<i>-standby`` the standby, as a test expects)."""
+        if not names:
+            primaries = [name for name in self.members if not name.endswith("-standby")]
+            self.start(*primaries, wait=True)
+            for index in self.standbys:
+                self.wait_holder(index, member_name(index))
+            standbys = [name for name in self.members if name.endswith("-standby")]
+            if standbys:
+                self.start(*standbys, wait=wait)
+            return
+        chosen = list(names)
         for name in chosen:
             member = self.members[name]
             if member.running:
@@ -176,6 +186,26 @@ class Topology:
                     return
             time.sleep(0.1)
         raise RuntimeError(f"{name} did not answer /healthz within {timeout_s:.0f} s:\n{self.log_tail(name)}")
+
+    def ingesting(self, name: str) -> bool:
+        """Whether the member consumes its partition (it holds the lease and its MQTT session is up)."""
+        return self.counters(name).get("facmon_collector_broker_connected") == 1.0
+
+    def holder(self, index: int) -> str | None:
+        """The member that ingests partition ``index`` now (None: nobody, e.g. between holders)."""
+        names = [member_name(index), member_name(index, standby=True)]
+        return next((name for name in names if name in self.members and self.ingesting(name)), None)
+
+    def wait_holder(self, index: int, name: str | None = None, timeout_s: float = READY_TIMEOUT_S) -> str:
+        """Until partition ``index`` has a holder (``name``, if given); its name."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            holder = self.holder(index)
+            if holder is not None and (name is None or holder == name):
+                return holder
+            time.sleep(0.1)
+        raise RuntimeError(f"partition {index} has no holder{'' if name is None else ' ' + name} after "
+                           f"{timeout_s:.0f} s:\n{self.log_tail(name or member_name(index))}")
 
     def kill(self, name: str) -> None:
         """SIGKILL the member (a crash: no flush, no checkpoint, no lease release)."""
@@ -231,6 +261,13 @@ class Topology:
         except OSError:
             return "(no log)"
         return "\n".join(text.splitlines()[-lines:])
+
+    @property
+    def lease_s(self) -> float:
+        """The partitions' ``lease_s`` (the setting's default unless ``extra`` sets it)."""
+        from core.settings import PartitionSettings
+
+        return float(self.extra.get("partition", {}).get("lease_s", PartitionSettings().lease_s))
 
     def partition_members(self, standby: bool = False) -> list[str]:
         return [member_name(index, standby) for index in range(self.partitions)]

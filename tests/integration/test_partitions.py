@@ -79,11 +79,14 @@ def test_a_killed_partition_is_taken_over_by_its_standby_without_loss_or_a_secon
         _wait_for(lambda: fault.first_hot_at is not None, 10, "the first hot reading")
         time.sleep(ON_DELAY_S / 2)
         assert overheat_alarms(records_url) == [], "the on-delay has not elapsed yet"
+        assert topology.holder(0) == member_name(0)  # the primary ingests, its standby waits
+        assert not topology.ingesting(member_name(0, standby=True))
         topology.kill(member_name(0))  # half way through the on-delay
 
         # The standby takes partition 0 and completes the on-delay that began before the kill.
         alarms = _wait_for(lambda: overheat_alarms(records_url), ON_DELAY_S + LEASE_S + 20,
                            "the standby to raise the alarm")
+        assert topology.holder(0) == member_name(0, standby=True)
         loader.join()
         faults.stop()
         published = loads[0].acknowledged + faults.acknowledged
