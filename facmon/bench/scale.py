@@ -183,19 +183,23 @@ class Run:
                  rate: float | None) -> None:
         self.scenario, self.topology, self.influx_url = scenario, topology, influx_url
         self.host, self.port, self.rate = host, port, rate
-        self.cpu: dict[str, float] = {}
-        self.counters: dict[str, dict[str, float]] = {}
+        # (member, pid) -> last seen (CPU seconds, readings stored), and the same at the run's start (a process
+        # started later, e.g. a killed one restarted, starts from zero): a member's figure sums its processes.
+        self.seen: dict[tuple[str, int], tuple[float, float]] = {}
+        self.base: dict[tuple[str, int], tuple[float, float]] = {}
+        self.load_published = 0  # readings published while the counters were sampled (not the quiet takeover)
         self._sampling = threading.Event()
 
     def _sample(self) -> None:
-        """Keep each member's last CPU and counters (a SIGKILLed one keeps its last sample)."""
-        for name in self.topology.members:
+        """Keep each process's last CPU seconds and stored readings (a SIGKILLed one keeps its last sample)."""
+        for name, member in self.topology.members.items():
+            pid = member.pid
             cpu = self.topology.cpu_s(name)
-            if cpu is not None:
-                self.cpu[name] = cpu
-            counters = self.topology.counters(name)
-            if counters:
-                self.counters[name] = counters
+            if pid is None or cpu is None:
+                continue
+            stored = self.topology.counters(name).get("facmon_collector_readings_stored")
+            last = self.seen.get((name, pid), (0.0, 0.0))
+            self.seen[(name, pid)] = (cpu, last[1] if stored is None else stored)
 
     def _sampler(self) -> None:
         while not self._sampling.wait(0.5):
@@ -206,7 +210,7 @@ class Run:
 
         scenario = self.scenario
         self._sample()
-        cpu0 = dict(self.cpu)
+        self.base = dict(self.seen)
         threading.Thread(target=self._sampler, name="bench-sampler", daemon=True).start()
         faults = FaultPublisher(self.host, self.port, list(scenario.faults))
         load_result: list[Any] = []
@@ -224,7 +228,7 @@ class Run:
         loader.join()
         faults.stop()
         load = load_result[0]
-        published = (load.acknowledged or 0) + faults.acknowledged
+        published = self.load_published = (load.acknowledged or 0) + faults.acknowledged
         progress(f"published {published} readings ({load.achieved_rate:.0f}/s); waiting for the store")
         points, done_at = self._drain(published)
         self._sampling.set()
@@ -237,7 +241,7 @@ class Run:
             published += quiet.acknowledged
             points, _ = self._drain(published, timeout_s=60.0)
         alarms = overheat_alarms(self.topology.database_url)
-        return {**self._result(load, published, points, done_at - started, cpu0, alarms),
+        return {**self._result(load, published, points, done_at - started, alarms),
                 "takeover_s": takeovers.get("takeover_s"),
                 "takeover_under_load_s": takeovers.get("takeover_under_load_s")}
 
@@ -266,12 +270,13 @@ class Run:
     def _points(self) -> int:
         return count_points(self.influx_url, DATABASE)
 
-    def _members(self, seconds: float, cpu0: dict[str, float]) -> dict[str, dict[str, Any]]:
+    def _members(self, seconds: float) -> dict[str, dict[str, Any]]:
         """Each member's stored readings, CPU seconds over the run, readings/s and readings per CPU second."""
         members: dict[str, dict[str, Any]] = {}
         for name in self.topology.members:
-            stored = self.counters.get(name, {}).get("facmon_collector_readings_stored", 0.0)
-            cpu = round(self.cpu.get(name, 0.0) - cpu0.get(name, 0.0), 2)
+            spent = [(cpu - self.base.get(key, (0.0, 0.0))[0], stored - self.base.get(key, (0.0, 0.0))[1])
+                     for key, (cpu, stored) in self.seen.items() if key[0] == name]
+            cpu, stored = round(sum(c for c, _ in spent), 2), sum(r for _, r in spent)
             members[name] = {"stored": int(stored), "cpu_s": cpu,
                              "readings_per_s": round(stored / seconds, 1) if seconds > 0 else 0.0,
                              "readings_per_core_s": round(stored / cpu, 1) if cpu > 0 else None}
@@ -288,9 +293,9 @@ class Run:
                                           "readings_per_core_s": round(stored / cpu, 1) if cpu > 0 else None}
         return result
 
-    def _result(self, load: Any, published: int, points: int, seconds: float, cpu0: dict[str, float],
+    def _result(self, load: Any, published: int, points: int, seconds: float,
                 alarms: list[Any]) -> dict[str, Any]:
-        members = self._members(seconds, cpu0)
+        members = self._members(seconds)
         partitions = self._partitions(members, seconds)
         raised = {asset for asset, _ in alarms}
         expected = [fault.asset for fault in self.scenario.faults]
@@ -303,7 +308,7 @@ class Run:
             "readings_per_s": {"total": round(published / seconds, 1) if seconds > 0 else 0.0,
                                "per_partition": {name: value["readings_per_s"] for name, value in partitions.items()}},
             "lost": max(0, published - points),
-            "duplicated": max(0, sum(value["stored"] for value in members.values()) - published),
+            "duplicated": max(0, sum(value["stored"] for value in members.values()) - self.load_published),
             "points_in_influxdb": points, "duplicate_alarms": duplicate_alarms(alarms),
             "alarms_expected": len(expected), "missed_alarms": sum(asset not in raised for asset in expected),
             "rule_delay_s": RULE_DELAY_S, "lease_s": self.topology.lease_s,
