@@ -167,11 +167,12 @@ class Scenario:
         started = time.monotonic()
         db = Database(database_url)
         db.upgrade()
-        for site in self.sites:
-            db.assets.upsert_site(Site(site, site))
-        for asset in [*load_assets(self.devices, self.site_prefix, self.site_count),
-                      *(fault.as_asset() for fault in [*self.faults, *self.takeovers])]:
-            db.assets.upsert_asset(asset)
+        with db.unit_of_work():  # one transaction for the lot
+            for site in self.sites:
+                db.assets.upsert_site(Site(site, site))
+            for asset in [*load_assets(self.devices, self.site_prefix, self.site_count),
+                          *(fault.as_asset() for fault in [*self.faults, *self.takeovers])]:
+                db.assets.upsert_asset(asset)
         db.dispose()
         progress(f"registered {len(self.sites)} sites, {self.devices} load pumps in {time.monotonic() - started:.1f} s")
 
