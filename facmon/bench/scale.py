@@ -65,12 +65,18 @@ def register(benchmarks: Any) -> None:
                        help="readings/s the load asks for in total (the broker queues what the partitions lag)")
     bench.add_argument("--lease-s", type=float, default=15.0, help="partition.lease_s (default: the setting's)")
     bench.add_argument("--no-api", action="store_true", help="no api+scheduler process")
+    bench.add_argument("--baseline", type=Path, default=None,
+                       help="the JSON of an earlier run (K=1): adds scaling = projected / its projected")
     bench.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     result = bench_scale(args.partitions, args.standby, args.seconds, args.sites, args.devices, args.rate,
                          api=not args.no_api, lease_s=args.lease_s)
+    if args.baseline is not None:
+        baseline = json.loads(args.baseline.read_text())
+        ratio = result["projected_readings_per_s"] / baseline["projected_readings_per_s"]
+        result["scaling"] = {"baseline_partitions": baseline["partitions"], "ratio": round(ratio, 3)}
     print(json.dumps(result))  # noqa: T201
     return 0 if result["lost"] == 0 and result["duplicate_alarms"] == 0 and result["missed_alarms"] == 0 else 1
 
