@@ -45,6 +45,8 @@ class Services:
     decoder: Callable[[], Decoder] | None = None
     # The collector's Prometheus exposition for GET /metrics (None: no collector here).
     metrics: Callable[[], bytes] | None = None
+    # What the process depends on and whether it answers, for GET /healthz and /readyz (None: all "ok").
+    health: Callable[[], dict[str, Any]] | None = None
     notifier: WebhookNotifier | None = None  # outbound webhooks (None: none configured)
     complaints: ComplaintDesk | None = None  # the complaint desk and the notice board (None: not served here)
     notices: NoticeBoard | None = None

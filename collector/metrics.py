@@ -11,13 +11,15 @@ the others out); the fleet total is ``sum()`` in PromQL.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
+
+from core.health import DependencyState
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
@@ -109,6 +111,21 @@ class CollectorMetrics:
     def exposition(self) -> bytes:
         """The text format Prometheus scrapes."""
         return generate_latest(self.registry)
+
+
+class DependencyFigures(Collector):
+    """``facmon_dependency_up{name=...}``: 1 while a dependency answers its health probe, 0 while it does not
+    (the last check of ``core.health.Dependencies``; names checked so far only)."""
+
+    def __init__(self, states: Callable[[], Iterable[DependencyState]]) -> None:
+        self._states = states
+
+    def collect(self) -> Iterator[Metric]:
+        family = GaugeMetricFamily("facmon_dependency_up", "1 when the dependency answers (broker, "
+                                   "telemetry store, records database)", labels=["name"])
+        for state in self._states():
+            family.add_metric([state.name], 1.0 if state.up else 0.0)
+        yield family
 
 
 def counts_by_asset(stats: dict[str, Any], key: str) -> dict[str, int]:

@@ -14,6 +14,8 @@ Choices (issue 3, MEASURED.md):
   raised (docs/collector.md).
 - Reconnect: paho's network thread reconnects; before each attempt we set its delay ourselves, doubling
   from ``reconnect_min_s`` up to ``reconnect_max_s`` with full jitter (0.5-1x), reset on a good CONNACK.
+  A broker that is down when we start is retried the same way: the service starts without it (issue 13
+  §6); only a refusal that retrying cannot mend (credentials, authorisation, TLS trust) stops the start.
 - ``mqtt.shared_group`` subscribes ``$share/<group>/<topics>`` (MQTT 5 shared subscription; Mosquitto also
   honours it from 3.1.1 clients), so several collectors split the load; each needs its own client id.
 """
@@ -26,7 +28,7 @@ import ssl
 import struct
 import threading
 from collections.abc import Callable, Sequence
-from typing import cast
+from typing import Any, cast
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
@@ -34,7 +36,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
-from core.errors import ServiceUnavailable
+from core.errors import ConfigError, ServiceUnavailable
 from core.settings import MqttSettings
 from core.wire import subscription
 
@@ -49,6 +51,10 @@ FILTERS_PER_PACKET = 500  # topic filters per SUBSCRIBE/UNSUBSCRIBE (a partition
 _PUBACK = 0x40
 _PUBACKS = [struct.pack("!BBH", _PUBACK, 2, mid) for mid in range(0x10000)]
 READ_CHUNK_BYTES = 256 * 1024
+# CONNACK refusals that retrying will not mend (MQTT 5 codes; paho maps 3.1.1's onto them): unsupported
+# protocol version, client identifier not valid, bad user name or password, not authorized, banned, bad
+# authentication method. Others (server unavailable, busy, quota) are retried.
+FINAL_REFUSALS = frozenset({0x84, 0x85, 0x86, 0x87, 0x8A, 0x8C})
 CHUNKS_PER_LOOP = 8  # then paho's loop gets to write (PUBACKs) and ping before reading on
 
 
@@ -193,6 +199,7 @@ class MqttConsumer:
         self._connected = threading.Event()
         self._answered = threading.Event()  # the broker accepted or refused our CONNECT
         self._refusal: str | None = None
+        self._refusal_is_final = False
         self._stopping = False
         self._attempt = 0
         self.connects = 0
@@ -229,26 +236,40 @@ class MqttConsumer:
         return self._connected.is_set()
 
     def start(self, timeout_s: float = 10.0) -> None:
-        """Connect, subscribe and start receiving; raises ServiceUnavailable if the broker is not reachable."""
+        """Connect, subscribe and start receiving.
+
+        A broker that cannot be reached yet is retried in the background (backoff ``reconnect_min_s`` to
+        ``reconnect_max_s``): ``connected`` says when it answers, and the spool keeps what was acknowledged
+        meanwhile. Raises ConfigError when waiting will not mend it: the broker refuses our credentials, our
+        authorisation or our client id, or its TLS certificate is not trusted.
+        """
+        where = f"{self._settings.host}:{self._settings.port}"
         try:
-            if self._settings.protocol == "5":
-                self._client.connect(self._settings.host, self._settings.port, self._settings.keepalive_s,
-                                     clean_start=False, properties=self._connect_properties())
-            else:
-                self._client.connect(self._settings.host, self._settings.port, self._settings.keepalive_s)
+            self._client.connect(self._settings.host, self._settings.port, self._settings.keepalive_s,
+                                 **self._connect_options())
+        except ssl.SSLError as error:
+            raise ConfigError(f"cannot reach MQTT broker {where}: {error}") from error
         except OSError as error:
-            raise ServiceUnavailable(
-                f"cannot reach MQTT broker {self._settings.host}:{self._settings.port}: {error}") from error
+            log.warning("cannot reach MQTT broker %s: %s; retrying in the background", where, error)
+            self._client.connect_async(self._settings.host, self._settings.port, self._settings.keepalive_s,
+                                       **self._connect_options())
+            self._client.loop_start()  # paho's thread retries the first connection too
+            return
         self._client.loop_start()
         self._answered.wait(timeout_s)
+        if self._refusal is not None and self._refusal_is_final:
+            self.stop()
+            raise ConfigError(f"MQTT broker {where} refused the connection: {self._refusal}")
         if not self._connected.is_set():
-            self._stopping = True
-            self._client.disconnect()
-            self._client.loop_stop()
-            # A refusal (bad credentials, not authorised) will not mend itself: say so at once, with the reason.
-            why = (f"refused the connection: {self._refusal}" if self._refusal
-                   else f"did not accept the connection within {timeout_s} s")
-            raise ServiceUnavailable(f"MQTT broker {self._settings.host}:{self._settings.port} {why}")
+            why = f"refused the connection: {self._refusal}" if self._refusal else \
+                f"did not accept the connection within {timeout_s} s"
+            log.warning("MQTT broker %s %s; retrying in the background", where, why)
+
+    def probe(self) -> None:
+        """Raise ServiceUnavailable unless connected (a health probe: the state paho's thread keeps)."""
+        if not self._connected.is_set():
+            raise ServiceUnavailable(f"not connected to MQTT broker {self._settings.host}:{self._settings.port}"
+                                     + (f" (refused: {self._refusal})" if self._refusal else ""))
 
     def stop(self) -> None:
         self._stopping = True
@@ -303,9 +324,13 @@ class MqttConsumer:
         client.publish_handler = self._handle
         return client
 
-    def _connect_properties(self) -> Properties | None:
+    def _connect_options(self) -> dict[str, Any]:
+        """MQTT 5: keep the session (clean start off) with its expiry and our receive maximum."""
         if self._settings.protocol != "5":
-            return None
+            return {}
+        return {"clean_start": False, "properties": self._connect_properties()}
+
+    def _connect_properties(self) -> Properties:
         properties = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
         properties.SessionExpiryInterval = self._settings.session_expiry_s
         properties.ReceiveMaximum = min(self._settings.max_inflight, 65535)
@@ -322,6 +347,7 @@ class MqttConsumer:
         if reason.is_failure:
             log.error("MQTT broker refused the connection: %s", reason)
             self._refusal = str(reason)
+            self._refusal_is_final = reason.value in FINAL_REFUSALS
             self._answered.set()
             self._set_delay(client)
             return
@@ -330,7 +356,7 @@ class MqttConsumer:
         self._attempt = 0
         self._set_delay(client)
         self.connects += 1
-        self._refusal = None
+        self._refusal, self._refusal_is_final = None, False
         self._connected.set()
         self._answered.set()
         self._notify(True)

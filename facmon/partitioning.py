@@ -72,14 +72,14 @@ class PartitionLease:
         while not stopping.is_set():
             try:
                 lease = self._db.leases.acquire(self.name, self.holder, self._ttl, self._now(), self.claim.as_json())
+                if lease is not None:
+                    log.info("partition %s: taken by %s (epoch %d)", self.name, self.holder, lease.epoch)
+                    self.lease = lease
+                    return lease
+                holder = next((held for held in self._db.leases.live(self._now()) if held.name == self.name), None)
             except ServiceUnavailable as error:
                 log.warning("partition %s: records database unreachable (%s); retrying", self.name, error)
-                lease = None
-            if lease is not None:
-                log.info("partition %s: taken by %s (epoch %d)", self.name, self.holder, lease.epoch)
-                self.lease = lease
-                return lease
-            holder = next((held for held in self._db.leases.live(self._now()) if held.name == self.name), None)
+                holder = None
             if holder is not None and holder.holder != reported:
                 log.info("partition %s: held by %s until %s; standing by", self.name, holder.holder,
                          holder.expires_at.isoformat())

@@ -7,6 +7,7 @@ import os
 import signal
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -25,9 +26,11 @@ from core.clock import Clock, WallClock
 from core.domain import Asset, Site
 from core.errors import ServiceUnavailable
 from core.events import STOPPING, EventBus
+from core.health import BROKER, Dependencies
 from core.partitions import Ownership
 from core.settings import ROLES, Settings
 from core.zones import parse_zone
+from facmon.dependencies import dependency_exposition, dependency_watch, wait_for_database, watched_dependencies
 from facmon.partitioning import SCHEDULER_LEASE, CoverageWatch, PartitionLease, owned_registry
 from facmon.periodic import Periodic
 from people.accounts import Accounts, policy_of
@@ -96,7 +99,7 @@ class Runtime:
     book: WorkOrderBook
     rules: RulesService
     predictor: Predictor
-    ingest: Ingest
+    make_ingest: Callable[[], Ingest]  # opens the spool: only once this process owns its partition
     emergency: EmergencyRunner
     dispatch: DispatchService
     notifier: WebhookNotifier | None = None
@@ -105,10 +108,20 @@ class Runtime:
     planning: PlanningService | None = None
     partition: PartitionLease | None = None  # this process's partition lease, when it has taken one
     lost: str | None = None  # why the process gave its partition up (it then exits to stand by again)
+    on_lost: Callable[[], None] = field(default=lambda: os.kill(os.getpid(), signal.SIGTERM))  # `facmon serve` stops
+    dependencies: Dependencies | None = None  # broker, store, database: /healthz, /readyz, facmon_dependency_up
     _threads: list[Any] = field(default_factory=list)
     _stopping: threading.Event = field(default_factory=threading.Event)
     _scheduler: PartitionLease | None = None
-    _ingesting: bool = False
+    _ingest: Ingest | None = None
+
+    @property
+    def ingest(self) -> Ingest:
+        """The collector's pipeline, built (its spool opened) on first use: a standby must not open the spool
+        its partition's holder is writing."""
+        if self._ingest is None:
+            self._ingest = self.make_ingest()
+        return self._ingest
     _consumer: MqttConsumer | None = None
     _server: uvicorn.Server | None = None
     _api_thread: threading.Thread | None = None
@@ -131,7 +144,18 @@ class Runtime:
             else:  # a standby waits for the lease without holding up the API's health answers
                 self._threads.append(_Started(threading.Thread(target=self._take_partition, name="partition",
                                                                daemon=True)))
+        self._watch_dependencies()
         self._start_api(full="api" in roles)
+
+    def _watch_dependencies(self) -> None:
+        """Probe the records database, the telemetry store and (once ingesting) the broker every few seconds:
+        /healthz, /readyz, facmon_dependency_up and own alarms (facmon/dependencies.py)."""
+        if self.dependencies is None:
+            return
+        watch = dependency_watch(self.dependencies, self.db, self.bus, self.clock, self.settings.partition.name,
+                                 timedelta(seconds=self.settings.collector.lag_threshold_s))
+        watch.start()
+        self._threads.append(watch)
 
     @property
     def _ownership(self) -> Ownership:
@@ -156,7 +180,7 @@ class Runtime:
         self.lost = reason
         if self._consumer is not None:
             self._consumer.stop()
-        os.kill(os.getpid(), signal.SIGTERM)
+        self.on_lost()
 
     def _start_ingest(self) -> None:
         ownership = self._ownership
@@ -182,14 +206,15 @@ class Runtime:
         # Spool consumers first, then MQTT (acknowledged after the spool sync).
         self.ingest.checkpoint_rules_with(self.rules.checkpoint, RULES_CHECKPOINT_S)
         self.ingest.start()
-        self._ingesting = True
         mqtt = self.settings.mqtt
         if not ownership.everything:  # the partition's own session: its standby takes it over
             mqtt = mqtt.model_copy(update={"client_id": f"{mqtt.client_id}-{self.settings.partition.name}"})
         self._consumer = MqttConsumer(mqtt, self.ingest.receive_many, self.ingest.connection_changed)
         self._consumer.set_sites(None if ownership.everything else [site.id for site in sites])
         self.ingest.attach(self._consumer.ack_many, self._consumer.publish)
-        self._consumer.start()
+        self._consumer.start()  # a broker that is down is retried in the background
+        if self.dependencies is not None:
+            self.dependencies.add(BROKER, self._consumer.probe)
 
     def _refresh_sites(self) -> None:
         """Sites added to the registry since the start: their devices are judged and subscribed. (A site
@@ -217,7 +242,7 @@ class Runtime:
 
     def _lose_scheduler(self, reason: str) -> None:
         self.lost = f"scheduler: {reason}"
-        os.kill(os.getpid(), signal.SIGTERM)
+        self.on_lost()
 
     def _run_scheduler(self) -> None:
         forecasting = Periodic("predictor", self.clock.wall_seconds(self.settings.predictor.interval_s),
@@ -277,8 +302,8 @@ class Runtime:
         self._stopping.set()
         if self._consumer is not None:
             self._consumer.stop()
-        if self._ingesting:
-            self.ingest.stop()  # commit, let the consumers catch up, checkpoint the rules, close the spool
+        if self._ingest is not None:
+            self._ingest.stop()  # commit, let the consumers catch up, checkpoint the rules, close the spool
         for part in reversed(self._threads):
             part.stop()
         if self._server is not None and self._api_thread is not None:
@@ -294,13 +319,25 @@ class Runtime:
         self.db.dispose()
 
     def wait_until_drained(self, timeout_s: float = 10.0) -> bool:
-        return self.ingest.wait_until_drained(timeout_s)
+        return self._ingest is None or self._ingest.wait_until_drained(timeout_s)
 
     def stats(self) -> dict[str, Any]:
-        return {"collector": self.ingest.stats.as_dict(), "rules": self.rules.stats(),
+        partition = {"name": self.settings.partition.name,
+                     "state": "active" if self._ingest is not None else "standby",
+                     "epoch": self.partition.lease.epoch if self.partition and self.partition.lease else None}
+        if self._ingest is None:
+            return {"partition": partition, "rules": self.rules.stats(), "broker_connected": False}
+        ingest = self._ingest
+        return {"partition": partition, "collector": ingest.stats.as_dict(), "rules": self.rules.stats(),
                 "broker_connected": self._consumer.connected if self._consumer else False,
-                "spool": {"backlog": self.ingest.spool.backlog(), "backlog_age_s": self.ingest.backlog_age_s(),
-                          "bytes": self.ingest.spool.size_bytes()}}
+                "spool": {"backlog": ingest.spool.backlog(), "backlog_age_s": ingest.backlog_age_s(),
+                          "bytes": ingest.spool.size_bytes()}}
+
+    def metrics(self) -> bytes:
+        """The collector's Prometheus exposition (empty before this process ingests: a standby) and
+        ``facmon_dependency_up``."""
+        collector = b"" if self._ingest is None else self._ingest.metrics.exposition()
+        return collector + (b"" if self.dependencies is None else dependency_exposition(self.dependencies))
 
     def new_decoder(self) -> Decoder:
         """A fresh Decoder with the configured limits (for dead-letter reprocessing)."""
@@ -317,7 +354,8 @@ class Runtime:
             auth=self.settings.auth, accounts=Accounts(self.db, WallClock(), policy_of(self.settings.auth)),
             cors_origins=tuple(api.cors_origins),
             decoder=self.new_decoder,  # dead-letter reprocessing
-            metrics=self.ingest.metrics.exposition,  # GET /metrics
+            metrics=self.metrics,  # GET /metrics
+            health=self.dependencies.report if self.dependencies is not None else None,  # /healthz, /readyz
             notifier=self.notifier,
             complaints=ComplaintDesk(self.db, self.book, self.bus, self.clock,
                                      respond_due=self.sla.policy.respond_due if self.sla is not None else None),
@@ -348,8 +386,9 @@ def build_runtime(settings: Settings, clock: Clock) -> Runtime:
     """Open the stores, migrate the database and wire the parts (nothing runs until ``start``)."""
     bus = EventBus()
     db = Database(settings.database.url)
+    wait_for_database(db)  # PostgreSQL down for a moment at start: wait, do not exit
     db.upgrade()
-    store = open_telemetry_store(settings.telemetry)
+    store = open_telemetry_store(settings.telemetry)  # InfluxDB may be down: its writer retries
     policy = load_policy(settings.sla.policy_file)
     book = WorkOrderBook(db, bus, clock, deadline=policy.first_due)
     dispatch = DispatchService(db, PeopleRecords(db), book, clock)
@@ -360,14 +399,18 @@ def build_runtime(settings: Settings, clock: Clock) -> Runtime:
                          silence=timedelta(seconds=settings.rules.portfolio_silence_s))
     predictor = Predictor(store, db, bus, clock, history=timedelta(days=settings.predictor.history_days))
     collector = settings.collector
-    spool = Spool(collector.spool_dir, [STORE, RULES], collector.spool_max_bytes, collector.spool_segment_bytes)
-    decoder = build_decoder(AssetRegistry(db.assets.list), collector, clock)
-    ingest = Ingest(decoder, spool, store, db.dead_letters, rules.process, clock, collector, bus)
+
+    def make_ingest() -> Ingest:
+        spool = Spool(collector.spool_dir, [STORE, RULES], collector.spool_max_bytes, collector.spool_segment_bytes)
+        decoder = build_decoder(AssetRegistry(db.assets.list), collector, clock)
+        return Ingest(decoder, spool, store, db.dead_letters, rules.process, clock, collector, bus)
+
     emergency = EmergencyRunner(configured_plans(settings.emergency.plans_file), db, book, bus, clock)
     notifier = build_notifier(settings.notify, db, clock, recipients=dispatch.recipients)
     sla = SlaWatch(db=db, bus=bus, policy=policy, clock=clock)
     inspections = InspectionRounds(db, book, clock, load_templates(settings.inspections.templates))
     planning = planning_service(db, book, clock, dispatch.people, policy, settings.planner,
                                 notices=NoticeBoard(db, bus, clock))
-    return Runtime(settings, clock, bus, db, store, book, rules, predictor, ingest, emergency=emergency,
-                   dispatch=dispatch, notifier=notifier, sla=sla, inspections=inspections, planning=planning)
+    return Runtime(settings, clock, bus, db, store, book, rules, predictor, make_ingest, emergency=emergency,
+                   dispatch=dispatch, notifier=notifier, sla=sla, inspections=inspections, planning=planning,
+                   dependencies=watched_dependencies(db, store, clock))

@@ -8,6 +8,7 @@ API, with a DBRP mapping for the bucket) and 3.x alike."""
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime, timedelta
@@ -29,6 +30,7 @@ from storage.influx_sink import (
 from storage.sqlite_telemetry import from_ms, to_ms
 from storage.telemetry import Aggregation, checked_window_ms
 
+log = logging.getLogger(__name__)
 _MS = timedelta(milliseconds=1)
 _KINDS = ", ".join(f'"{kind.value}"' for kind in AssetKind)  # FROM clause: every measurement we write
 
@@ -99,29 +101,46 @@ class InfluxTelemetryStore:
         headers = {"Authorization": f"Token {token}"} if api == "v2" and token else None
         self._http = httpx.Client(base_url=url, auth=auth, headers=headers, timeout=timeout_s)
         self._lock = threading.Lock()
+        self._create_lock = threading.Lock()
         self._field_types: dict[str, str] = {}  # metric -> "float" | "boolean" (same in every measurement)
         transport: Transport
+        # v1 creates the database (a no-op when it exists) before the first write; v2's bucket is the admin's.
+        self._create: str | None = None
         if api == "v2":
             transport = V2Transport(url, org, self.database, token, gzip_body, timeout_s)
         else:
             transport = V1Transport(url, database, username, password, gzip_body, timeout_s)
-            self._statements(f"CREATE DATABASE {quote_identifier(database)}")  # a no-op when it exists
+            self._create = f"CREATE DATABASE {quote_identifier(database)}"
         self._sink = InfluxSink(transport, batch_lines)
+        try:
+            self._ensure_database()
+        except ServiceUnavailable as error:  # facmon starts without its store: the writer retries (issue 13 §6)
+            log.warning("%s; the database is created when it answers", error)
+
+    def ping(self) -> None:
+        """Return if InfluxDB answers (and holds our database); raises ServiceUnavailable if not."""
+        if self._create is not None:
+            self._ensure_database()
+        self._request("/ping", {}, method="GET")
 
     def write(self, readings: Sequence[Reading]) -> None:
         """Store ``readings``; raises PointsRejected (after storing the rest) if InfluxDB refused some points."""
+        self._ensure_database()
         _raise_rejected(self._sink.write(readings))
 
     def write_lines(self, lines: Sequence[bytes]) -> None:
         """Store lines as they are (line protocol at ms precision is InfluxDB's own); raises PointsRejected."""
+        self._ensure_database()
         _raise_rejected(self._sink.write_lines(lines))
 
     def write_points(self, readings: Sequence[Reading]) -> WriteResult:
         """Store ``readings``; the points InfluxDB refused as malformed come back in ``rejected``."""
+        self._ensure_database()
         return self._sink.write(readings)
 
     def query(self, asset_id: str, metric: str, since: datetime, until: datetime,
               window: timedelta | None = None, agg: Aggregation = "mean") -> list[tuple[datetime, float]]:
+        self._ensure_database()
         where = f"WHERE \"asset\" = {quote_string(asset_id)} AND {time_range(since, until)}"
         field = quote_identifier(metric)
         if window is None:
@@ -138,6 +157,7 @@ class InfluxTelemetryStore:
     def latest(self, asset_ids: Collection[str] | None = None) -> dict[str, Reading]:
         if asset_ids is not None and not asset_ids:
             return {}
+        self._ensure_database()
         where = ""
         if asset_ids is not None:
             where = "WHERE " + " OR ".join(f'"asset" = {quote_string(a)}' for a in sorted(asset_ids))
@@ -159,6 +179,7 @@ class InfluxTelemetryStore:
 
     def delete_before(self, until: datetime) -> int:
         """Delete points older than ``until``; returns how many (asset, metric, time) values went."""
+        self._ensure_database()
         before = f"time < {to_ms(until)}ms"
         counts, _ = self._statements(f"SELECT COUNT(*) FROM {_KINDS} WHERE {before}", f"DELETE WHERE {before}")
         return sum(int(n) for series in counts.get("series", []) for row in series["values"]
@@ -169,6 +190,14 @@ class InfluxTelemetryStore:
         self._http.close()
 
     # -- HTTP -----------------------------------------------------------------------------------------
+    def _ensure_database(self) -> None:
+        """Create the v1 database once; until then a write would be refused (404) and dead-lettered."""
+        with self._create_lock:  # not self._lock: the request may take its timeout
+            if self._create is None:
+                return
+            self._statements(self._create)
+            self._create = None
+
     def _points(self, statement: str) -> list[Point]:
         (result,) = self._statements(statement)
         return [(row[0], as_float(row[1])) for series in result.get("series", [])
@@ -194,9 +223,9 @@ class InfluxTelemetryStore:
                 raise FacmonError(f"InfluxDB query failed: {result['error']}")
         return results
 
-    def _request(self, path: str, params: dict[str, str], **body: Any) -> httpx.Response:
+    def _request(self, path: str, params: dict[str, str], method: str = "POST", **body: Any) -> httpx.Response:
         try:
-            response = self._http.post(path, params=params, **body)
+            response = self._http.request(method, path, params=params, **body)
         except httpx.TransportError as error:
             raise ServiceUnavailable(f"InfluxDB at {self.url} unreachable: {error!r}") from error
         if response.status_code >= 500:

@@ -16,6 +16,11 @@ AGGREGATIONS: tuple[Aggregation, ...] = ("mean", "min", "max", "last", "sum", "c
 class TelemetryStore(Protocol):
     """Time series of metric values per asset. Implementations are safe to call from several threads."""
 
+    def ping(self) -> None:
+        """Return if the store answers now; raise ServiceUnavailable (with the reason) if not. Cheap: the
+        health watch calls it every few seconds."""
+        ...
+
     def write(self, readings: Sequence[Reading]) -> None:
         """Store every metric of every reading; a point rewritten at the same (asset, metric, time) overwrites."""
         ...

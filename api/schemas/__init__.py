@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validator
 
@@ -301,9 +301,19 @@ class StatsPublic(BaseModel):
     runtime: dict[str, Any] = Field(description="Figures from the running service (ingest rates ...).")
 
 
+class DependencyPublic(BaseModel):
+    up: bool = Field(description="Whether it answered the last health check (every few seconds).")
+    since: datetime = Field(description="Since when it is up, or down.")
+    detail: str = Field("", description="Why it is down.")
+
+
 class Health(BaseModel):
-    status: str
+    status: Literal["ok", "degraded"] = Field(
+        description="`degraded` while a dependency is down: the service runs, spools and retries.")
     version: str
+    down: list[str] = Field(default_factory=list,
+                            description="Dependencies that do not answer: broker, telemetry_store, records_database.")
+    dependencies: dict[str, DependencyPublic] = Field(default_factory=dict)
 
 
 def _fields(obj: object, model: type[BaseModel]) -> dict[str, Any]:

@@ -11,8 +11,10 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.orm import sessionmaker
 
+from core.errors import ConfigError, FacmonError, ServiceUnavailable
 from storage.records.alarms import AlarmRepository
 from storage.records.assets import AssetRepository
 from storage.records.attachments import AttachmentRepository
@@ -32,6 +34,7 @@ from storage.records.work_orders import WorkOrderRepository
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+CONNECT_TIMEOUT_S = 10  # libpq's connect_timeout, in whole seconds
 POOL_SIZE = 20  # connections kept open to PostgreSQL (as many again may open under a burst)
 
 
@@ -70,6 +73,19 @@ def _driver_execute(connection: Connection, statement: str) -> None:
     driver.execute(statement)
 
 
+# PostgreSQL's refusals at connect: invalid_password, invalid_authorization_specification, invalid_catalog_name.
+REFUSED_SQLSTATES = frozenset({"28P01", "28000", "3D000"})
+REFUSED_TEXTS = ("password authentication failed", "does not exist", "no pg_hba.conf entry")
+
+
+def unreachable(error: DBAPIError) -> FacmonError:
+    """The error for a failed connection: ConfigError if the server refused us, else ServiceUnavailable."""
+    reason = str(error.orig).strip()
+    if getattr(error.orig, "sqlstate", None) in REFUSED_SQLSTATES or any(t in reason for t in REFUSED_TEXTS):
+        return ConfigError(f"records database refused the connection: {reason}")
+    return ServiceUnavailable(f"records database unreachable: {reason}")
+
+
 class Database:
     """The records store; every repository method uses its own short session and is thread-safe."""
 
@@ -81,7 +97,10 @@ class Database:
             # Keep as many connections open as the API's worker threads use under load: with SQLAlchemy's
             # default (5 kept, 10 more opened and closed again) every burst paid ~100 ms connects
             # (facmon bench api: p50 176 ms on PostgreSQL).
-            self.engine = create_engine(url, pool_pre_ping=True, pool_size=POOL_SIZE, max_overflow=POOL_SIZE)
+            # A bounded connect: a database host that drops packets must not hang a health probe or a request
+            # for the kernel's TCP timeout (minutes); it is reported unreachable and tried again.
+            self.engine = create_engine(url, pool_pre_ping=True, pool_size=POOL_SIZE, max_overflow=POOL_SIZE,
+                                        connect_args={"connect_timeout": CONNECT_TIMEOUT_S})
         if self.engine.dialect.name == "sqlite":
             _prepare_sqlite(self.engine)
         sessions = sessionmaker(self.engine, expire_on_commit=False)
@@ -109,6 +128,15 @@ class Database:
         check = None if fence is None else (lambda session: LeaseRepository.check(session, fence))
         with unit_of_work(self.sessions, check) as work:
             yield work
+
+    def ping(self) -> None:
+        """Return if the database answers; ServiceUnavailable while it cannot be reached, ConfigError when it
+        refuses us (wrong password, no such role or database: waiting will not mend that)."""
+        try:
+            with self.engine.connect() as connection:
+                connection.exec_driver_sql("SELECT 1")
+        except (OperationalError, InterfaceError) as error:
+            raise unreachable(error) from error
 
     def upgrade(self) -> None:
         """Migrate the schema to the newest revision (alembic ``upgrade head``)."""

@@ -19,7 +19,7 @@ import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
 from collector.mqtt import MqttConsumer
-from core.errors import ServiceUnavailable
+from core.errors import ConfigError
 from core.settings import MqttSettings
 from tests.services import Mosquitto
 from tests.tls import make_tls_files
@@ -90,7 +90,8 @@ def test_the_collector_receives_and_acknowledges_qos1_over_tls_with_a_password(
 @pytest.mark.parametrize("protocol", PROTOCOLS)
 def test_a_wrong_password_is_refused_and_start_times_out(
         mosquitto_tls: Mosquitto, unique_site: str, protocol: str, caplog: pytest.LogCaptureFixture) -> None:
-    """TLS succeeds, the broker refuses the CONNECT: ``start`` fails at once, naming the broker's reason."""
+    """TLS succeeds, the broker refuses the CONNECT: ``start`` fails at once with a configuration error (retrying
+    will not mend a wrong password), naming the broker's reason."""
     changes: list[bool] = []
     consumer = MqttConsumer(collector_settings(mosquitto_tls, f"intruder-{unique_site}", protocol,
                                                password="not-the-password"),
@@ -98,7 +99,7 @@ def test_a_wrong_password_is_refused_and_start_times_out(
     started = time.monotonic()
     try:
         with caplog.at_level(logging.ERROR, logger="collector.mqtt"), \
-                pytest.raises(ServiceUnavailable, match="refused the connection: Not authorized"):
+                pytest.raises(ConfigError, match="refused the connection: Not authorized"):
             consumer.start(timeout_s=10)
     finally:
         consumer.stop()
@@ -113,11 +114,12 @@ def test_a_wrong_password_is_refused_and_start_times_out(
 @pytest.mark.parametrize("trust", ["another CA", "the system CAs"])
 def test_a_client_that_does_not_trust_the_ca_cannot_connect(
         mosquitto_tls: Mosquitto, unique_site: str, tmp_path: Path, trust: str) -> None:
-    """The TLS handshake fails inside ``connect``: ``start`` raises at once, caused by the verify error."""
+    """The TLS handshake fails inside ``connect``: ``start`` raises a configuration error at once, caused by the
+    verify error."""
     settings = collector_settings(mosquitto_tls, f"untrusting-{unique_site}")
     ca_file = make_tls_files(tmp_path).ca_file if trust == "another CA" else None
     consumer = MqttConsumer(settings.model_copy(update={"ca_file": ca_file}), lambda _messages: None)
-    with pytest.raises(ServiceUnavailable, match="cannot reach MQTT broker") as raised:
+    with pytest.raises(ConfigError, match="cannot reach MQTT broker") as raised:
         consumer.start(timeout_s=5)
     assert isinstance(raised.value.__cause__, ssl.SSLCertVerificationError)
     assert "certificate verify failed" in str(raised.value)

@@ -74,6 +74,17 @@ class Publisher:
         self._thread = threading.Thread(target=self.publish, args=(count,), name="test-publisher", daemon=True)
         self._thread.start()
 
+    @property
+    def sending(self) -> bool:
+        """The background publisher is still running."""
+        return self._thread is not None and self._thread.is_alive()
+
+    def finish(self) -> None:
+        """Stop the background publisher after its current message (what it sent stays counted)."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(10)
+
     def wait_acked(self, timeout_s: float) -> None:
         if self._thread is not None:
             self._thread.join(timeout_s)

@@ -175,10 +175,35 @@ def test_refused_write_is_a_non_retryable_error(store: InfluxTelemetryStore) -> 
     assert not isinstance(caught.value, ServiceUnavailable)
 
 
-def test_unreachable_server_is_service_unavailable() -> None:
-    with pytest.raises(ServiceUnavailable) as caught:
-        InfluxTelemetryStore(f"http://127.0.0.1:{free_port()}", "facmon", timeout_s=1.0)
-    assert caught.value.retryable
+def test_an_unreachable_server_opens_the_store_and_fails_its_writes_as_service_unavailable() -> None:
+    store = InfluxTelemetryStore(f"http://127.0.0.1:{free_port()}", "facmon", timeout_s=1.0)  # facmon starts
+    try:
+        with pytest.raises(ServiceUnavailable) as caught:
+            store.write([pump("p1", T0, flow_m3h=1.0)])
+        assert caught.value.retryable
+        with pytest.raises(ServiceUnavailable):
+            store.ping()
+    finally:
+        store.close()
+
+
+@pytest.mark.integration
+def test_a_store_opened_while_influxdb_is_down_creates_its_database_when_it_answers(influxdb: InfluxDB) -> None:
+    """Else the first write would meet "database not found" (404), a refusal that dead-letters the batch."""
+    database = f"late_{secrets.token_hex(4)}"
+    influxdb.stop()
+    try:
+        store = InfluxTelemetryStore(influxdb.url, database, timeout_s=1.0)
+        with pytest.raises(ServiceUnavailable):
+            store.ping()
+    finally:
+        influxdb.start()
+    try:
+        store.ping()
+        store.write([pump("p1", T0, flow_m3h=1.0)])
+        assert [v for _, v in store.query("p1", "flow_m3h", T0, T0 + MINUTE)] == [1.0]
+    finally:
+        store.close()
 
 
 @pytest.mark.integration
