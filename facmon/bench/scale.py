@@ -27,9 +27,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import secrets
 import shutil
-import sys
 import tempfile
 import threading
 import time
@@ -37,16 +35,13 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 from facmon.bench.scale_faults import Fault, FaultPublisher, bench_rule_text, duplicate_alarms, overheat_alarms
+from facmon.bench.scale_scenario import DATABASE, Scenario, count_points, progress, session_cpu_s
 from facmon.bench.scale_takeover import kill_and_time
 from facmon.bench.scale_topology import Topology, member_name
 
-DATABASE = "facmon"
 DRAIN_TIMEOUT_S = 180.0
 RULE_DELAY_S = 2.0
-HOT_S = 5.0
 LOAD_WINDOW = 1000  # QoS 1 messages in flight per load connection; devices >= 4 x this (distinct timestamps)
 METHOD = ("readings_per_core_s = readings a partition stored / CPU seconds of its process (/proc utime+stime); "
           "projected_readings_per_s = sum over partitions (each on a core of its own); scaling = "
@@ -79,11 +74,6 @@ def run(args: argparse.Namespace) -> int:
         result["scaling"] = {"baseline_partitions": baseline["partitions"], "ratio": round(ratio, 3)}
     print(json.dumps(result))  # noqa: T201
     return 0 if result["lost"] == 0 and result["duplicate_alarms"] == 0 and result["missed_alarms"] == 0 else 1
-
-
-def progress(message: str) -> None:
-    sys.stderr.write(f"[bench scale {time.strftime('%H:%M:%S')}] {message}\n")
-    sys.stderr.flush()
 
 
 def bench_scale(partitions: int, standby: bool, seconds: float, sites: int, devices: int, rate: float | None,
@@ -122,65 +112,10 @@ def bench_scale(partitions: int, standby: bool, seconds: float, sites: int, devi
         stack.callback(topology.stop_all)
         progress(f"starting {', '.join(topology.members)}")
         topology.start()
-        return Run(scenario, topology, influx.url, broker.host, broker.port, rate).measure(standby)
+        run = Run(scenario, topology, influx.url, broker.host, broker.port, rate)
+        run.services = {"mosquitto": broker.pid, "influxdb": influx.pid, "postgres": postgres.pid}
+        return run.measure(standby)
     raise AssertionError("unreachable")
-
-
-def count_points(influx_url: str, database: str) -> int:
-    """Points of one metric every bench reading carries, in the whole database (one point per reading)."""
-    response = httpx.get(f"{influx_url}/query", params={"db": database, "q": "SELECT count(flow_m3h) FROM pump"},
-                         timeout=60)
-    response.raise_for_status()
-    series = response.json()["results"][0].get("series")
-    return int(series[0]["values"][0][1]) if series else 0
-
-
-class Scenario:
-    """The sites, the load pumps spread over them and the scheduled faults (one fault pump per site)."""
-
-    def __init__(self, partitions: int, sites: int, devices: int, seconds: float,
-                 faults_per_partition: int = 2) -> None:
-        from core.partitions import site_partition
-        from simulators.load import load_sites
-
-        self.partitions, self.devices, self.seconds, self.site_count = partitions, devices, seconds, sites
-        for _ in range(1000):  # site ids (random per run) that give every partition at least one site
-            self.site_prefix = f"s{secrets.token_hex(3)}"
-            self.sites = load_sites(self.site_prefix, sites)
-            self.owner = {site: site_partition(site, partitions) for site in self.sites}
-            if len(set(self.owner.values())) == min(partitions, sites):
-                break
-        # Faults spread over the first 70 % of the run, on sites each partition owns.
-        self.faults: list[Fault] = []
-        each = faults_per_partition
-        for index in range(partitions):
-            owned = [site for site in self.sites if self.owner[site] == index]
-            for number, site in enumerate(owned[:each]):
-                start = seconds * (0.1 + 0.6 * (each * index + number) / max(1, each * partitions))
-                self.faults.append(Fault(site, f"hot-{site}", start, HOT_S))
-        faulted = {fault.site for fault in self.faults}
-        # The takeover faults (under load, then quiet): a partition-0 site without a scheduled fault, own pumps.
-        spare = [site for site in self.sites if self.owner[site] == 0 and site not in faulted] or [self.sites[0]]
-        self.takeovers = [Fault(spare[0], f"hot-{spare[0]}-takeover{n}", 0.0, seconds) for n in (1, 2)]
-        self.takeover = self.takeovers[0]
-
-    def register(self, database_url: str) -> None:
-        """Migrate the records database and register the sites and pumps (once, before any process starts)."""
-        from core.domain import Site
-        from simulators.load import load_assets
-        from storage.records import Database
-
-        started = time.monotonic()
-        db = Database(database_url)
-        db.upgrade()
-        with db.unit_of_work():  # one transaction for the lot
-            for site in self.sites:
-                db.assets.upsert_site(Site(site, site))
-            for asset in [*load_assets(self.devices, self.site_prefix, self.site_count),
-                          *(fault.as_asset() for fault in [*self.faults, *self.takeovers])]:
-                db.assets.upsert_asset(asset)
-        db.dispose()
-        progress(f"registered {len(self.sites)} sites, {self.devices} load pumps in {time.monotonic() - started:.1f} s")
 
 
 class Run:
@@ -194,6 +129,9 @@ class Run:
         # started later, e.g. a killed one restarted, starts from zero): a member's figure sums its processes.
         self.seen: dict[tuple[str, int], tuple[float, float]] = {}
         self.base: dict[tuple[str, int], tuple[float, float]] = {}
+        self.rss_mb: dict[str, float] = {}  # member -> the highest peak RSS of its processes
+        self.services: dict[str, int | None] = {}  # the broker's and databases' pids, for their CPU
+        self.services_cpu: dict[str, float | None] = {}
         self.load_published = 0  # readings published while the counters were sampled (not the quiet takeover)
         self._sampling = threading.Event()
 
@@ -205,6 +143,9 @@ class Run:
             if pid is None or cpu is None:
                 continue
             stored = self.topology.counters(name).get("facmon_collector_readings_stored")
+            rss = self.topology.peak_rss_mb(name)
+            if rss is not None:
+                self.rss_mb[name] = max(rss, self.rss_mb.get(name, 0.0))
             last = self.seen.get((name, pid), (0.0, 0.0))
             self.seen[(name, pid)] = (cpu, last[1] if stored is None else stored)
 
@@ -218,6 +159,7 @@ class Run:
         scenario = self.scenario
         self._sample()
         self.base = dict(self.seen)
+        services0 = {name: session_cpu_s(pid) for name, pid in self.services.items()}
         threading.Thread(target=self._sampler, name="bench-sampler", daemon=True).start()
         faults = FaultPublisher(self.host, self.port, list(scenario.faults))
         load_result: list[Any] = []
@@ -240,6 +182,8 @@ class Run:
         points, done_at = self._drain(published)
         self._sampling.set()
         self._sample()
+        self.services_cpu = {name: None if (before := services0[name]) is None or (after := session_cpu_s(pid)) is None
+                             else round(after - before, 2) for name, pid in self.services.items()}
         if standby:  # again with nothing queued: the takeover alone
             quiet = FaultPublisher(self.host, self.port)
             quiet.start()
@@ -300,6 +244,14 @@ class Run:
                                           "readings_per_core_s": round(stored / cpu, 1) if cpu > 0 else None}
         return result
 
+    def _cpu_per_reading(self, partitions: dict[str, dict[str, Any]]) -> dict[str, float | None]:
+        """CPU microseconds per reading of the partitions (their mean) and of each service (what saturates
+        first when partitions are added: the figure that does not shrink with K)."""
+        per_core = [value["readings_per_core_s"] for value in partitions.values() if value["readings_per_core_s"]]
+        spent = {name: None if cpu is None or not self.load_published else round(cpu / self.load_published * 1e6, 1)
+                 for name, cpu in self.services_cpu.items()}
+        return {"partition": round(1e6 / (sum(per_core) / len(per_core)), 1) if per_core else None, **spent}
+
     def _result(self, load: Any, published: int, points: int, seconds: float,
                 alarms: list[Any]) -> dict[str, Any]:
         members = self._members(seconds)
@@ -321,6 +273,8 @@ class Run:
             "rule_delay_s": RULE_DELAY_S, "lease_s": self.topology.lease_s,
             "cpu_s": {name: value["cpu_s"] for name, value in members.items()},
             "stored": {name: value["stored"] for name, value in members.items()},
+            "peak_rss_mb": self.rss_mb, "services_cpu_s": self.services_cpu,
+            "cpu_us_per_reading": self._cpu_per_reading(partitions),
             "readings_per_core_s": {name: value["readings_per_core_s"] for name, value in partitions.items()},
             "projected_readings_per_s": round(sum(value["readings_per_core_s"] or 0.0
                                                   for value in partitions.values()), 1),

@@ -240,6 +240,16 @@ class Topology:
         """CPU seconds the member's process has used so far (None when it is not running)."""
         return proc_cpu_s(self.members[name].pid)
 
+    def peak_rss_mb(self, name: str) -> float | None:
+        """The member process's peak resident memory so far (VmHWM), in MiB; None when it is not running."""
+        pid = self.members[name].pid
+        try:
+            status = Path(f"/proc/{pid}/status").read_text() if pid is not None else ""
+        except OSError:
+            return None
+        kib = next((line.split()[1] for line in status.splitlines() if line.startswith("VmHWM:")), None)
+        return None if kib is None else round(int(kib) / 1024, 1)
+
     def counters(self, name: str) -> dict[str, float]:
         """The member's Prometheus counters and gauges without labels (``facmon_collector_readings_stored``
         ...), scraped from ``/metrics``; {} when it does not answer."""

@@ -10,8 +10,8 @@ from unittest import mock
 
 from core.partitions import Ownership, coverage
 from core.settings import Settings, load_settings
-from facmon.bench.scale import Scenario
 from facmon.bench.scale_faults import RULE_ID, bench_rule_text, duplicate_alarms
+from facmon.bench.scale_scenario import Scenario
 from facmon.bench.scale_topology import Topology, member_name
 from rules.pack import parse_rules
 from simulators.load import load_assets, load_sites

@@ -16,13 +16,13 @@ from typing import Any
 
 import pytest
 
-from facmon.bench.scale import Scenario, count_points
 from facmon.bench.scale_faults import (
     FAULT_PERIOD_S,
     FaultPublisher,
     bench_rule_text,
     overheat_alarms,
 )
+from facmon.bench.scale_scenario import Scenario, count_points
 from facmon.bench.scale_topology import Topology, member_name
 from facmon.services import InfluxDB, Mosquitto, Postgres
 
