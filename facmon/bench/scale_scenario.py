@@ -26,8 +26,9 @@ def progress(message: str) -> None:
 
 
 def session_cpu_s(session: int | None) -> float | None:
-    """CPU seconds (utime + stime) of every live process in session ``session`` (a service started in its own
-    session: PostgreSQL's backends are counted with its postmaster); None if there is none."""
+    """CPU seconds of session ``session`` (a service started in its own session): every live process's utime +
+    stime, plus the cutime + cstime of the children they reaped (PostgreSQL's ended backends, counted in its
+    postmaster); None if there is none."""
     if session is None:
         return None
     ticks, total, found = os.sysconf("SC_CLK_TCK"), 0, False
@@ -39,7 +40,7 @@ def session_cpu_s(session: int | None) -> float | None:
         except OSError:
             continue
         if int(fields[3]) == session:  # after the name: state, ppid, pgrp, session, ...
-            total, found = total + int(fields[11]) + int(fields[12]), True
+            total, found = total + sum(int(value) for value in fields[11:15]), True
     return total / ticks if found else None
 
 
