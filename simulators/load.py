@@ -79,6 +79,7 @@ class _Share:
     connections: int
     window: int
     messages: int | None = None  # this worker's exact count (None: publish for duration_s)
+    sites: int = 1  # >1: the devices are spread over that many sites (load_site)
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,9 +98,22 @@ def load_device_ids(devices: int) -> list[str]:
     return [f"load-{i:05d}" for i in range(devices)]
 
 
-def load_assets(devices: int, site_id: str = LOAD_SITE) -> list[Asset]:
-    """The load generator's devices as pump assets of ``site_id`` (register them where a registry is needed)."""
-    return [Asset(asset_id, site_id, AssetKind.PUMP, asset_id) for asset_id in load_device_ids(devices)]
+def load_site(site_id: str, device_id: str, sites: int = 1) -> str:
+    """The site of load device ``device_id``: ``site_id`` itself, or with ``sites`` > 1 one of
+    ``{site_id}-000`` ... round-robin by device number (so every site gets devices/sites of them)."""
+    return site_id if sites <= 1 else f"{site_id}-{int(device_id.rsplit('-', 1)[1]) % sites:03d}"
+
+
+def load_sites(site_id: str, sites: int = 1) -> list[str]:
+    """Every site id ``load_site`` gives."""
+    return [site_id] if sites <= 1 else [f"{site_id}-{n:03d}" for n in range(sites)]
+
+
+def load_assets(devices: int, site_id: str = LOAD_SITE, sites: int = 1) -> list[Asset]:
+    """The load generator's devices as pump assets of ``site_id`` (or spread over ``sites`` sites: see
+    ``load_site``); register them where a registry is needed."""
+    return [Asset(asset_id, load_site(site_id, asset_id, sites), AssetKind.PUMP, asset_id)
+            for asset_id in load_device_ids(devices)]
 
 
 def count_timeout_s(messages: int, rate: float | None = None) -> float:
@@ -110,12 +124,13 @@ def count_timeout_s(messages: int, rate: float | None = None) -> float:
 
 def run_load(host: str, port: int, devices: int, rate: float | None, duration_s: float, qos: int = 1,
              processes: int = 2, connections: int = 2, window: int = DEFAULT_WINDOW,
-             site_id: str = LOAD_SITE, messages: int | None = None) -> LoadResult:
+             site_id: str = LOAD_SITE, messages: int | None = None, sites: int = 1) -> LoadResult:
     """Publish from ``devices`` device topics at ``rate`` messages/s in total (None: as fast as the in-flight
     window allows) from ``processes`` processes of ``connections`` connections: for ``duration_s`` seconds,
     or, given ``messages``, exactly that many in total (at QoS 1 waiting for every acknowledgement), with
     ``duration_s`` only a safety timeout (``count_timeout_s`` gives one). If the timeout cuts a count run
-    short, ``sent`` / ``acknowledged`` say how far it got."""
+    short, ``sent`` / ``acknowledged`` say how far it got. ``sites`` > 1 spreads the devices over that many
+    sites (``load_site``)."""
     if devices < 1 or processes < 1 or connections < 1 or duration_s <= 0 or window < 1:
         raise ValueError("devices, processes, connections, window and duration must be positive")
     if qos not in (0, 1):
@@ -128,7 +143,8 @@ def run_load(host: str, port: int, devices: int, rate: float | None, duration_s:
     ids = load_device_ids(devices)
     shares = [_Share(p, host, port, tuple(ids[p::processes]), site_id,
                      None if rate is None else rate / processes, duration_s, qos, connections, window,
-                     None if messages is None else messages // processes + int(p < messages % processes))
+                     None if messages is None else messages // processes + int(p < messages % processes),
+                     sites)
               for p in range(processes)]
     outcomes = _run_workers(shares)
     sent = sum(o.sent for o in outcomes)
@@ -293,7 +309,8 @@ def _worker(share: _Share, results: mp.Queue[_Outcome | int], go: MpEvent) -> No
 
 
 def _publish(share: _Share, connections: list[_Connection]) -> _Outcome:
-    topics = [_topic(telemetry_topic(share.site_id, AssetKind.PUMP, device_id)) for device_id in share.device_ids]
+    topics = [_topic(telemetry_topic(load_site(share.site_id, device_id, share.sites), AssetKind.PUMP, device_id))
+              for device_id in share.device_ids]
     seqs = [0] * len(topics)
     count = len(connections)
     sent, device = 0, 0

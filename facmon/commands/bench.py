@@ -21,6 +21,8 @@ def _benchmark_modules() -> list[Any]:
     from facmon.bench import ingest as ingest_bench
     from facmon.bench import maintenance as maintenance_bench
     from facmon.bench import rules as rules_bench
+    from facmon.bench import scale as scale_bench
     from facmon.bench import workorders as workorders_bench
 
-    return [ingest_bench, rules_bench, decode_bench, workorders_bench, maintenance_bench, api_bench]
+    return [ingest_bench, rules_bench, decode_bench, workorders_bench, maintenance_bench, api_bench,
+            scale_bench]
